@@ -1,0 +1,415 @@
+"""The engine: ``Value``, graph traversal and reverse-mode ``backward``.
+
+A ``Value`` is one scalar. Every operation on Values returns a new Value that
+remembers, in order, the Values it came from (``parents``), the name of the
+operation (``op``) and the local derivative d self / d parent for each parent
+(``local_grads``), computed when the operation ran. ``backward()`` then only has to
+multiply and add those numbers, from the output back to the inputs.
+
+The operations themselves (forward formula and local derivatives) are rows of the
+table in :mod:`microgradnode.ops`; this module turns each row into a method.
+
+>>> from microgradnode import Value
+>>> x = Value(3.0, 'x')
+>>> y = x * x + 2 * x
+>>> y.backward()
+>>> y.data, x.grad
+(15.0, 8.0)
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+from .ops import FUNCTIONS, OPS, Op
+
+__all__ = ['Value', 'no_grad', 'is_grad_enabled', 'topological_order', 'Step', 'backward_steps']
+
+Number = float | int
+
+
+def _to_float(data: object) -> float:
+    # bool and numpy scalars are numbers.Real; str, None, complex, lists are not.
+    if isinstance(data, numbers.Real):
+        return float(data)
+    raise TypeError(f'Value needs a real number (int, float, bool or a numpy scalar), '
+                    f'not {type(data).__name__}: {data!r}'[:200])
+
+
+class Value:
+    """A scalar that records how it was computed, so that gradients can flow back.
+
+    >>> a = Value(2.0, label='a')
+    >>> b = a.sigmoid()
+    >>> round(b.data, 4), b.op, b.parents == (a,)
+    (0.8808, 'sigmoid', True)
+    """
+
+    # One object per node, holding its (at most two) parents and local derivatives in
+    # slots rather than in tuples: fewer objects for the garbage collector to walk
+    # is most of what makes building a graph fast in pure Python.
+    __slots__ = ('data', 'grad', 'label', '_op', '_a', '_da', '_b', '_db', '_k')
+
+    def __init__(self, data: Number, label: str = '') -> None:
+        if type(data) is not float:
+            data = _to_float(data)
+        if type(label) is not str:
+            raise TypeError(f'label must be a str, not {type(label).__name__}')
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self._op = ''     # name of the operation in ops.OPS; '' for a leaf
+        self._a = None    # first parent (x*x has x as both parents)
+        self._da = 0.0    # d self / d first parent, recorded by the forward pass
+        self._b = None    # second parent of a binary operation
+        self._db = 0.0    # d self / d second parent
+        self._k = None    # the constant k of operations such as x ** k
+
+    # -- what the graph records --------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """Name of the operation that produced this value ('' for a leaf)."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in argument order."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """d self / d parent for each parent, as recorded by the forward pass."""
+        if self._a is None:
+            return ()
+        return (self._da,) if self._b is None else (self._da, self._db)
+
+    @property
+    def constant(self) -> float | None:
+        """The constant parameter of the operation (the ``k`` of ``x ** k``), if any."""
+        return self._k
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for values created by the user (inputs, weights, constants)."""
+        return self._a is None
+
+    def item(self) -> float:
+        """The plain float, as in PyTorch."""
+        return self.data
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    def __repr__(self) -> str:
+        label = f', label={self.label!r}' if self.label else ''
+        return f'Value(data={self.data!r}, grad={self.grad!r}{label})'
+
+    # Ordering compares data, so that max(), sorted() and `if loss < 0.1` work.
+    # == stays identity: Values are graph nodes and are kept in sets and dicts.
+    def __lt__(self, other: Value | Number) -> bool:
+        return self.data < (other.data if isinstance(other, Value) else other)
+
+    def __le__(self, other: Value | Number) -> bool:
+        return self.data <= (other.data if isinstance(other, Value) else other)
+
+    def __gt__(self, other: Value | Number) -> bool:
+        return self.data > (other.data if isinstance(other, Value) else other)
+
+    def __ge__(self, other: Value | Number) -> bool:
+        return self.data >= (other.data if isinstance(other, Value) else other)
+
+    # -- operators that pick an operation from the table ---------------------------------
+
+    def __pow__(self, exponent: Value | Number) -> Value:
+        if isinstance(exponent, Value):
+            return self.powv(exponent)
+        if not isinstance(exponent, numbers.Real):
+            return NotImplemented
+        return self.pow(exponent)
+
+    def __rpow__(self, base: Number) -> Value:
+        base = _as_value(base)
+        return NotImplemented if base is NotImplemented else base.powv(self)
+
+    # -- reverse mode ----------------------------------------------------------------------
+
+    def backward(self, gradient: Number = 1.0) -> None:
+        """Fill ``grad`` of every value this one depends on with d self / d value.
+
+        As in PyTorch, leaves accumulate across calls (call ``zero_grad`` between
+        steps), while intermediate values show the gradient of this pass only.
+
+        >>> x = Value(2.0)
+        >>> z = (x * 3) * 2
+        >>> z.backward(); z.backward()
+        >>> x.grad
+        12.0
+        """
+        _propagate(self, gradient, None)
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0 on this value and everything it depends on.
+
+        >>> x = Value(2.0); y = x * x; y.backward(); y.zero_grad(); x.grad
+        0.0
+        """
+        for node in topological_order(self):
+            node.grad = 0.0
+
+
+def _as_value(x: object) -> Value:
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(float(x))
+    return NotImplemented
+
+
+def _node(data: float, op: str, a: Value | None, da: float,
+          b: Value | None, db: float, k: float | None) -> Value:
+    """A Value made by an operation; skips the user-facing checks of __init__."""
+    node = _new_value(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ''
+    node._op = op
+    node._a = a
+    node._da = da
+    node._b = b
+    node._db = db
+    node._k = k
+    return node
+
+
+_new_value = object.__new__
+
+
+def _domain_error(op: Op, error: Exception, inputs: tuple, k: float | None) -> Exception:
+    """Say which operation failed, on which numbers and nodes, and why."""
+    args = [f'{v.label}={v.data!r}' if v.label else repr(v.data) for v in inputs]
+    if k is not None:
+        args.append(f'k={k!r}')
+    reason = op.problem or str(error)
+    kind = type(error) if isinstance(error, (ValueError, ArithmeticError)) else ValueError
+    return kind(f'{op.name}({", ".join(args)}): {reason}')
+
+
+# -- turning each row of the operation table into methods ---------------------------------
+#
+# The generated method computes the forward formula and the local derivatives inline,
+# exactly as written in the table: no closure per node and no call per formula, which
+# is what keeps a pure-Python engine fast. ``Value.mul.__doc__`` shows the row used.
+
+_METHOD = '''\
+def {method}(self{other_param}):
+    {coerce}a = {a}.data{b_load}
+    try:
+        out = {forward}
+        if _recording:
+            return _node(out, {name!r}, {edges}, {k})
+    except (ArithmeticError, ValueError) as error:
+        raise _domain_error(OPS[{name!r}], error, {parents}, {k}) from None
+    return _node(out, '', None, 0.0, None, 0.0, None)
+'''
+
+_COERCE = '''if not isinstance(other, Value):
+        other = _as_value(other)
+        if other is NotImplemented:
+            return NotImplemented
+    '''
+
+# Python operator methods, (operation, reflected) for each.
+_OPERATORS = {
+    '__add__': ('add', False), '__radd__': ('add', True),
+    '__sub__': ('sub', False), '__rsub__': ('sub', True),
+    '__mul__': ('mul', False), '__rmul__': ('mul', True),
+    '__truediv__': ('div', False), '__rtruediv__': ('div', True),
+    '__neg__': ('neg', False), '__abs__': ('abs', False),
+}
+
+# The globals of every generated method. One shared dict, so that no_grad flips
+# the single `_recording` flag that all of them read.
+_namespace: dict = {**FUNCTIONS, 'OPS': OPS, 'Value': Value, '_node': _node,
+                    '_as_value': _as_value, '_domain_error': _domain_error,
+                    '_recording': True}
+
+
+def _make_method(method: str, op: Op, reflected: bool = False):
+    binary = op.arity == 2
+    a, b = ('other', 'self') if reflected else ('self', 'other')
+    if op.constant:
+        other_param, k, coerce = ', k', 'k', 'k = float(k)\n    '
+    elif binary:
+        other_param, k, coerce = ', other', 'None', _COERCE
+    else:
+        other_param, k, coerce = '', 'None', ''
+    source = _METHOD.format(
+        method=method, other_param=other_param, coerce=coerce, a=a,
+        b_load=f'; b = {b}.data' if binary else '', forward=op.forward, name=op.name,
+        parents=f'({a}, {b})' if binary else '(self,)', k=k,
+        edges=(f'{a}, {op.local[0]}, {b}, {op.local[1]}' if binary
+               else f'self, {op.local[0]}, None, 0.0'))
+    defined: dict = {}
+    # The source is built only from the fixed table above, never from user input.
+    exec(compile(source, f'<microgradnode op {op.name}>', 'exec'), _namespace, defined)  # noqa: S102
+    function = defined[method]
+    function.__qualname__ = f'Value.{method}'
+    function.__doc__ = (f'``{op.name}``: out = {op.forward}; '
+                        f'd out / d parents = ({", ".join(op.local)})')
+    return function
+
+
+for _op in OPS.values():
+    setattr(Value, _op.name, _make_method(_op.name, _op))
+for _method, (_name, _reflected) in _OPERATORS.items():
+    setattr(Value, _method, _make_method(_method, OPS[_name], _reflected))
+del _op, _method, _name, _reflected
+
+
+# -- no_grad -------------------------------------------------------------------------------
+
+class no_grad:
+    """Context manager (and decorator) inside which operations record no graph.
+
+    Results are plain leaves: cheaper to build, and backward() will not reach through them.
+
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     y = x * x
+    >>> y.data, y.is_leaf
+    (4.0, True)
+    """
+
+    def __enter__(self) -> no_grad:
+        self._saved = _namespace['_recording']
+        _namespace['_recording'] = False
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _namespace['_recording'] = self._saved
+
+    def __call__(self, function):
+        import functools
+
+        @functools.wraps(function)
+        def without_grad(*args, **kwargs):
+            with no_grad():
+                return function(*args, **kwargs)
+        return without_grad
+
+
+def is_grad_enabled() -> bool:
+    """False inside ``no_grad()``.
+
+    >>> is_grad_enabled()
+    True
+    """
+    return _namespace['_recording']
+
+
+# -- traversal and reverse mode ------------------------------------------------------------
+
+def _backward_order(root: Value) -> list[Value]:
+    """Every value ``root`` depends on, each once, every value after all its consumers.
+
+    Kahn's algorithm: count each value's consumers, then release a value once all of
+    them are done. Iterative (a million-node chain needs no recursion) and linear.
+    """
+    waiting = {root: 0}  # value -> consumers not yet processed
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for parent in (node._a, node._b):
+            if parent is None:
+                break
+            if parent in waiting:
+                waiting[parent] += 1
+            else:
+                waiting[parent] = 1
+                stack.append(parent)
+    order = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in (node._a, node._b):
+            if parent is None:
+                break
+            left = waiting[parent] - 1
+            waiting[parent] = left
+            if not left:
+                ready.append(parent)
+    return order
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every value ``root`` depends on, each once, parents before children; root last.
+
+    >>> x = Value(1.0, 'x'); y = x * x; z = y + x
+    >>> [v.label or v.op for v in topological_order(z)]
+    ['x', 'mul', 'add']
+    """
+    order = _backward_order(root)
+    order.reverse()
+    return order
+
+
+class Step(NamedTuple):
+    """One step of the backward pass: ``node`` passes its finished gradient to parents.
+
+    ``contributions`` has one entry per edge: (parent, local derivative, upstream grad ×
+    local derivative, the parent's grad after adding it).
+    """
+
+    node: Value
+    grad: float
+    contributions: tuple[tuple[Value, float, float, float], ...]
+
+
+def _propagate(root: Value, gradient: Number, steps: list[Step] | None) -> list[Value]:
+    """The backward pass itself; ``steps``, when given, receives a record of each step."""
+    if not isinstance(gradient, numbers.Real):
+        raise TypeError(f'backward gradient must be a number, not {type(gradient).__name__}')
+    order = _backward_order(root)
+    for node in order:  # intermediate values show this pass only; leaves accumulate
+        if node._a is not None:
+            node.grad = 0.0
+    root.grad += float(gradient)
+    for node in order:
+        a = node._a
+        if a is None:
+            if steps is not None:
+                steps.append(Step(node, node.grad, ()))
+            continue
+        upstream = node.grad
+        if steps is None:
+            a.grad += upstream * node._da
+            b = node._b
+            if b is not None:
+                b.grad += upstream * node._db
+        else:  # the same sums, edge by edge, keeping a record for the walkthrough
+            edges = []
+            for parent, local in zip(node.parents, node.local_grads):
+                parent.grad += upstream * local
+                edges.append((parent, local, upstream * local, parent.grad))
+            steps.append(Step(node, upstream, tuple(edges)))
+    return order
+
+
+def backward_steps(root: Value, gradient: Number = 1.0) -> list[Step]:
+    """Run ``root.backward()`` and return what each step did, in the order it happened.
+
+    >>> x = Value(3.0, 'x'); y = x * x
+    >>> [(s.node.label or s.node.op, s.grad) for s in backward_steps(y)]
+    [('mul', 1.0), ('x', 6.0)]
+    """
+    steps: list[Step] = []
+    _propagate(root, gradient, steps)
+    return steps
