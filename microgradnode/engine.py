@@ -402,35 +402,35 @@ def _backward(root: Value, gradient: Number) -> None:
     Every count is back to 0 when it returns, and it is reset if the pass is interrupted.
     """
     gradient = _check_gradient(gradient)
+    if root._a is None:  # a leaf: nothing to propagate; leaves accumulate
+        root.grad += gradient
+        return
     try:
-        if root._a is not None:  # intermediate values show this pass only; leaves accumulate
-            root.grad = 0.0
-        stack = [root]
-        while stack:
-            node = stack.pop()
+        root.grad = 0.0  # intermediate values show this pass only
+        # A for loop over a list that grows as values are found. Besides sparing a pop()
+        # per value, its back edge lets CPython 3.11 specialize this function during
+        # its first call; with only while loops, that waits for the 8th call.
+        found = [root]
+        for node in found:  # only intermediate values are ever found: _a is a Value
             a = node._a
-            if a is None:
-                continue
             if a._a is not None:
                 waiting = a._waiting
                 if not waiting:
                     a.grad = 0.0
-                    stack.append(a)
+                    found.append(a)
                 a._waiting = waiting + 1
             b = node._b
             if b is not None and b._a is not None:
                 waiting = b._waiting
                 if not waiting:
                     b.grad = 0.0
-                    stack.append(b)
+                    found.append(b)
                 b._waiting = waiting + 1
         root.grad += gradient
         ready = [root]
         while ready:
             node = ready.pop()
             a = node._a
-            if a is None:
-                continue
             upstream = node.grad
             a.grad += upstream * node._da
             if a._a is not None:
