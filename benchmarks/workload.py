@@ -74,14 +74,52 @@ def forward(engine: Engine, mlp: list, points: list, labels: list) -> tuple[Any,
     return data_loss + reg_loss, accuracy
 
 
-def train_step(engine: Engine, mlp: list, points: list, labels: list, learning_rate: float = 0.05) -> float:
-    """Forward, backward and one SGD step; returns the loss before the step."""
+def train_step(engine: Engine, mlp: list, points: list, labels: list, learning_rate: float = 0.05,
+               *, mark: Callable[[str], None] | None = None) -> float:
+    """Forward, backward and one SGD step; returns the loss before the step.
+
+    ``mark(phase)``, when given, is called as each phase ends ('forward', 'zero_grad',
+    'backward', 'update'), so that a benchmark can time the phases of this very code.
+    The graph is freed before 'update' ends, as in a user's loop.
+    """
+    mark = mark or _no_mark
     loss, _ = forward(engine, mlp, points, labels)
+    mark('forward')
     params = parameters(mlp)
     engine.zero_grads(params)
+    mark('zero_grad')
     loss.backward()
+    mark('backward')
     engine.sgd_update(params, learning_rate)
-    return engine.value_of(loss)
+    value = engine.value_of(loss)
+    del loss  # frees the graph: part of the cost of a step
+    mark('update')
+    return value
+
+
+def _no_mark(phase: str) -> None:
+    pass
+
+
+def seed_two_node_training(engine: Engine, steps: int = 1000, *, alpha: float = 0.1) -> float:
+    """The seed notebook's loop: s0=2 -> w0 -> sigmoid -> w1 -> sigmoid -> w2, target 0.7.
+
+    Gradient descent on 0.5 * (out - target)**2, all three weights updated together;
+    returns the final output. A tiny graph (12 nodes) rebuilt every step: this
+    measures the cost per operation rather than per node of a big graph.
+    """
+    w0, w1, w2 = (engine.scalar(w) for w in (2.0, 1.0, 0.5))
+    weights = [w0, w1, w2]
+    out_value = math.nan
+    for _ in range(steps):
+        s0 = engine.scalar(2.0)
+        out = w2 * (w1 * (w0 * s0).sigmoid()).sigmoid()
+        loss = 0.5 * (out - 0.7) ** 2
+        engine.zero_grads(weights)
+        loss.backward()
+        engine.sgd_update(weights, alpha)
+        out_value = engine.value_of(out)
+    return out_value
 
 
 def value_engine(name: str, value_class: type) -> Engine:

@@ -1,0 +1,231 @@
+"""The measurements: demo workload, graph memory, scaling, and the seed's two-node loop.
+
+Each function runs in a fresh process for one engine and returns its figures (see
+:mod:`benchmarks.registry`). Heavy imports (torch) happen inside, for that engine only.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import tracemalloc
+from time import perf_counter
+
+from . import workload
+from .registry import Figures, measurement
+
+WORKLOAD_STEPS = 3  # measured steps per process, after one warm-up step
+CHAIN_OPERATION = 'relu'  # unary in every engine, so a chain of n operations has n + 1 nodes
+
+
+class Unavailable(Exception):
+    """This engine cannot run this measurement (not installed, or lacks an operation)."""
+
+
+def make_engine(name: str) -> workload.Engine:
+    if name == 'microgradnode':
+        from microgradnode import Value
+        return workload.value_engine(name, Value)
+    if name == 'micrograd':
+        try:
+            from micrograd.engine import Value as MicrogradValue
+        except ImportError:
+            raise Unavailable('micrograd is not installed (pip install micrograd)') from None
+        return workload.value_engine(name, MicrogradValue)
+    if name == 'pytorch':
+        try:
+            return workload.torch_engine()
+        except ImportError:
+            raise Unavailable('torch is not installed') from None
+    raise Unavailable(f'no engine called {name!r}')
+
+
+# -- the demo workload ---------------------------------------------------------------------
+
+@measurement('Demo workload, one training step (2-16-16-1 MLP, 100 points, ~66k nodes)',
+             section='Demo workload', repeats=5)
+def demo_workload(engine: str) -> Figures:
+    """Median over a few steps of forward, backward and the whole step (graph freed included)."""
+    scalar_engine = make_engine(engine)
+    points, labels = workload.moons()
+    mlp = workload.init_mlp(scalar_engine)
+    workload.train_step(scalar_engine, mlp, points, labels)  # warm-up: first-call costs
+    phases: dict[str, list[float]] = {'forward': [], 'backward': [], 'step': []}
+    for _ in range(WORKLOAD_STEPS):
+        ends: dict[str, float] = {}
+        start = perf_counter()
+        workload.train_step(scalar_engine, mlp, points, labels,
+                            mark=lambda phase: ends.__setitem__(phase, perf_counter()))
+        phases['forward'].append(ends['forward'] - start)
+        phases['backward'].append(ends['backward'] - ends['zero_grad'])
+        phases['step'].append(ends['update'] - start)
+    return {phase: statistics.median(times) for phase, times in phases.items()}
+
+
+# -- memory --------------------------------------------------------------------------------
+
+def count_graph_nodes(engine: str, root) -> int:
+    """Nodes of the engine's own graph under ``root``, each counted once."""
+    if engine == 'microgradnode':
+        from microgradnode import topological_order
+        return len(topological_order(root))
+    if engine == 'micrograd':
+        children = lambda value: value._prev  # noqa: E731
+        start = root
+    else:  # PyTorch: autograd Nodes, leaves included (AccumulateGrad); constants are not nodes
+        children = lambda node: [next_node for next_node, _ in node.next_functions  # noqa: E731
+                                 if next_node is not None]
+        start = root.grad_fn
+    seen = {id(start): start}
+    stack = [start]
+    while stack:
+        for child in children(stack.pop()):
+            if id(child) not in seen:
+                seen[id(child)] = child
+                stack.append(child)
+    return len(seen)
+
+
+def _resident_bytes() -> int:
+    with open('/proc/self/statm') as statm:
+        import os
+        return int(statm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+@measurement('Memory of one demo-workload graph', section='Memory', repeats=1,
+             units={'graph nodes': 'count', 'bytes per node (tracemalloc)': 'B',
+                    'bytes per node (resident memory)': 'B'})
+def graph_memory(engine: str) -> Figures:
+    """Bytes the graph of one forward pass keeps alive, per graph node.
+
+    tracemalloc counts Python allocations exactly (deterministic), but cannot see
+    PyTorch's C++ graph; resident memory sees everything, roughly.
+    """
+    scalar_engine = make_engine(engine)
+    points, labels = workload.moons()
+    mlp = workload.init_mlp(scalar_engine)
+    workload.forward(scalar_engine, mlp, points[:2], labels[:2])  # warm-up: lazy imports, caches
+    gc.collect()
+    figures: Figures = {}
+    if sys.platform.startswith('linux'):
+        before = _resident_bytes()
+        loss, _ = workload.forward(scalar_engine, mlp, points, labels)
+        resident = _resident_bytes() - before
+        del loss
+        gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    loss, _ = workload.forward(scalar_engine, mlp, points, labels)
+    traced = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    nodes = count_graph_nodes(engine, loss)
+    figures['graph nodes'] = nodes
+    figures['bytes per node (tracemalloc)'] = traced / nodes
+    if sys.platform.startswith('linux'):
+        figures['bytes per node (resident memory)'] = resident / nodes
+    return figures
+
+
+# -- scaling -------------------------------------------------------------------------------
+
+def _backward_seconds(root) -> Figures:
+    start = perf_counter()
+    try:
+        root.backward()
+    except RecursionError:
+        return {'backward': 'fails (RecursionError)'}
+    return {'backward': perf_counter() - start}
+
+
+def _chain(engine: str, operations: int) -> Figures:
+    """Backward through ``operations`` unary operations in a row (depth = operations)."""
+    scalar_engine = make_engine(engine)
+    value = scalar_engine.scalar(0.5)
+    for _ in range(operations):
+        value = getattr(value, CHAIN_OPERATION)()
+    return _backward_seconds(value)
+
+
+def _register_chain(exponent: int, engines: tuple[str, ...], repeats: int) -> None:
+    def chain(engine: str) -> Figures:
+        return _chain(engine, 10 ** exponent)
+    chain.__name__ = f'chain_1e{exponent}'
+    measurement(f'Chain of 10^{exponent} {CHAIN_OPERATION} operations, backward', section='Scaling',
+                engines=engines, repeats=repeats)(chain)
+
+
+# PyTorch builds a scalar graph at a few microseconds per operation: its 10^6 chain
+# alone would take most of the time budget, so it stops at 10^5.
+_register_chain(4, ('microgradnode', 'micrograd', 'pytorch'), repeats=3)
+_register_chain(5, ('microgradnode', 'micrograd', 'pytorch'), repeats=3)
+_register_chain(6, ('microgradnode',), repeats=3)
+
+
+@measurement('Wide graph: one value feeding 10^5 relu nodes, summed as a balanced tree, backward',
+             section='Scaling', repeats=3)
+def wide_1e5(engine: str) -> Figures:
+    scalar_engine = make_engine(engine)
+    x = scalar_engine.scalar(0.5)
+    level = [getattr(x, CHAIN_OPERATION)() for _ in range(10 ** 5)]
+    while len(level) > 1:  # a balanced sum keeps the depth at 17, within micrograd's recursion
+        level = [level[i] + level[i + 1] if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    return _backward_seconds(level[0])
+
+
+# -- the seed's two-node network -----------------------------------------------------------
+
+@measurement("Seed notebook's two-node network, 1000 training steps", section='Two-node training',
+             engines=('microgradnode', 'micrograd', 'pytorch', 'microgradnode.twonode'), repeats=3)
+def two_node_training(engine: str) -> Figures:
+    """The same loop for each engine; ``microgradnode.twonode`` is the project's own module."""
+    if engine == 'microgradnode.twonode':
+        try:
+            from microgradnode.twonode import train
+        except ImportError:
+            raise Unavailable('microgradnode.twonode is not there yet') from None
+        start = perf_counter()
+        train(steps=1000)
+        return {'1000 steps': perf_counter() - start}
+    scalar_engine = make_engine(engine)
+    if not hasattr(scalar_engine.scalar(1.0), 'sigmoid'):
+        raise Unavailable(f'{engine} has no sigmoid')
+    start = perf_counter()
+    workload.seed_two_node_training(scalar_engine, 1000)
+    return {'1000 steps': perf_counter() - start}
+
+
+# -- microgradnode.nn on the demo workload -------------------------------------------------
+
+@measurement('Demo workload through microgradnode.nn.MLP, one training step', section='microgradnode.nn',
+             engines=('microgradnode', 'microgradnode.nn'), repeats=3)
+def nn_moons_step(engine: str) -> Figures:
+    """The demo step written with the project's nn module, beside the plain workload code."""
+    if engine == 'microgradnode':
+        return {'step': demo_workload(engine)['step']}
+    try:
+        from microgradnode.nn import MLP
+    except ImportError:
+        raise Unavailable('microgradnode.nn is not there yet') from None
+    points, labels = workload.moons()
+    model = MLP(2, [16, 16, 1])
+    params = model.parameters()
+
+    def step() -> None:
+        scores = [model(x) for x in points]
+        losses = [(1 + -y * s).relu() for y, s in zip(labels, scores)]
+        loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= 0.05 * p.grad
+
+    step()  # warm-up
+    times = []
+    for _ in range(WORKLOAD_STEPS):
+        start = perf_counter()
+        step()
+        times.append(perf_counter() - start)
+    return {'step': statistics.median(times)}

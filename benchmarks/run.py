@@ -1,0 +1,266 @@
+"""Run every measurement, engines alternating, each run in a fresh process; write the report.
+
+    python -m benchmarks            # full run, a few minutes
+    python -m benchmarks --quick    # one process per engine and measurement, a smoke test
+    python -m benchmarks --only demo_workload --only graph_memory
+
+Writes benchmarks/results.md (tables) and benchmarks/results.json (every figure of
+every run, the medians, the machine). Shared machines are noisy: each figure is the
+median over fresh processes, the engines take turns (the order rotates each round),
+and only ratios measured in the same run are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .registry import Figure, Measurement, load_all
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = Path(__file__).resolve().parent
+COMMAND = 'python -m benchmarks'
+
+# The targets of issue 5: (description, measurement, metric, numerator engine,
+# denominator engine, comparison, bound). A None engine means "the figure itself".
+TARGETS = (
+    ('training step ≥ 3× faster than micrograd', 'demo_workload', 'step', 'micrograd', 'microgradnode',
+     '>=', 3.0),
+    ('training step ≥ 3× faster than PyTorch scalars', 'demo_workload', 'step', 'pytorch', 'microgradnode',
+     '>=', 3.0),
+    ('backward ≥ 1.5× faster than micrograd', 'demo_workload', 'backward', 'micrograd', 'microgradnode',
+     '>=', 1.5),
+    ('≤ 300 bytes per graph node (tracemalloc)', 'graph_memory', 'bytes per node (tracemalloc)', None,
+     'microgradnode', '<=', 300.0),
+)
+SCALING_TARGET = ('backward of the 10^6 chain ≤ 13× the 10^5 chain (linear)', 13.0)
+
+
+# -- running -------------------------------------------------------------------------------
+
+def run_child(measurement: Measurement, engine: str, *, timeout: float) -> dict[str, Figure]:
+    """One measurement for one engine, in a fresh interpreter with the garbage collector on."""
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(ROOT), os.environ.get('PYTHONPATH')]))}
+    try:
+        done = subprocess.run([sys.executable, '-m', 'benchmarks.child', measurement.name, engine],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {'*': f'error: took more than {timeout:.0f} s'}
+    if done.returncode != 0:
+        last_line = (done.stderr.strip().splitlines() or ['no output'])[-1]
+        return {'*': f'error: process exited with {done.returncode}: {last_line}'[:160]}
+    return json.loads(done.stdout)
+
+
+def collect(measurements: list[Measurement], *, repeats: int | None, timeout: float) -> dict:
+    """Every run's figures: {measurement: {engine: [figures of each run]}}, engines alternating."""
+    runs: dict[str, dict[str, list]] = {m.name: {e: [] for e in m.engines} for m in measurements}
+    total = sum((repeats or m.repeats) * len(m.engines) for m in measurements)
+    done = 0
+    for m in measurements:
+        for round_ in range(repeats or m.repeats):
+            shift = round_ % len(m.engines)  # rotate who goes first, so that no engine always follows another
+            for engine in m.engines[shift:] + m.engines[:shift]:
+                start = time.perf_counter()
+                figures = run_child(m, engine, timeout=timeout)
+                runs[m.name][engine].append(figures)
+                done += 1
+                print(f'[{done}/{total}] {m.name:<20} {engine:<22} {time.perf_counter() - start:6.1f} s',
+                      file=sys.stderr, flush=True)
+    return runs
+
+
+def medians(measurement: Measurement, runs: dict[str, list]) -> dict[str, dict[str, Figure]]:
+    """{engine: {metric: median}}; a metric some run could not produce shows that run's reason."""
+    metrics = metric_names(runs)
+    result = {}
+    for engine, figures_of_runs in runs.items():
+        result[engine] = {}
+        for metric in metrics:
+            values = [figures.get(metric, figures.get('*', 'n/a')) for figures in figures_of_runs]
+            reasons = [v for v in values if isinstance(v, str)]
+            result[engine][metric] = reasons[0] if reasons else statistics.median(values)
+    return result
+
+
+def metric_names(runs: dict[str, list]) -> list[str]:
+    names: list[str] = []
+    for figures_of_runs in runs.values():
+        for figures in figures_of_runs:
+            names += [metric for metric in figures if metric != '*' and metric not in names]
+    return names
+
+
+def ratio(numerator: Figure, denominator: Figure) -> float | None:
+    if isinstance(numerator, (int, float)) and isinstance(denominator, (int, float)) and denominator > 0:
+        return numerator / denominator
+    return None
+
+
+# -- the machine ---------------------------------------------------------------------------
+
+def machine() -> dict[str, str]:
+    info = {'python': platform.python_version(), 'platform': platform.platform(),
+            'cpus': str(os.cpu_count())}
+    try:
+        with open('/proc/cpuinfo') as cpuinfo:
+            models = [line.split(':', 1)[1].strip() for line in cpuinfo if line.startswith('model name')]
+        info['cpu'] = models[0] if models else platform.processor()
+    except OSError:
+        info['cpu'] = platform.processor() or platform.machine()
+    for package in ('torch', 'micrograd'):
+        try:
+            from importlib.metadata import version
+            info[package] = version(package)
+        except Exception:
+            info[package] = 'not installed'
+    return info
+
+
+def load_average() -> str:
+    try:
+        return ' '.join(f'{x:.2f}' for x in os.getloadavg())
+    except OSError:
+        return 'unknown'
+
+
+# -- the report ----------------------------------------------------------------------------
+
+def format_figure(value: Figure, unit: str) -> str:
+    if isinstance(value, str):
+        return value
+    if unit == 's':
+        return f'{value * 1e3:.3g} ms' if value < 1 else f'{value:.3g} s'
+    if unit == 'B':
+        return f'{value:.0f} B'
+    return f'{value:,.0f}'
+
+
+def ratio_pairs(engines: list[str], table: dict) -> list[tuple[str, str]]:
+    """(earlier, later) engine pairs that have at least one number to compare."""
+    def has_numbers(engine: str) -> bool:
+        return any(isinstance(v, (int, float)) for m in table.values() for v in m.get(engine, {}).values())
+    usable = [e for e in engines if has_numbers(e)]
+    return [(a, b) for i, a in enumerate(usable) for b in usable[i + 1:]]
+
+
+def markdown(report: dict) -> str:
+    lines = [f'Measured {report["date"]} on {report["machine"]["cpu"]} ({report["machine"]["cpus"]} CPUs), '
+             f'Python {report["machine"]["python"]}, torch {report["machine"]["torch"]}, '
+             f'micrograd {report["machine"]["micrograd"]}; load average {report["load_average"]["start"]} '
+             f'at the start, {report["load_average"]["end"]} at the end. Medians over fresh processes '
+             f'(garbage collector on), engines alternating; a ratio "a ÷ b" is how many times '
+             f'longer (or bigger) a is than b, measured in this run.', '']
+    sections: dict[str, list[str]] = {}
+    for name, entry in report['measurements'].items():
+        sections.setdefault(entry['section'], []).append(name)
+    for section, names in sections.items():
+        entries = [report['measurements'][n] for n in names]
+        engines = list(dict.fromkeys(e for entry in entries for e in entry['engines']))
+        tables = {n: report['measurements'][n]['median'] for n in names}
+        pairs = ratio_pairs(engines, tables)
+        lines += [f'### {section}', '',
+                  '| | ' + ' | '.join(engines) + ''.join(f' | {b} ÷ {a}' for a, b in pairs) + ' |',
+                  '|---' * (1 + len(engines) + len(pairs)) + '|']
+        for entry in entries:
+            for metric in entry['metrics']:
+                unit = entry['units'].get(metric, 's')
+                cells = [entry['median'].get(e, {}).get(metric, '') for e in engines]
+                ratios = [ratio(entry['median'].get(b, {}).get(metric), entry['median'].get(a, {}).get(metric))
+                          for a, b in pairs]
+                lines.append(f'| {entry["title"]}: {metric} | '
+                             + ' | '.join(format_figure(c, unit) if c != '' else '' for c in cells)
+                             + ''.join(f' | {r:.2f}×' if r is not None else ' | ' for r in ratios) + ' |')
+        for note in report['notes'].get(section, []):
+            lines += ['', note]
+        lines.append('')
+    lines += ['### Targets (issue 5)', '']
+    for target in report['targets']:
+        mark = {True: 'met', False: 'NOT met', None: 'not measured'}[target['met']]
+        figure = f'{target["value"]:.3g}' if target['value'] is not None else '–'
+        lines.append(f'- {target["description"]}: {figure} — {mark}')
+    return '\n'.join(lines) + '\n'
+
+
+def evaluate_targets(measurements: dict) -> list[dict]:
+    results = []
+
+    def median_of(name: str, engine: str | None, metric: str) -> Figure | None:
+        return measurements.get(name, {}).get('median', {}).get(engine, {}).get(metric)
+
+    for description, name, metric, numerator, denominator, comparison, bound in TARGETS:
+        value = median_of(name, denominator, metric)
+        if numerator is not None:
+            value = ratio(median_of(name, numerator, metric), value)
+        results.append(_target(description, value, comparison, bound))
+    chain_ratio = ratio(median_of('chain_1e6', 'microgradnode', 'backward'),
+                        median_of('chain_1e5', 'microgradnode', 'backward'))
+    results.append(_target(SCALING_TARGET[0], chain_ratio, '<=', SCALING_TARGET[1]))
+    return results
+
+
+def _target(description: str, value: Figure | None, comparison: str, bound: float) -> dict:
+    if not isinstance(value, (int, float)):
+        return {'description': description, 'value': None, 'met': None}
+    met = value >= bound if comparison == '>=' else value <= bound
+    return {'description': description, 'value': value, 'met': met}
+
+
+def notes(measurements: dict) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    chain = [measurements.get(f'chain_1e{k}', {}).get('median', {}).get('microgradnode', {}).get('backward')
+             for k in (5, 6)]
+    if all(isinstance(v, float) for v in chain):
+        found['Scaling'] = [f'microgradnode: 10^6 chain ÷ 10^5 chain = {chain[1] / chain[0]:.2f}× '
+                            f'(10× would be exactly linear). micrograd\'s backward is recursive and '
+                            f'fails beyond about 1,000 nodes of depth.']
+    if 'graph_memory' in measurements:
+        found['Memory'] = ['tracemalloc counts Python allocations exactly but cannot see PyTorch\'s C++ '
+                           'graph; resident memory (RSS growth during one forward pass) sees everything, '
+                           'roughly. Nodes: Values for micrograd and microgradnode (constants included), '
+                           'autograd Nodes for PyTorch (leaves included, Python-number constants are not nodes).']
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split('\n\n')[0])
+    parser.add_argument('--quick', action='store_true', help='one process per engine and measurement')
+    parser.add_argument('--only', action='append', metavar='NAME', help='run only this measurement (repeatable)')
+    parser.add_argument('--output-dir', type=Path, default=OUTPUT, help='where results.md/json go')
+    parser.add_argument('--timeout', type=float, default=300.0, help='seconds allowed per process')
+    args = parser.parse_args(argv)
+
+    registry = load_all()
+    unknown = sorted(set(args.only or ()) - set(registry))
+    if unknown:
+        parser.error(f'unknown measurement {unknown[0]!r}; known: {", ".join(registry)}')
+    chosen = [m for m in registry.values() if not args.only or m.name in args.only]
+
+    report: dict = {'date': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), 'machine': machine(),
+                    'command': COMMAND + (' --quick' if args.quick else ''),
+                    'load_average': {'start': load_average()}}
+    started = time.perf_counter()
+    runs = collect(chosen, repeats=1 if args.quick else None, timeout=args.timeout)
+    report['load_average']['end'] = load_average()
+    report['seconds'] = round(time.perf_counter() - started, 1)
+    report['measurements'] = {
+        m.name: {'title': m.title, 'section': m.section, 'engines': list(m.engines), 'units': m.units,
+                 'metrics': metric_names(runs[m.name]), 'runs': runs[m.name], 'median': medians(m, runs[m.name])}
+        for m in chosen}
+    report['targets'] = evaluate_targets(report['measurements'])
+    report['notes'] = notes(report['measurements'])
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    (args.output_dir / 'results.json').write_text(json.dumps(report, indent=1) + '\n')
+    text = markdown(report)
+    (args.output_dir / 'results.md').write_text(text)
+    print(text)
+    print(f'Wrote {args.output_dir / "results.md"} and results.json in {report["seconds"]:.0f} s.', file=sys.stderr)
+    return 0
