@@ -206,8 +206,9 @@ def _domain_error(op: Op, error: Exception, inputs: tuple, k: float | None) -> E
 # -- turning each row of the operation table into methods ---------------------------------
 #
 # The generated method computes the forward formula and the local derivatives inline,
-# exactly as written in the table: no closure per node and no call per formula, which
-# is what keeps a pure-Python engine fast. ``Value.mul.__doc__`` shows the row used.
+# exactly as written in the table, and fills the new node's slots itself: no closure
+# per node and no call per formula or per node, which is what keeps a pure-Python
+# engine fast. ``Value.mul.__doc__`` shows the row used.
 
 _METHOD = '''\
 def {method}(self{other_param}):
@@ -215,7 +216,18 @@ def {method}(self{other_param}):
     try:
         out = {forward}
         if _recording:
-            return _node(out, {name!r}, {edges}, {k})
+            node = _new_value(Value)
+            node.data = out
+            node.grad = 0.0
+            node.label = ''
+            node._op = {name!r}
+            node._a = {a}
+            node._da = {local_a}
+            node._b = {b}
+            node._db = {local_b}
+            node._k = {k}
+            node._waiting = 0
+            return node
     except (ArithmeticError, ValueError) as error:
         raise _domain_error(OPS[{name!r}], error, {parents}, {k}) from None
     return _node(out, '', None, 0.0, None, 0.0, None)
@@ -238,7 +250,7 @@ _OPERATORS = {
 
 # The globals of every generated method. One shared dict, so that no_grad flips
 # the single `_recording` flag that all of them read.
-_namespace: dict = {**FUNCTIONS, 'OPS': OPS, 'Value': Value, '_node': _node,
+_namespace: dict = {**FUNCTIONS, 'OPS': OPS, 'Value': Value, '_node': _node, '_new_value': _new_value,
                     '_as_value': _as_value, '_domain_error': _domain_error,
                     '_recording': True}
 
@@ -255,9 +267,8 @@ def _make_method(method: str, op: Op, reflected: bool = False):
     source = _METHOD.format(
         method=method, other_param=other_param, coerce=coerce, a=a,
         b_load=f'; b = {b}.data' if binary else '', forward=op.forward, name=op.name,
-        parents=f'({a}, {b})' if binary else '(self,)', k=k,
-        edges=(f'{a}, {op.local[0]}, {b}, {op.local[1]}' if binary
-               else f'self, {op.local[0]}, None, 0.0'))
+        parents=f'({a}, {b})' if binary else '(self,)', k=k, b=b if binary else 'None',
+        local_a=op.local[0], local_b=op.local[1] if binary else '0.0')
     defined: dict = {}
     # The source is built only from the fixed table above, never from user input.
     exec(compile(source, f'<microgradnode op {op.name}>', 'exec'), _namespace, defined)  # noqa: S102
