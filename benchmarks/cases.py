@@ -19,7 +19,7 @@ WORKLOAD_STEPS = 3  # measured steps per process, after one warm-up step
 CHAIN_OPERATION = 'relu'  # unary in every engine, so a chain of n operations has n + 1 nodes
 
 
-class Unavailable(Exception):
+class UnavailableError(Exception):
     """This engine cannot run this measurement (not installed, or lacks an operation)."""
 
 
@@ -31,14 +31,14 @@ def make_engine(name: str) -> workload.Engine:
         try:
             from micrograd.engine import Value as MicrogradValue
         except ImportError:
-            raise Unavailable('micrograd is not installed (pip install micrograd)') from None
+            raise UnavailableError('micrograd is not installed (pip install micrograd)') from None
         return workload.value_engine(name, MicrogradValue)
     if name == 'pytorch':
         try:
             return workload.torch_engine()
         except ImportError:
-            raise Unavailable('torch is not installed') from None
-    raise Unavailable(f'no engine called {name!r}')
+            raise UnavailableError('torch is not installed') from None
+    raise UnavailableError(f'no engine called {name!r}')
 
 
 # -- the demo workload ---------------------------------------------------------------------
@@ -52,11 +52,14 @@ def demo_workload(engine: str) -> Figures:
     mlp = workload.init_mlp(scalar_engine)
     workload.train_step(scalar_engine, mlp, points, labels)  # warm-up: first-call costs
     phases: dict[str, list[float]] = {'forward': [], 'backward': [], 'step': []}
+    ends: dict[str, float] = {}
+
+    def mark(phase: str) -> None:
+        ends[phase] = perf_counter()
+
     for _ in range(WORKLOAD_STEPS):
-        ends: dict[str, float] = {}
         start = perf_counter()
-        workload.train_step(scalar_engine, mlp, points, labels,
-                            mark=lambda phase: ends.__setitem__(phase, perf_counter()))
+        workload.train_step(scalar_engine, mlp, points, labels, mark=mark)
         phases['forward'].append(ends['forward'] - start)
         phases['backward'].append(ends['backward'] - ends['zero_grad'])
         phases['step'].append(ends['update'] - start)
@@ -184,13 +187,13 @@ def two_node_training(engine: str) -> Figures:
         try:
             from microgradnode.twonode import train
         except ImportError:
-            raise Unavailable('microgradnode.twonode is not there yet') from None
+            raise UnavailableError('microgradnode.twonode is not there yet') from None
         start = perf_counter()
         train(steps=1000)
         return {'1000 steps': perf_counter() - start}
     scalar_engine = make_engine(engine)
     if not hasattr(scalar_engine.scalar(1.0), 'sigmoid'):
-        raise Unavailable(f'{engine} has no sigmoid')
+        raise UnavailableError(f'{engine} has no sigmoid')
     start = perf_counter()
     workload.seed_two_node_training(scalar_engine, 1000)
     return {'1000 steps': perf_counter() - start}
@@ -207,7 +210,7 @@ def nn_moons_step(engine: str) -> Figures:
     try:
         from microgradnode.nn import MLP
     except ImportError:
-        raise Unavailable('microgradnode.nn is not there yet') from None
+        raise UnavailableError('microgradnode.nn is not there yet') from None
     points, labels = workload.moons()
     model = MLP(2, [16, 16, 1])
     params = model.parameters()

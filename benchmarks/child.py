@@ -13,11 +13,11 @@ from .registry import load_all
 
 def main(argv: list[str]) -> int:
     name, engine = argv
-    from .cases import Unavailable
+    from .cases import UnavailableError
 
     try:
         figures = load_all()[name].function(engine)
-    except Unavailable as reason:
+    except UnavailableError as reason:
         figures = {'*': f'n/a: {reason}'}
     except Exception as error:  # reported in the table rather than stopping the whole run
         figures = {'*': f'error: {type(error).__name__}: {error}'[:160]}

@@ -48,7 +48,8 @@ SCALING_TARGET = ('backward of the 10^6 chain ≤ 13× the 10^5 chain (linear)',
 
 def run_child(measurement: Measurement, engine: str, *, timeout: float) -> dict[str, Figure]:
     """One measurement for one engine, in a fresh interpreter with the garbage collector on."""
-    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(ROOT), os.environ.get('PYTHONPATH')]))}
+    paths = [str(ROOT), os.environ.get('PYTHONPATH')]
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, paths))}
     try:
         done = subprocess.run([sys.executable, '-m', 'benchmarks.child', measurement.name, engine],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
@@ -174,7 +175,8 @@ def markdown(report: dict) -> str:
             for metric in entry['metrics']:
                 unit = entry['units'].get(metric, 's')
                 cells = [entry['median'].get(e, {}).get(metric, '') for e in engines]
-                ratios = [ratio(entry['median'].get(b, {}).get(metric), entry['median'].get(a, {}).get(metric))
+                median = entry['median']
+                ratios = [ratio(median.get(b, {}).get(metric), median.get(a, {}).get(metric))
                           for a, b in pairs]
                 lines.append(f'| {entry["title"]}: {metric} | '
                              + ' | '.join(format_figure(c, unit) if c != '' else '' for c in cells)
@@ -226,14 +228,16 @@ def notes(measurements: dict) -> dict[str, list[str]]:
         found['Memory'] = ['tracemalloc counts Python allocations exactly but cannot see PyTorch\'s C++ '
                            'graph; resident memory (RSS growth during one forward pass) sees everything, '
                            'roughly. Nodes: Values for micrograd and microgradnode (constants included), '
-                           'autograd Nodes for PyTorch (leaves included, Python-number constants are not nodes).']
+                           'autograd Nodes for PyTorch (leaves included; Python-number constants are '
+                           'not nodes).']
     return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split('\n\n')[0])
     parser.add_argument('--quick', action='store_true', help='one process per engine and measurement')
-    parser.add_argument('--only', action='append', metavar='NAME', help='run only this measurement (repeatable)')
+    parser.add_argument('--only', action='append', metavar='NAME',
+                        help='run only this measurement (repeatable)')
     parser.add_argument('--output-dir', type=Path, default=OUTPUT, help='where results.md/json go')
     parser.add_argument('--timeout', type=float, default=300.0, help='seconds allowed per process')
     args = parser.parse_args(argv)
@@ -253,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     report['seconds'] = round(time.perf_counter() - started, 1)
     report['measurements'] = {
         m.name: {'title': m.title, 'section': m.section, 'engines': list(m.engines), 'units': m.units,
-                 'metrics': metric_names(runs[m.name]), 'runs': runs[m.name], 'median': medians(m, runs[m.name])}
+                 'metrics': metric_names(runs[m.name]), 'runs': runs[m.name],
+                 'median': medians(m, runs[m.name])}
         for m in chosen}
     report['targets'] = evaluate_targets(report['measurements'])
     report['notes'] = notes(report['measurements'])
@@ -262,5 +267,6 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(report)
     (args.output_dir / 'results.md').write_text(text)
     print(text)
-    print(f'Wrote {args.output_dir / "results.md"} and results.json in {report["seconds"]:.0f} s.', file=sys.stderr)
+    print(f'Wrote {args.output_dir / "results.md"} and results.json in {report["seconds"]:.0f} s.',
+          file=sys.stderr)
     return 0
