@@ -360,7 +360,8 @@ def save_figure(result: TrainingResult, path: str | Path) -> Path:
     iterations = [row.iteration for row in result.rows]
     for column in ('w2', 'w1', 'w0', 'out'):
         axes.plot(iterations, [getattr(row, column) for row in result.rows], label=column)
-    axes.plot(iterations, [result.target] * len(iterations), 'k', label='target')
+    # Under the other lines, so that out is seen reaching the target rather than hidden by it.
+    axes.plot(iterations, [result.target] * len(iterations), 'k', label='target', zorder=1.5)
     axes.set_xlabel('Iteration number')
     axes.set_title(f'Two-node network, {result.order} updates: alpha = {result.alpha:g}, '
                    f'input s0 = {result.s0:g}', fontsize='medium')
