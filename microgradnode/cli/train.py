@@ -113,7 +113,6 @@ def run(args: argparse.Namespace) -> int:
     other_order = next(order for order in twonode.ORDERS if order != args.order)
     other = twonode.train(order=other_order, **settings)
 
-    print(_report(result, other))
     written = []
     if args.csv:
         _write(args.csv, '--csv', lambda: twonode.write_csv(result, args.csv))
@@ -127,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         net.loss.backward()
         _write(args.graph, '--graph', lambda: draw(net.loss).save(args.graph))
         written.append(f'{args.graph} (the loss graph after the first backward pass)')
+    print(_report(result, other))
     if written:
         print(f'\nWrote {", ".join(written)}.')
     return 0
