@@ -35,7 +35,8 @@ from typing import NamedTuple
 from .engine import Value
 
 __all__ = ['TwoNodeNetwork', 'build', 'Row', 'TrainingResult', 'train', 'ORDERS',
-           'OrderGap', 'order_gap', 'write_csv', 'read_csv', 'save_figure', 'FIGURE_SUFFIXES']
+           'OrderGap', 'order_gap', 'write_csv', 'read_csv', 'training_figure', 'save_figure',
+           'FIGURE_SUFFIXES']
 
 ORDERS = ('simultaneous', 'notebook')
 """The two ways of applying one iteration's updates (see :func:`train`)."""
@@ -341,17 +342,13 @@ def read_csv(path: str | Path) -> list[Row]:
         return [Row(int(i), float(w2), float(w1), float(w0), float(out)) for i, w2, w1, w0, out in reader]
 
 
-def save_figure(result: TrainingResult, path: str | Path) -> Path:
-    """Draw the notebook's figure (w2, w1, w0 and out against iteration, the target as a
-    black line) and save it as PNG, SVG or PDF, chosen by the suffix of ``path``.
+def training_figure(result: TrainingResult):
+    """The notebook's figure as a matplotlib ``Figure``: w2, w1, w0 and out against
+    iteration, the target as a black line. In Jupyter it shows inline.
 
-    >>> save_figure(train(), 'training.png')  # doctest: +SKIP
-    PosixPath('training.png')
+    >>> training_figure(train(steps=10)).axes[0].get_xlabel()
+    'Iteration number'
     """
-    path = Path(path)
-    if path.suffix.lower() not in FIGURE_SUFFIXES:
-        raise ValueError(f'cannot tell the figure type from {path.name!r}: '
-                         f'use one of {", ".join(FIGURE_SUFFIXES)}')
     # The Figure class directly (not pyplot): no GUI backend, no global state.
     from matplotlib.figure import Figure
 
@@ -367,5 +364,18 @@ def save_figure(result: TrainingResult, path: str | Path) -> Path:
                    f'input s0 = {result.s0:g}', fontsize='medium')
     axes.legend(loc='center left', bbox_to_anchor=(1.0, 0.5))
     axes.grid(alpha=0.3)
-    figure.savefig(path, dpi=100)
+    return figure
+
+
+def save_figure(result: TrainingResult, path: str | Path) -> Path:
+    """Save :func:`training_figure` as PNG, SVG or PDF, chosen by the suffix of ``path``.
+
+    >>> save_figure(train(), 'training.png')  # doctest: +SKIP
+    PosixPath('training.png')
+    """
+    path = Path(path)
+    if path.suffix.lower() not in FIGURE_SUFFIXES:
+        raise ValueError(f'cannot tell the figure type from {path.name!r}: '
+                         f'use one of {", ".join(FIGURE_SUFFIXES)}')
+    training_figure(result).savefig(path, dpi=100)
     return path
