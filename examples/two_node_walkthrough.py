@@ -6,12 +6,10 @@ network is built from Values, and one backward pass gives every gradient.
 Run: python examples/two_node_walkthrough.py [figure.png]
 """
 
-import re
 import sys
 
 from microgradnode import Value
-from microgradnode.ops import OPS
-from microgradnode.twonode import build, order_gap, save_figure, train
+from microgradnode.twonode import build, gradient_chain, order_gap, save_figure, train
 
 print('Step 1. Choose initial weights.')
 w0, w1, w2 = 2.0, 1.0, 0.5
@@ -32,29 +30,16 @@ for weight in (net.w2, net.w1, net.w0):
 # The notebook's question, "What is the expression for w0?", answered from the graph:
 # the gradient reaching w0 is the error times one local derivative per edge on the way
 # down. The engine recorded each one's number; the operation table says how it is
-# computed, so we can print it in the network's own names too.
+# computed, so gradient_chain can write it in the network's own names too.
 print('\n  What is the expression for w0? Follow the gradient down to it:')
-
-
-def in_names(child, parent):
-    """The table's formula for d child / d parent, written with the nodes' labels."""
-    names = {'a': child.parents[0].label, 'out': child.label}
-    if len(child.parents) > 1:
-        names['b'] = child.parents[1].label
-    formula = OPS[child.op].local[child.parents.index(parent)]
-    return re.sub(r'\b(a|b|out)\b', lambda match: names[match.group()], formula)
-
-
 factor = net.out.grad
 print(f'    {"d loss/d out":<12} = {"out - target":<17} = {factor:+.6f}')
 terms = ['(out - target)']
-for child, parent in ((net.out, net.s2), (net.s2, net.x2), (net.x2, net.s1),
-                      (net.s1, net.x1), (net.x1, net.w0)):
-    local = child.local_grads[child.parents.index(parent)]
-    factor *= local
-    formula = in_names(child, parent)
-    terms.append(f'({formula})' if ' ' in formula else formula)
-    print(f'    {"d " + child.label + "/d " + parent.label:<12} = {formula:<17} = {local:+.6f}')
+for link in gradient_chain(net, 'w0'):
+    factor *= link.local
+    terms.append(f'({link.formula})' if ' ' in link.formula else link.formula)
+    edge = f'd {link.child.label}/d {link.parent.label}'
+    print(f'    {edge:<12} = {link.formula:<17} = {link.local:+.6f}')
 print(f'  Their product is {factor!r}, the engine\'s w0.grad: {net.w0.grad!r}')
 print(f'  So  w0 = w0 - alpha * {" * ".join(terms)}')
 

@@ -32,9 +32,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
-from .engine import Value
+from .engine import Value, topological_order
 
-__all__ = ['TwoNodeNetwork', 'build', 'Row', 'TrainingResult', 'train', 'ORDERS',
+__all__ = ['TwoNodeNetwork', 'build', 'Link', 'gradient_chain', 'Row', 'TrainingResult', 'train', 'ORDERS',
            'OrderGap', 'order_gap', 'write_csv', 'read_csv', 'training_figure', 'save_figure',
            'FIGURE_SUFFIXES']
 
@@ -126,6 +126,43 @@ def build(*, s0: float = DEFAULT_S0, w0: float = DEFAULT_WEIGHTS[0], w1: float =
     loss.label = 'loss'
     return TwoNodeNetwork(s0=s0, w0=w0, w1=w1, w2=w2, x1=x1, s1=s1, x2=x2, s2=s2, out=out,
                           target=target, loss=loss)
+
+
+class Link(NamedTuple):
+    """One edge on the way from ``out`` down to a weight: d child / d parent."""
+
+    child: Value
+    parent: Value
+    formula: str   # the operation table's formula, in the network's names
+    local: float   # its value, as the engine recorded it in the forward pass
+
+
+def gradient_chain(net: TwoNodeNetwork, weight: str) -> list[Link]:
+    """The chain rule for d out / d ``weight``: one :class:`Link` per edge from ``out`` down.
+
+    The product of the ``local`` numbers, times d loss / d out, is the weight's gradient:
+    this answers the notebook's "What is the expression for w0?" from the engine's graph.
+
+    >>> [link.formula for link in gradient_chain(build(), 'w0')]
+    ['w2', 's2 * (1.0 - s2)', 'w1', 's1 * (1.0 - s1)', 's0']
+    """
+    import re
+
+    from .ops import OPS
+
+    goal = getattr(net, weight, None) if weight in ('w0', 'w1', 'w2') else None
+    if goal is None:
+        raise ValueError(f'weight must be one of w0, w1, w2, not {weight!r}')
+    links = []
+    node = net.out
+    while node is not goal:
+        index = next(i for i, parent in enumerate(node.parents) if goal in topological_order(parent))
+        names = {'out': node.label, **dict(zip('ab', (parent.label for parent in node.parents)))}
+        formula = re.sub(r'\b(a|b|out)\b', lambda match, names=names: names[match.group()],
+                         OPS[node.op].local[index])
+        links.append(Link(node, node.parents[index], formula, node.local_grads[index]))
+        node = node.parents[index]
+    return links
 
 
 # -- training ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from microgradnode.twonode import (
     Row,
     TrainingResult,
     build,
+    gradient_chain,
     order_gap,
     read_csv,
     save_figure,
@@ -305,3 +306,27 @@ def test_training_result_is_plain_data():
     result = train(steps=2)
     assert isinstance(result, TrainingResult)
     assert all(isinstance(row, Row) and type(row.w0) is float for row in result.rows)
+
+
+# -- the chain rule, edge by edge ------------------------------------------------------------
+
+@pytest.mark.parametrize('weight, formulas', [
+    ('w2', ['s2']),
+    ('w1', ['w2', 's2 * (1.0 - s2)', 's1']),
+    ('w0', ['w2', 's2 * (1.0 - s2)', 'w1', 's1 * (1.0 - s1)', 's0']),
+])
+def test_gradient_chain_multiplies_out_to_the_engines_gradient(weight, formulas):
+    net = build(w0=0.7, w1=-1.3, w2=2.1, s0=1.7, target=0.1)
+    net.loss.backward()
+    links = gradient_chain(net, weight)
+    assert [link.formula for link in links] == formulas
+    assert links[0].child is net.out and links[-1].parent is getattr(net, weight)
+    product = net.out.grad
+    for link in links:
+        product *= link.local
+    assert product == getattr(net, weight).grad  # same products, same order: bit for bit
+
+
+def test_gradient_chain_names_a_wrong_weight():
+    with pytest.raises(ValueError, match="weight must be one of w0, w1, w2, not 's1'"):
+        gradient_chain(build(), 's1')
