@@ -43,7 +43,7 @@ def test_report_shows_settings_rows_final_loss_and_the_other_order(capsys):
     assert f'loss 0.5*(out - target)**2 = {result.final_loss:.3g}' in out
     w0, w1, w2 = other.final_weights
     assert f'With notebook updates instead: w0 = {w0:.6f}, w1 = {w1:.6f}, w2 = {w2:.6f}' in out
-    assert f'end {order_gap(other, result).largest_weight_gap:.3g} apart' in out
+    assert f'difference: up to {order_gap(other, result).largest_weight_gap:.3g} in a weight' in out
     assert 'Wrote' not in out
 
 

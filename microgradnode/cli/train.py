@@ -181,6 +181,6 @@ def _report(result: twonode.TrainingResult, other: twonode.TrainingResult) -> st
     o0, o1, o2 = other.final_weights
     lines.append(f'With {other.order} updates instead: w0 = {o0:.6f}, w1 = {o1:.6f}, w2 = {o2:.6f}, '
                  f'loss {other.final_loss:.3g}')
-    lines.append(f'  the two orders end {gap.largest_weight_gap:.3g} apart at most in the weights '
-                 f'(output {abs(gap.out):.3g}, loss {abs(gap.loss):.3g}); see docs/two_node.md')
+    lines.append(f'  difference: up to {gap.largest_weight_gap:.3g} in a weight, {abs(gap.out):.3g} in the '
+                 f'output, {abs(gap.loss):.3g} in the loss (why they differ: docs/two_node.md)')
     return '\n'.join(lines)
