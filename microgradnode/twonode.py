@@ -237,7 +237,8 @@ def train(*, steps: int = DEFAULT_STEPS, alpha: float = DEFAULT_ALPHA, target: f
     - ``order='notebook'``: the notebook's loop. w2 is updated first, and w1's update
       uses the *new* w2; then w0's update uses the new w2 and the new w1.
 
-    ``progress=True`` shows a tqdm bar on stderr (when stderr is a terminal).
+    ``progress=True`` shows a tqdm bar on stderr (when stderr is a terminal). A learning
+    rate so large that the numbers overflow stops with an OverflowError saying where.
 
     >>> first = train(steps=1, order='notebook').rows[0]
     >>> first.out, round(first.w2, 6), round(first.w1, 6), round(first.w0, 6)
@@ -271,10 +272,17 @@ def train(*, steps: int = DEFAULT_STEPS, alpha: float = DEFAULT_ALPHA, target: f
                           disable=None, leave=False, unit='step')
     rows = []
     for iteration in iterations:
-        net = build(s0=s0, w0=w0, w1=w1, w2=w2, target=target)
-        net.loss.backward()
-        out = net.out.data
-        w0, w1, w2 = update(net, alpha)
+        try:
+            net = build(s0=s0, w0=w0, w1=w1, w2=w2, target=target)
+            net.loss.backward()
+            out = net.out.data
+            new_weights = update(net, alpha)
+            if not all(map(math.isfinite, new_weights)):
+                raise OverflowError('the weights are no longer finite numbers')
+        except ArithmeticError as error:
+            raise OverflowError(f'training diverged at iteration {iteration} (w0={w0!r}, w1={w1!r}, '
+                                f'w2={w2!r}): {error}; try a smaller alpha') from error
+        w0, w1, w2 = new_weights
         rows.append(Row(iteration, w2, w1, w0, out))
     return TrainingResult(rows=tuple(rows), order=order, alpha=alpha, target=target, s0=s0,
                           initial_weights=initial)

@@ -113,6 +113,7 @@ def test_graph_without_the_diagram_package_is_one_line(capsys, tmp_path, monkeyp
     (['--weights', '1', '2', '3', '4'], '--weights needs three numbers (w0 w1 w2), got 4'),
     (['--weights', '1', 'x', '3'], "argument --weights: expected a number, not 'x'"),
     (['--order', 'random'], "argument --order: invalid choice: 'random'"),
+    (['--alpha', '1e300'], 'training diverged at iteration '),
     (['--plot', 'figure.gif'], "--plot: cannot tell the file type from 'figure.gif'"),
     (['--graph', 'graph.txt'], "--graph: cannot tell the file type from 'graph.txt'"),
     (['--csv', 'no/such/folder/results.csv'], "--csv: the folder 'no/such/folder' does not exist"),

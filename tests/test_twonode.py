@@ -254,6 +254,12 @@ def test_bad_settings_are_named(kwargs, error, words):
         train(**kwargs)
 
 
+@pytest.mark.parametrize('order', ORDERS)
+def test_divergence_says_where(order):
+    with pytest.raises(OverflowError, match=r'training diverged at iteration \d+ \(w0=.*try a smaller alpha'):
+        train(alpha=1e300, steps=10, order=order)
+
+
 def test_build_rejects_non_numbers():
     with pytest.raises(ValueError, match='w1 must be a finite number'):
         build(w1=math.inf)

@@ -109,9 +109,12 @@ def run(args: argparse.Namespace) -> int:
 
     settings = dict(steps=args.steps, alpha=args.alpha, target=args.target, s0=args.input,
                     weights=tuple(args.weights), progress=args.steps >= PROGRESS_FROM_STEPS)
-    result = twonode.train(order=args.order, **settings)
     other_order = next(order for order in twonode.ORDERS if order != args.order)
-    other = twonode.train(order=other_order, **settings)
+    try:
+        result = twonode.train(order=args.order, **settings)
+        other = twonode.train(order=other_order, **settings)
+    except OverflowError as error:
+        raise UsageError(str(error).replace('smaller alpha', 'smaller --alpha')) from None
 
     written = []
     if args.csv:
@@ -154,7 +157,8 @@ def _report(result: twonode.TrainingResult, other: twonode.TrainingResult) -> st
         "Training the seed notebook's two-node network",
         f'  input s0 = {result.s0:g}, target output = {result.target:g}',
         f'  initial weights w0 = {w0:g}, w1 = {w1:g}, w2 = {w2:g}',
-        f'  learning rate alpha = {result.alpha:g}, {result.steps} steps, {result.order} updates',
+        f'  learning rate alpha = {result.alpha:g}, {result.steps} step{"" if result.steps == 1 else "s"}, '
+        f'{result.order} updates',
         '',
     ]
     if result.rows:
@@ -175,8 +179,6 @@ def _report(result: twonode.TrainingResult, other: twonode.TrainingResult) -> st
     lines.append(f'Final weights w0 = {w0:.6f}, w1 = {w1:.6f}, w2 = {w2:.6f}')
     lines.append(f'Final output {result.final_out:.6f} (target {result.target:g}), '
                  f'loss 0.5*(out - target)**2 = {result.final_loss:.3g}')
-    if not all(math.isfinite(v) for v in (w0, w1, w2, result.final_loss)):
-        lines.append('The weights are no longer finite numbers: try a smaller --alpha.')
     gap = twonode.order_gap(other, result)
     o0, o1, o2 = other.final_weights
     lines.append(f'With {other.order} updates instead: w0 = {o0:.6f}, w1 = {o1:.6f}, w2 = {o2:.6f}, '
