@@ -27,7 +27,7 @@ import csv
 import math
 import numbers
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -183,8 +183,11 @@ class TrainingResult:
     """The rows of one training run and the settings that produced them.
 
     >>> result = train(steps=2)
-    >>> [row.iteration for row in result.rows], result.final_weights == result.rows[-1][3:0:-1]
-    ([0, 1], True)
+    >>> [row.iteration for row in result.rows], result.steps
+    ([0, 1], 2)
+    >>> last = result.rows[-1]
+    >>> result.final_weights == (last.w0, last.w1, last.w2)
+    True
     """
 
     rows: tuple[Row, ...]
@@ -192,7 +195,7 @@ class TrainingResult:
     alpha: float
     target: float
     s0: float
-    initial_weights: tuple[float, float, float] = field(default=DEFAULT_WEIGHTS)
+    initial_weights: tuple[float, float, float] = DEFAULT_WEIGHTS
 
     @property
     def steps(self) -> int:
