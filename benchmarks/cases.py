@@ -169,8 +169,8 @@ _register_chain(6, ('microgradnode',), repeats=3)
              section='Scaling', repeats=3)
 def wide_1e5(engine: str) -> Figures:
     scalar_engine = make_engine(engine)
-    x = scalar_engine.scalar(0.5)
-    level = [getattr(x, CHAIN_OPERATION)() for _ in range(10 ** 5)]
+    hub = getattr(scalar_engine.scalar(0.5), CHAIN_OPERATION)()  # computed: it waits for 10^5 consumers
+    level = [getattr(hub, CHAIN_OPERATION)() for _ in range(10 ** 5)]
     while len(level) > 1:  # a balanced sum keeps the depth at 17, within micrograd's recursion
         level = [level[i] + level[i + 1] if i + 1 < len(level) else level[i]
                  for i in range(0, len(level), 2)]

@@ -79,7 +79,7 @@ def collect(measurements: list[Measurement], *, repeats: int | None, timeout: fl
     return runs
 
 
-def medians(measurement: Measurement, runs: dict[str, list]) -> dict[str, dict[str, Figure]]:
+def medians(runs: dict[str, list]) -> dict[str, dict[str, Figure]]:
     """{engine: {metric: median}}; a metric some run could not produce shows that run's reason."""
     metrics = metric_names(runs)
     result = {}
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     report['measurements'] = {
         m.name: {'title': m.title, 'section': m.section, 'engines': list(m.engines), 'units': m.units,
                  'metrics': metric_names(runs[m.name]), 'runs': runs[m.name],
-                 'median': medians(m, runs[m.name])}
+                 'median': medians(runs[m.name])}
         for m in chosen}
     report['targets'] = evaluate_targets(report['measurements'])
     report['notes'] = notes(report['measurements'])
