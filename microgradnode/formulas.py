@@ -218,7 +218,9 @@ def _print(tree: ast.expr) -> tuple[str, int]:
         symbol, precedence = _BINARY[type(tree.op)]
         left, right = _print(tree.left), _print(tree.right)
         # The right operand of - and / needs parentheses at equal precedence too.
-        right_needs = right[1] < precedence or (
+        # The right operand of - and / needs parentheses at equal precedence too, and a
+        # negative one always does: 2·(-3), not 2·-3.
+        right_needs = right[1] < precedence or right[1] == _UNARY or (
             right[1] == precedence and type(tree.op) in (ast.Sub, ast.Div))
         return (f'{_wrap(left, left[1] < precedence)}{symbol}{_wrap(right, right_needs)}',
                 precedence)
@@ -294,15 +296,15 @@ class NodeNames:
         self._printed[node] = printed
         return printed
 
-    def _expression(self, node: Value) -> ast.expr:
-        """The node's forward formula with its parents' names substituted."""
+    def _expression(self, node: Value, atom=None) -> ast.expr:
+        """The node's forward formula with its parents' names (or ``atom(parent)``) substituted."""
         op = OPS[node.op]
         tree = _parse(op.forward)
         if isinstance(tree, ast.IfExp):  # relu: name it, do not spell out its cases
             tree = ast.Call(func=ast.Name(id=op.name), args=[ast.Name(id='a')], keywords=[])
         replacements = {}
         for letter, parent in zip('ab', node.parents):
-            replacements[letter] = self.atom(parent)
+            replacements[letter] = (atom or self.atom)(parent)
         if node.constant is not None:
             replacements['k'] = ast.Constant(node.constant)
         return _Simplify().visit(_Substitute(replacements).visit(_copy(tree)))
@@ -328,6 +330,23 @@ class NodeNames:
             return self[node]
         self.atom(node)  # make sure the parents are named
         return _print(self._expression(node))[0]
+
+    def expression_with_numbers(self, node: Value, number_format: str = '.4g') -> str:
+        """What the node computes, with its parents' values: ``sigmoid(4)`` for ``sigmoid(x1)``.
+
+        >>> from microgradnode import Value
+        >>> w = Value(2.0, 'w'); x = Value(-3.0, 'x'); y = w * x
+        >>> NodeNames(y).expression_with_numbers(y)
+        '2·(-3)'
+        """
+        if node.is_leaf:
+            return format_number(node.data, number_format)
+        self.atom(node)
+
+        def number(parent: Value) -> _Named:
+            text = format_number(parent.data, number_format)
+            return _Named(text, _UNARY if text.startswith('-') else _ATOM, parent.data, True)
+        return _print(self._expression(node, number))[0]
 
     def definitions(self, text: str | None = None) -> list[tuple[str, str]]:
         """(temporary name, what it stands for), for the temporaries ``text`` uses (or all).
