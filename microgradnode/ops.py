@@ -69,12 +69,12 @@ def power(a: float, k: float) -> float:
 
 def slope_power(a: float, k: float) -> float:
     """``a ** k`` for derivatives, where IEEE rules (0 ** -0.5 == inf) match PyTorch."""
+    if a == 0.0 and k < 0.0:
+        return math.inf  # math.pow raises here; IEEE pow and PyTorch give inf
     try:
         return math.pow(a, k)
-    except ValueError:
+    except ValueError:  # a negative base with a fractional exponent
         return math.nan
-    except ZeroDivisionError:  # pragma: no cover - math.pow reports ValueError instead
-        return math.inf
 
 
 FUNCTIONS = {

@@ -48,8 +48,9 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    >>> main(['--version'])  # doctest: +SKIP
-    microgradnode 0.1.0
+    >>> main([])  # no command: prints the help and returns 2  # doctest: +ELLIPSIS
+    usage: microgradnode [-h] [--version] ...
+    2
     """
     parser = build_parser()
     args = parser.parse_args(argv)
