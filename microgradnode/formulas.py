@@ -268,10 +268,23 @@ class NodeNames:
         self._bare: dict[Value, str] = {}  # names that were parenthesised, without them
         self._temporaries: dict[Value, str] = {}
         # Unlabelled leaves that are variables, not constants: called input, input2, ...
-        self._variables = {node: f'input{i if i > 1 else ""}'
-                           for i, node in enumerate(variables, 1) if node.is_leaf and not node.label}
-        for node in topological_order(root):
+        order = topological_order(root)
+        self._taken = {node.label for node in order if node.label}
+        self._variables = {node: self._fresh('input')
+                           for node in variables if node.is_leaf and not node.label}
+        self._root = root
+        for node in order:
             self._name(node)
+
+    def _fresh(self, stem: str, numbered: bool = False) -> str:
+        """A name no label of the graph uses: stem, stem2, ... (t1, t2, ... when numbered)."""
+        number = 1
+        while True:
+            name = f'{stem}{number}' if numbered or number > 1 else stem
+            if name not in self._taken:
+                self._taken.add(name)
+                return name
+            number += 1
 
     def _name(self, node: Value) -> tuple[str, int]:
         printed = self._printed.get(node)
@@ -290,7 +303,8 @@ class NodeNames:
                 self._bare[node] = printed[0]
                 printed = (f'({printed[0]})', _ATOM)
             if len(printed[0]) > _LONGEST_NAME:
-                name = f't{len(self._temporaries) + 1}'
+                # The output gets a name of its own (f), the values on the way t1, t2, ...
+                name = self._fresh('f') if node is self._root else self._fresh('t', numbered=True)
                 self._temporaries[node] = printed[0]
                 printed = (name, _ATOM)
         self._printed[node] = printed
@@ -356,10 +370,14 @@ class NodeNames:
         pairs = [(self._printed[node][0], expression) for node, expression in self._temporaries.items()]
         if text is None:
             return pairs
-        used = set(re.findall(r'\bt\d+\b', text))
+        temporary = {name for name, _ in pairs}
+
+        def mentioned(where: str) -> set[str]:
+            return {word for word in re.findall(r'\w+', where) if word in temporary}
+        used = mentioned(text)
         for name, expression in reversed(pairs):  # later temporaries use earlier ones only
             if name in used:
-                used.update(re.findall(r'\bt\d+\b', expression))
+                used |= mentioned(expression)
         return [(name, expression) for name, expression in pairs if name in used]
 
 

@@ -140,7 +140,7 @@ class Walkthrough:
             name = names[node]
             expression = names.expression(node)
             with_numbers = names.expression_with_numbers(node, self.number_format)
-            lines = [f'{name} = {expression}' if node.label else f'{name}',
+            lines = [name if name in (expression, f'({expression})') else f'{name} = {expression}',
                      f'= {with_numbers}' if with_numbers != expression else None,
                      f'= {self._number(node.data)}',
                      'The engine also records the local derivative'
