@@ -202,7 +202,7 @@ class Walkthrough:
         inputs = [node for node in self.order if node.is_leaf and node.label]
         if inputs:
             final = frames[-1]
-            summary = ('That was the last step. Every gradient is now known; the inputs\' are:',
+            summary = ('That was the last step: every gradient is known. Those of the inputs:',
                        *(f'• d {root_name} / d {names[node]} = {self._number(grads[node])}'
                          for node in inputs),
                        'Gradient descent would now nudge each parameter against its gradient: '
