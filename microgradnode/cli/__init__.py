@@ -17,7 +17,11 @@ from collections.abc import Sequence
 __all__ = ['main', 'UsageError', 'ArgumentParser']
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: list[str] = ['explain', 'walkthrough']
+COMMANDS: list[str] = [
+    'train',
+    'explain',
+    'walkthrough',
+]
 
 
 class UsageError(Exception):
