@@ -72,9 +72,11 @@ def _labelled(output: Value) -> dict[str, Value]:
 def _two_node(assignments: list[str]) -> Graph:
     from ..formulas import NodeNames, format_number
     from ..twonode import build
-    from .expression import parse_assignments
 
-    settings = parse_assignments(assignments)
+    settings: dict[str, float] = {}
+    if assignments:
+        from .expression import parse_assignments
+        settings = parse_assignments(assignments)
     unknown = sorted(set(settings) - set(TWO_NODE_SETTINGS))
     if unknown:
         raise UsageError(f'--set {unknown[0]}: the two-node network has no setting {unknown[0]!r}; '
