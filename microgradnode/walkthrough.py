@@ -32,15 +32,16 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .engine import Step, Value, backward_steps, topological_order
 from .formulas import NodeNames, format_number, local_formula
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
 
@@ -237,6 +238,7 @@ class Walkthrough:
 
     def html(self, *, title: str | None = None) -> str:
         """One self-contained HTML page (no network requests) to step through every frame."""
+        from importlib import resources
         template = resources.files('microgradnode').joinpath('templates/walkthrough.html').read_text('utf-8')
         ids = {node: index for index, node in enumerate(self.order)}
         svgs = [_inline_svg(self.diagram(index).pipe('svg'), index) for index in range(len(self.frames))]
@@ -276,6 +278,7 @@ class Walkthrough:
         >>> walkthrough(Value(2.0, 'x') * 3).save('walk.html')  # doctest: +SKIP
         PosixPath('walk.html')
         """
+        from pathlib import Path
         path = Path(path)
         path.write_text(self.html(), encoding='utf-8')
         return path
@@ -314,5 +317,6 @@ def _inline_svg(svg: bytes | str, index: int) -> str:
 
 
 def _script_json(data: object) -> str:
+    import json
     # Inside <script>, "</script>" or "<!--" in a label must not end the script.
     return json.dumps(data, allow_nan=True).replace('<', '\\u003c').replace('>', '\\u003e')
