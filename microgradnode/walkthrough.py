@@ -300,7 +300,7 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     >>> x = Value(0.5, 'x'); y = x.sigmoid() * x
     >>> walk = walkthrough(y)
     >>> len(walk.frames), walk.frames[-1].phase, round(x.grad, 4)
-    (6, 'backward', 0.7372)
+    (7, 'backward', 0.74)
     >>> walk.save('walk.html')  # doctest: +SKIP
     PosixPath('walk.html')
     """
