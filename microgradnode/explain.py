@@ -57,7 +57,7 @@ class ChainPath:
 
     def symbolic(self) -> str:
         """The product written with the graph's names, e.g. ``(out - target) · s2``."""
-        return ' · '.join(text for text, _ in self._factors('.6g'))
+        return ' · '.join(text for text, _ in self._factors('.6g') if text)
 
     def numeric(self, number_format: str = '.4g') -> str:
         """The same product with each factor's value, e.g. ``(-0.3362) · 0.7275``."""
@@ -69,7 +69,11 @@ class ChainPath:
         alone = len(shown) == 1 and coefficient == 1.0
         factors = [(formula.rest if alone else formula.factor_text,
                     _parenthesised(formula.rest_value, number_format)) for formula in shown]
-        if coefficient != 1.0 or not factors:
+        if coefficient == -1.0 and factors:
+            # -x^(-2), not -1 · x^(-2); the numbers keep their (-1) factor.
+            factors[0] = (f'-{factors[0][0]}', factors[0][1])
+            factors.insert(0, ('', '(-1)'))
+        elif coefficient != 1.0 or not factors:
             factors.insert(0, (format_number(coefficient),
                                _parenthesised(coefficient, number_format)))
         return factors
