@@ -190,3 +190,23 @@ def test_bad_arguments_are_named():
     for bad in (0, -3, 2.5, True):
         with pytest.raises(ValueError, match='max_paths must be a positive integer'):
             explain(x * 2, x, max_paths=bad)
+
+
+def test_signs_powers_and_long_names():
+    x = Value(2.0, 'x')
+    inverse = explain(x ** -1, x).paths[0]
+    assert inverse.symbolic() == '-x^(-2)' and inverse.value == -0.25
+    assert explain(2 ** x, x).paths[0].symbolic() == '2^x·log(2)'
+    y = x
+    for _ in range(4):
+        y = y * y + y
+    text = str(explain(y, x, max_paths=2))
+    # Names that would double at every level are given short ones, defined at the end.
+    assert 'd f / d x' in text and '\nwhere\n  t1 = ' in text and '  f = ' in text
+    assert max(len(line) for line in text.splitlines()) < 400
+
+
+def test_local_formula_of_a_leaf_is_an_error():
+    x = Value(1.0, 'x')
+    with pytest.raises(ValueError, match='a leaf has no local derivatives'):
+        local_formula(x, 0, NodeNames(x))
