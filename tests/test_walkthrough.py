@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +15,7 @@ from microgradnode import Value, backward_steps
 from microgradnode.engine import topological_order
 from microgradnode.walkthrough import Walkthrough, walkthrough
 
+from .conftest import require_module
 from .test_engine_random_graphs import programs, run
 
 
@@ -167,3 +170,20 @@ def test_save_writes_the_page(tmp_path):
     path = walkthrough((x * 3).tanh()).save(tmp_path / 'walk.html')
     text = path.read_text(encoding='utf-8')
     assert text.startswith('<!DOCTYPE html>') and 'data-node="x"' in text
+
+
+def test_walkthrough_displays_inline_in_a_jupyter_kernel(monkeypatch):
+    nbformat = require_module('nbformat')
+    nbclient = require_module('nbclient')
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv('PYTHONPATH', os.pathsep.join(filter(None, [str(root), os.environ.get('PYTHONPATH')])))
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from microgradnode import Value, walkthrough\n"
+        "x = Value(3.0, 'x')\n"
+        "y = x * x; y.label = 'y'\n"
+        "walkthrough(y)")])
+    nbclient.NotebookClient(notebook, kernel_name='python3', timeout=120).execute()
+    [output] = notebook.cells[0].outputs
+    shown = output['data']['text/html']
+    assert shown.startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
+    assert 'data-node=&quot;x&quot;' in shown
