@@ -206,8 +206,8 @@ class Walkthrough:
             summary = ('That was the last step: every gradient is known. Those of the inputs:',
                        *(f'• d {root_name} / d {names[node]} = {self._number(grads[node])}'
                          for node in inputs),
-                       'Gradient descent would now nudge each parameter against its gradient: '
-                       'w ← w − learning rate × d/dw.')
+                       'Gradient descent would now move each parameter w against its gradient: '
+                       f'w ← w − learning rate × d {root_name} / d w.')
             frames[-1] = dataclasses.replace(final, lines=final.lines + summary)
         return frames
 
