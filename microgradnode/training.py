@@ -136,7 +136,7 @@ def plot_decision_boundary(model: Module, points: Points, labels: Sequence[int],
     flat = scores(model, [[x, y] for y in grid_y for x in grid_x])
     grid = [flat[j * resolution:(j + 1) * resolution] for j in range(resolution)]
 
-    fig = Figure(figsize=(7.0, 5.0), dpi=110)
+    fig = Figure(figsize=(7.6, 4.8), dpi=110)
     ax = fig.subplots()
     # The classes are the two signs of the score: colour each side, draw the zero line.
     ax.contourf(grid_x, grid_y, grid, levels=[-1e300, 0.0, 1e300], colors=['#f6c8c0', '#c4daf2'])
@@ -153,11 +153,12 @@ def plot_decision_boundary(model: Module, points: Points, labels: Sequence[int],
     ax.set_ylim(y0, y1)
     from matplotlib.patches import Patch
     regions = [Patch(color='#f6c8c0', label='predicted -1'), Patch(color='#c4daf2', label='predicted +1')]
-    ax.legend(handles=[*ax.get_legend_handles_labels()[0], *regions], loc='best', framealpha=0.9,
-              fontsize='small')
+    # Outside the axes, so that it never hides a data point.
+    ax.legend(handles=[*ax.get_legend_handles_labels()[0], *regions], loc='upper left',
+              bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize='small')
     ax.set_aspect('equal')
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches='tight')
 
 
 def plot_history(history: History, path: str, *, title: str = 'Training') -> None:
