@@ -121,7 +121,13 @@ def plot_decision_boundary(model: Module, points: Points, labels: Sequence[int],
                            title: str = '', resolution: int = 60) -> None:
     """Save a PNG: the plane coloured by the predicted class, the boundary, and the data.
 
-    >>> plot_decision_boundary(model, points, labels, 'boundary.png')  # doctest: +SKIP
+    >>> import os, tempfile
+    >>> from microgradnode.nn import MLP
+    >>> path = os.path.join(tempfile.mkdtemp(), 'boundary.png')
+    >>> plot_decision_boundary(MLP(2, [1], seed=0), [[0.0, 0.0], [1.0, 1.0]], [-1, 1], path,
+    ...                        resolution=20)
+    >>> open(path, 'rb').read(4)
+    b'\x89PNG'
     """
     from matplotlib.figure import Figure  # no pyplot: no global backend, no open windows
 
@@ -164,7 +170,11 @@ def plot_decision_boundary(model: Module, points: Points, labels: Sequence[int],
 def plot_history(history: History, path: str, *, title: str = 'Training') -> None:
     """Save a PNG: the loss per step (left axis) and the training accuracy (right axis).
 
-    >>> plot_history(history, 'loss.png')  # doctest: +SKIP
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), 'loss.png')
+    >>> plot_history(History(losses=[1.0, 0.5], accuracies=[0.5, 1.0]), path)
+    >>> os.path.getsize(path) > 0
+    True
     """
     from matplotlib.figure import Figure  # no pyplot: no global backend, no open windows
 
