@@ -18,6 +18,7 @@ __all__ = ['main', 'UsageError', 'ArgumentParser']
 
 # Subcommand modules, in the order ``--help`` lists them.
 COMMANDS: list[str] = [
+    'train',
     'fit',
 ]
 
@@ -50,8 +51,9 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    >>> main(['--version'])  # doctest: +SKIP
-    microgradnode 0.1.0
+    >>> main([])  # no command: prints the help and returns 2  # doctest: +ELLIPSIS
+    usage: microgradnode [-h] [--version] ...
+    2
     """
     parser = build_parser()
     args = parser.parse_args(argv)
