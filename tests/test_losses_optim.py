@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import require_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +12,8 @@ from microgradnode import Value, gradcheck
 from microgradnode.datasets import circles, moons, xor
 from microgradnode.losses import binary_cross_entropy, hinge, l2_penalty, mse, softplus
 from microgradnode.optim import SGD, Adam, Momentum
+
+from .conftest import require_module
 
 # -- losses ---------------------------------------------------------------------------------
 

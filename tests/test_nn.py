@@ -7,11 +7,12 @@ import math
 import random
 
 import pytest
-from conftest import require_module
 
-from microgradnode import Value, gradcheck
+from microgradnode import Value, gradcheck, twonode
 from microgradnode.losses import binary_cross_entropy, hinge, mse
 from microgradnode.nn import ACTIVATIONS, MLP, Layer, Neuron
+
+from .conftest import require_module
 
 # -- helpers --------------------------------------------------------------------------------
 
@@ -198,20 +199,7 @@ def test_mlp_with_each_loss_matches_finite_differences(activation):
 
 # -- the seed's two-node network ------------------------------------------------------------
 
-def two_node_by_hand(s0=2.0, w0=2.0, w1=1.0, w2=0.5, target=0.7):
-    """The seed notebook's network, written out node by node from Values."""
-    w0, w1, w2 = Value(w0, 'w0'), Value(w1, 'w1'), Value(w2, 'w2')
-    x1 = w0 * s0
-    s1 = x1.sigmoid()
-    x2 = w1 * s1
-    s2 = x2.sigmoid()
-    out = w2 * s2
-    loss = 0.5 * (out - target) ** 2
-    loss.backward()
-    return out, loss, [w0, w1, w2]
-
-
-def two_node_from_nn(s0=2.0, w0=2.0, w1=1.0, w2=0.5, target=0.7):
+def two_node_from_nn(*, s0=2.0, w0=2.0, w1=1.0, w2=0.5, target=0.7):
     model = MLP(1, [1, 1, 1], activation='sigmoid', output_activation='linear', bias=False)
     model.load_parameters([w0, w1, w2])
     out = model([s0])
@@ -220,31 +208,43 @@ def two_node_from_nn(s0=2.0, w0=2.0, w1=1.0, w2=0.5, target=0.7):
     return out, loss, model.parameters()
 
 
-def test_two_node_network_is_an_mlp_of_bias_free_sigmoid_neurons():
+@pytest.mark.parametrize('setting', [
+    {},  # the seed notebook's numbers
+    {'s0': -1.5, 'w0': 0.3, 'w1': -2.0, 'w2': 1.25, 'target': 0.1},
+])
+def test_two_node_network_is_an_mlp_of_bias_free_sigmoid_neurons(setting):
+    """Same forward value, loss and gradients as the main job's two-node network."""
     model = MLP(1, [1, 1, 1], activation='sigmoid', bias=False)
     assert [len(layer.parameters()) for layer in model.layers] == [1, 1, 1]
     assert [layer.activation for layer in model.layers] == ['sigmoid', 'sigmoid', 'linear']
 
-    out, loss, params = two_node_from_nn()
-    ref_out, ref_loss, ref_params = two_node_by_hand()
-    assert out.data == ref_out.data == pytest.approx(0.36375380675182073, rel=1e-15)  # the seed's print
-    assert loss.data == ref_loss.data
-    assert [p.grad for p in params] == [p.grad for p in ref_params]
+    out, loss, params = two_node_from_nn(**setting)
+    reference = twonode.build(**setting)
+    reference.loss.backward()
+    assert out.data == reference.out.data
+    assert loss.data == reference.loss.data
+    assert [p.grad for p in params] == [w.grad for w in reference.weights]
     assert all(p.grad != 0 for p in params)
+    if not setting:
+        assert out.data == 0.36375380675182073  # the value the seed notebook prints
 
 
-def test_two_node_network_trains_like_the_seed_loop():
-    """1000 steps of the seed's update rule, done by backward() on the nn-built network."""
+def test_two_node_network_trained_by_sgd_follows_the_main_jobs_training():
+    """nn + optim.SGD reproduce twonode.train's gradient descent, step for step."""
     from microgradnode.optim import SGD
     model = MLP(1, [1, 1, 1], activation='sigmoid', bias=False)
     model.load_parameters([2.0, 1.0, 0.5])
     opt = SGD(model.parameters(), lr=0.1)
-    for _ in range(1000):
-        opt.zero_grad()
+    rows = []
+    for _ in range(300):
         loss = 0.5 * (model([2.0]) - 0.7) ** 2
+        opt.zero_grad()
         loss.backward()
         opt.step()
-    assert model([2.0]).data == pytest.approx(0.7, abs=1e-3)
+        w0, w1, w2 = (p.data for p in model.parameters())
+        rows.append((w2, w1, w0))
+    reference = twonode.train(steps=300, alpha=0.1, order='simultaneous')
+    assert rows == [(r.w2, r.w1, r.w0) for r in reference.rows]
 
 
 # -- PyTorch: the same network with the same weights -----------------------------------------
