@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +106,17 @@ def test_cli_help_imports_nothing_heavy():
             'print(sorted(m for m in ("matplotlib", "tqdm", "torch") if m in sys.modules))')
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == '[]', done.stderr
+
+
+def test_moons_example_runs_and_saves_its_plots(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(root),
+                                                                        os.environ.get('PYTHONPATH')]))}
+    done = subprocess.run([sys.executable, str(root / 'examples' / 'moons.py'), '3'], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith('MLP(2 -> [16, 16, 1], 337 parameters)')
+    assert 'step   2  loss ' in done.stdout
+    assert 'training accuracy after 3 steps: ' in done.stdout
+    for name in ('moons_boundary.png', 'moons_loss.png'):
+        assert (tmp_path / name).read_bytes()[:8] == PNG_SIGNATURE
