@@ -16,6 +16,7 @@ same loop out in full. The plots import matplotlib only when called.
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 import time
@@ -80,6 +81,8 @@ def train(model: Module, points: Points, labels: Sequence[int], *, optimizer: Op
     """Full-batch training: ``steps`` times forward, backward, optimizer step.
 
     ``progress=True`` shows a tqdm bar on stderr with the loss and training accuracy.
+    A loss that becomes inf or nan stops training with a ``FloatingPointError`` naming
+    the step; the engine's own overflow errors (an ``ArithmeticError``) pass through.
     """
     history = History()
     bar = None
@@ -94,6 +97,9 @@ def train(model: Module, points: Points, labels: Sequence[int], *, optimizer: Op
             value.backward()
             optimizer.step()
             history.seconds.append(time.perf_counter() - start)
+            if not math.isfinite(value.data):
+                raise FloatingPointError(f'training diverged at step {len(history.losses)}: the loss is '
+                                         f'{value.data}; a smaller learning rate may help')
             history.losses.append(value.data)
             history.accuracies.append(accuracy(out, labels))
             if bar is not None:

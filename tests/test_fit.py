@@ -120,3 +120,25 @@ def test_moons_example_runs_and_saves_its_plots(tmp_path):
     assert 'training accuracy after 3 steps: ' in done.stdout
     for name in ('moons_boundary.png', 'moons_loss.png'):
         assert (tmp_path / name).read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_every_optimizer_has_a_default_learning_rate():
+    from microgradnode.cli.fit import DEFAULT_LR
+    from microgradnode.optim import OPTIMIZERS
+    assert DEFAULT_LR.keys() == OPTIMIZERS.keys()
+
+
+def test_divergence_stops_with_one_line_naming_the_step(capsys):
+    assert run_cli(['fit', '--dataset', 'xor', '--layers', '4', '--optimizer', 'sgd', '--lr', '1e300',
+                    '--loss', 'mse', '--steps', '5', '--no-progress']) == 2
+    out, err = capsys.readouterr()
+    assert out == ''
+    assert re.fullmatch(r'microgradnode fit: error: training diverged at step \d: the loss is (inf|nan); '
+                        r'a smaller learning rate may help \(--lr 1e\+300\)\n', err)
+
+
+def test_train_raises_when_the_loss_stops_being_a_number():
+    points, labels = xor()
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(FloatingPointError, match='training diverged at step'):
+        train(model, points, labels, loss='mse', steps=5, optimizer=SGD(model.parameters(), lr=1e300))

@@ -12,13 +12,16 @@ import argparse
 import math
 import os
 
+# The library modules named here import only the engine: --help stays instant.
+from microgradnode.datasets import DATASETS
+from microgradnode.losses import LOSSES
+from microgradnode.nn import ACTIVATIONS
+from microgradnode.optim import OPTIMIZERS
+
 from . import UsageError
 
 # Learning rates that train the default network on moons in well under 100 steps.
 DEFAULT_LR = {'sgd': 0.3, 'momentum': 0.05, 'adam': 0.05}
-DATASET_NAMES = ('moons', 'circles', 'xor')
-LOSS_NAMES = ('hinge', 'bce', 'mse')
-ACTIVATION_NAMES = ('relu', 'tanh', 'sigmoid')
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     'with full-batch gradient descent, all gradients from backward(). '
                     'A score above 0 predicts class +1.')
     data = parser.add_argument_group('data')
-    data.add_argument('--dataset', default='moons', choices=DATASET_NAMES,
+    data.add_argument('--dataset', default='moons', choices=tuple(DATASETS),
                       help='two moons, concentric circles or XOR (default: moons)')
     data.add_argument('--samples', type=int, default=None, metavar='N',
                       help='number of points (default: 100; for xor a multiple of 4, default 4: '
@@ -38,15 +41,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model = parser.add_argument_group('model')
     model.add_argument('--layers', type=int, nargs='+', default=[16, 16], metavar='SIZE',
                        help='hidden layer sizes (default: 16 16, i.e. a 2-16-16-1 network)')
-    model.add_argument('--activation', default='relu', choices=ACTIVATION_NAMES,
+    model.add_argument('--activation', default='relu', choices=tuple(a for a in ACTIVATIONS if a != 'linear'),
                        help='activation of the hidden layers (default: relu)')
     training = parser.add_argument_group('training')
-    training.add_argument('--loss', default='hinge', choices=LOSS_NAMES,
+    training.add_argument('--loss', default='hinge', choices=tuple(LOSSES),
                           help='hinge (max-margin), bce (binary cross-entropy on the score as a logit) '
                                'or mse (default: hinge)')
     training.add_argument('--l2', type=float, default=1e-4, metavar='STRENGTH',
                           help='L2 regularisation added to the loss (default: 1e-4; 0 for none)')
-    training.add_argument('--optimizer', default='adam', choices=tuple(DEFAULT_LR),
+    training.add_argument('--optimizer', default='adam', choices=tuple(OPTIMIZERS),
                           help='sgd, momentum (SGD with momentum 0.9) or adam (default: adam)')
     training.add_argument('--lr', type=float, default=None, metavar='RATE',
                           help='learning rate (default: ' +
@@ -94,9 +97,7 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
-    from microgradnode.datasets import DATASETS
     from microgradnode.nn import MLP
-    from microgradnode.optim import OPTIMIZERS
     from microgradnode.training import train
 
     noise = {} if args.noise is None else {'noise': args.noise}
@@ -105,8 +106,11 @@ def run(args: argparse.Namespace) -> int:
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
     # A later --compile option would swap the graph-building loss for a compiled one here.
-    history = train(model, points, labels, optimizer=optimizer, steps=args.steps, loss=args.loss,
-                    l2=args.l2, progress=not args.no_progress)
+    try:
+        history = train(model, points, labels, optimizer=optimizer, steps=args.steps, loss=args.loss,
+                        l2=args.l2, progress=not args.no_progress)
+    except ArithmeticError as error:  # diverged: too large a learning rate
+        raise UsageError(f'{error} (--lr {lr:g})') from None
 
     final_accuracy = _final_accuracy(model, points, labels)
     shape = '-'.join(str(n) for n in [2, *args.layers, 1])
