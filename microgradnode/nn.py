@@ -68,7 +68,11 @@ class Module:
     """Anything with trainable parameters (Values whose ``data`` an optimizer changes)."""
 
     def parameters(self) -> list[Value]:
-        """Every trainable Value, in a fixed order (the order ``load_parameters`` uses)."""
+        """Every trainable Value, in a fixed order (the order ``load_parameters`` uses).
+
+        >>> [p.label for p in Neuron(2).parameters()]
+        ['w0', 'w1', 'b']
+        """
         return []
 
     def zero_grad(self) -> None:

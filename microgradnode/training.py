@@ -83,6 +83,14 @@ def train(model: Module, points: Points, labels: Sequence[int], *, optimizer: Op
     ``progress=True`` shows a tqdm bar on stderr with the loss and training accuracy.
     A loss that becomes inf or nan stops training with a ``FloatingPointError`` naming
     the step; the engine's own overflow errors (an ``ArithmeticError``) pass through.
+
+    >>> from microgradnode.nn import MLP
+    >>> from microgradnode.optim import SGD
+    >>> model = MLP(2, [1], seed=0)
+    >>> history = train(model, [[1.0, 0.0], [0.0, 1.0]], [1, -1], steps=3,
+    ...                 optimizer=SGD(model.parameters(), lr=0.1))
+    >>> len(history.losses), history.losses[-1] < history.losses[0]
+    (3, True)
     """
     history = History()
     bar = None

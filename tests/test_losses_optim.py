@@ -143,7 +143,8 @@ def test_optimizer_zero_grad_and_repr():
     opt = Adam([w], lr=0.01)
     opt.zero_grad()
     assert w.grad == 0.0
-    assert repr(opt) == 'Adam(1 parameters, lr=0.01)'
+    assert repr(opt) == 'Adam(1 parameter, lr=0.01)'
+    assert repr(SGD([w, Value(1.0)], lr=0.5)) == 'SGD(2 parameters, lr=0.5)'
 
 
 # -- datasets -------------------------------------------------------------------------------
