@@ -14,3 +14,11 @@ from .engine import Value, backward_steps, is_grad_enabled, no_grad, topological
 __all__ = ['Value', 'no_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
            'topological_order', 'backward_steps']
 __version__ = '0.1.0'
+
+
+def __getattr__(name: str):
+    # Drawing needs the graphviz package; import it only when asked for.
+    if name in ('draw', 'Diagram'):
+        from . import diagram
+        return getattr(diagram, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
