@@ -17,7 +17,7 @@ from collections.abc import Sequence
 __all__ = ['main', 'UsageError', 'ArgumentParser']
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: list[str] = []
+COMMANDS: list[str] = ['draw']
 
 
 class UsageError(Exception):

@@ -62,8 +62,8 @@ def operation_symbol(node: Value, options: DrawOptions) -> str:
 def _graph_too_large(count: int, limit: int) -> ValueError:
     return ValueError(
         f'the graph has {count} values, more than max_nodes={limit}: laying it out would take '
-        f'long and the picture would be unreadable; to draw it anyway, pass max_nodes={count} '
-        f'(or more) to draw(), or --max-nodes {count} on the command line')
+        f'long and the picture would be unreadable; to draw it anyway, raise the limit: '
+        f'draw(..., max_nodes={count}), or --max-nodes {count} on the command line')
 
 
 def _check_marks(order: list[Value], highlight: Iterable[Value],

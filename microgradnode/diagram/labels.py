@@ -60,6 +60,6 @@ def legend_label(*, color_by_grad: bool) -> str:
                     f'<TD ALIGN="LEFT">{html_text(KIND_NAMES[kind])}</TD></TR>')
     rows.append('<TR><TD>○</TD><TD ALIGN="LEFT">operation</TD></TR>')
     rows.append(f'<TR><TD><FONT COLOR="{EDGE_LABEL}">1.5</FONT></TD>'
-                '<TD ALIGN="LEFT">on an edge: d child / d parent</TD></TR>')
+                '<TD ALIGN="LEFT">on an arrow: local derivative d child / d parent</TD></TR>')
     table = '<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" COLOR="#adb5bd">'
     return f'<{table}{"".join(rows)}</TABLE>>'

@@ -72,7 +72,7 @@ def grad_fill(grad: float | None, largest: float) -> str:
     for the dark text on top to stay readable.
 
     >>> grad_fill(2.0, 2.0), grad_fill(-2.0, 2.0), grad_fill(0.0, 2.0)
-    ('#f08c8c', '#7aaee0', '#ffffff')
+    ('#ee8e8e', '#80b1dd', '#ffffff')
     """
     if grad is None or not math.isfinite(grad) or largest <= 0.0 or grad == 0.0:
         return '#ffffff'
