@@ -21,7 +21,7 @@ from ..engine import Value
 from .build import build_digraph
 from .figure import Diagram
 from .options import DEFAULT_MAX_NODES, DrawOptions
-from .render import FORMATS, RendererUnavailableError, available_renderers
+from .renderers import FORMATS, RendererUnavailableError, available_renderers
 
 __all__ = ['draw', 'Diagram', 'DrawOptions', 'DEFAULT_MAX_NODES', 'FORMATS',
            'RendererUnavailableError', 'available_renderers']

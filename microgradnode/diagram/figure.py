@@ -17,7 +17,7 @@ from pathlib import Path
 
 import graphviz
 
-from .render import FORMATS, RendererUnavailableError, render
+from .renderers import FORMATS, RendererUnavailableError, render
 
 __all__ = ['Diagram', 'SAVE_FORMATS']
 
