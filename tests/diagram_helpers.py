@@ -18,8 +18,11 @@ _TAG = re.compile(r'<[^>]+>')
 
 
 def label_text(label: str) -> str:
-    """The characters an HTML-like label shows (tags dropped, entities decoded)."""
-    return html.unescape(_TAG.sub('', label.replace('<BR/>', '\n')))
+    """The characters an HTML-like label shows, read as Graphviz does.
+
+    Tags dropped, entities decoded, then a doubled backslash drawn as one.
+    """
+    return html.unescape(_TAG.sub('', label.replace('<BR/>', '\n'))).replace('\\\\', '\\')
 
 
 def number(text: str) -> float:

@@ -3,11 +3,12 @@
 Every label in a diagram is drawn from an HTML-like label (``label=<...>``), and every
 piece of text that came from the user (a Value's label, a formatted number) goes
 through :func:`html_text` before it is put there. Graphviz reads such a label as XML,
-so escaping ``& < > "`` makes any text plain characters: quotes, braces, ``|``
-and backslashes have no meaning inside it, and a ``>`` can no longer end the label.
-Newlines become line breaks; characters XML cannot carry at all (control
-characters, lone surrogates) are shown as their Python escape instead of breaking
-the document.
+so escaping ``& < > "`` makes any text plain characters: quotes, braces and ``|``
+have no meaning inside it, and a ``>`` can no longer end the label. Graphviz still
+expands ``\\N`` (the node's name), ``\\G`` and friends in the text, so every backslash
+is doubled, which Graphviz draws as one. Newlines become line breaks; characters
+XML cannot carry at all (control characters, lone surrogates) are shown as their
+Python escape instead of breaking the document.
 
 >>> html_text('a<b> & "c"|{d}')
 'a&lt;b&gt; &amp; &quot;c&quot;|{d}'
@@ -21,7 +22,7 @@ import unicodedata
 
 __all__ = ['html_text']
 
-_ENTITIES = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\n': '<BR/>'}
+_ENTITIES = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\n': '<BR/>', '\\': '\\\\'}
 
 
 def _visible(char: str) -> str:
@@ -34,12 +35,14 @@ def _visible(char: str) -> str:
 
 
 def html_text(text: str) -> str:
-    """``text`` as the content of a Graphviz HTML-like label, shown exactly as written.
+    r"""``text`` as the content of a Graphviz HTML-like label, shown exactly as written.
 
     >>> html_text('σ(x) ≥ 0')
     'σ(x) ≥ 0'
-    >>> html_text('bell\\a')
-    'bell\\\\x07'
+    >>> print(html_text('\\N is not the node name'))
+    \\N is not the node name
+    >>> print(html_text('bell\a'))
+    bell\\x07
     """
     out = []
     for char in text:
