@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import keyword
 import numbers
+import warnings
 from collections.abc import Mapping
 
 from .engine import Value
@@ -101,14 +102,15 @@ def _check_values(values: Mapping[str, float]) -> None:
 class _Builder:
     """Walks the syntax tree of one expression, building Values for allowed nodes only."""
 
-    def __init__(self, text: str, values: Mapping[str, float]) -> None:
+    def __init__(self, text: str, values: Mapping[str, float], lead: int) -> None:
         self.text = text
         self.values = values
+        self.lead = lead  # whitespace stripped before parsing, to count columns in the original
         self.leaves: dict[str, Value] = {}  # the same name is the same leaf
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
         segment = ast.get_source_segment(self.text, node) or ''
-        return ExpressionError(message, column=_column(self.text, node), text=segment)
+        return ExpressionError(message, column=self.lead + _column(self.text, node), text=segment)
 
     def build(self, node: ast.AST, depth: int) -> Value | float:
         if depth > MAX_DEPTH:
@@ -140,7 +142,8 @@ class _Builder:
         leaf = self.leaves.get(node.id)
         if leaf is None:
             if node.id not in self.values:
-                raise UnknownNameError(node.id, sorted(self.values), column=_column(self.text, node))
+                raise UnknownNameError(node.id, sorted(self.values),
+                                       column=self.lead + _column(self.text, node))
             leaf = self.leaves[node.id] = Value(float(self.values[node.id]), label=node.id)
         return leaf
 
@@ -221,19 +224,25 @@ def parse_expression(text: str, values: Mapping[str, float]) -> Value:
                               f'{MAX_LENGTH})')
     if not text.strip():
         raise ExpressionError('the expression is empty')
-    tree = _parse(text)
-    result = _Builder(text, values).build(tree.body, 0)
+    # Leading spaces would be an "unexpected indent" to Python's parser.
+    stripped = text.lstrip()
+    lead = len(text) - len(stripped)
+    tree = _parse(stripped, lead)
+    result = _Builder(stripped, values, lead).build(tree.body, 0)
     return _Builder.as_value(result)
 
 
-def _parse(text: str) -> ast.Expression:
+def _parse(text: str, lead: int) -> ast.Expression:
     try:
-        return ast.parse(text, mode='eval')
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal": the error says it better
+            warnings.simplefilter('ignore', SyntaxWarning)
+            warnings.simplefilter('ignore', DeprecationWarning)
+            return ast.parse(text, mode='eval')
     except SyntaxError as error:
-        statement = _statement(text)
+        statement = _statement(text, lead)
         if statement is not None:
             raise statement from None
-        raise _syntax_error(text, error) from None
+        raise _syntax_error(text, error, lead) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f'the expression is nested too deeply (more than {MAX_DEPTH} levels)'
                               ) from None
@@ -249,7 +258,7 @@ def _column(text: str, node: ast.AST) -> int:
     return before + len(line.encode('utf-8')[:node.col_offset].decode('utf-8', 'replace')) + 1
 
 
-def _syntax_error(text: str, error: SyntaxError) -> ExpressionError:
+def _syntax_error(text: str, error: SyntaxError, lead: int) -> ExpressionError:
     """Python's own syntax message, with the character column and what stands there."""
     lines = text.splitlines(keepends=True) or ['']
     lineno = min(max(error.lineno or 1, 1), len(lines))
@@ -259,20 +268,24 @@ def _syntax_error(text: str, error: SyntaxError) -> ExpressionError:
     reason = error.msg or 'invalid syntax'
     if reason == 'invalid syntax':
         reason = 'invalid syntax' + ('' if near else ': the expression ends too early')
-    return ExpressionError(reason, column=column, text=near)
+    return ExpressionError(reason, column=lead + column, text=near)
 
 
-def _statement(text: str) -> ExpressionError | None:
+def _statement(text: str, lead: int) -> ExpressionError | None:
     """If ``text`` is valid Python but not an expression, say what it is instead."""
     try:
-        module = ast.parse(text, mode='exec')
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', SyntaxWarning)
+            warnings.simplefilter('ignore', DeprecationWarning)
+            module = ast.parse(text, mode='exec')
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if not module.body:
         return None
     first = module.body[0]
     if isinstance(first, ast.Expr):
-        return ExpressionError('only one expression is allowed', column=_column(text, module.body[1]),
+        return ExpressionError('only one expression is allowed',
+                               column=lead + _column(text, module.body[1]),
                                text=ast.get_source_segment(text, module.body[1]) or '')
     what = type(first).__name__.lower()
     kinds = {ast.Import: 'an import', ast.ImportFrom: 'an import', ast.Assign: 'an assignment',
@@ -281,4 +294,4 @@ def _statement(text: str) -> ExpressionError | None:
     segment = ast.get_source_segment(text, first) or ''
     return ExpressionError(f'{kinds.get(type(first), "a " + what + " statement")} is not an '
                            f'expression: write one arithmetic expression',
-                           column=_column(text, first), text=segment[:60])
+                           column=lead + _column(text, first), text=segment[:60])
