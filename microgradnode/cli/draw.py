@@ -62,11 +62,14 @@ def run(args: argparse.Namespace) -> int:
     from ..diagram import DEFAULT_MAX_NODES, RendererUnavailableError, draw
 
     path = Path(args.output)
+    try:
+        if path.is_dir():
+            raise UsageError(f'-o {args.output!r}: is a folder; give a file name such as graph.svg')
+        if not path.parent.is_dir():
+            raise UsageError(f'-o {args.output!r}: the folder {str(path.parent)!r} does not exist')
+    except OSError as error:  # e.g. a name too long for the file system
+        raise UsageError(f'-o {args.output!r}: cannot write: {error.strerror or error}') from None
     file_format = _output_format(path, args.format)
-    if path.parent != Path('') and not path.parent.is_dir():
-        raise UsageError(f'-o {args.output!r}: the folder {str(path.parent)!r} does not exist')
-    if path.is_dir():
-        raise UsageError(f'-o {args.output!r}: is a folder; give a file name such as graph.svg')
     max_nodes = DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     if max_nodes < 1:
         raise UsageError(f'--max-nodes {max_nodes}: must be at least 1')
