@@ -283,6 +283,10 @@ def _statement(text: str, lead: int) -> ExpressionError | None:
     if not module.body:
         return None
     first = module.body[0]
+    if isinstance(first, ast.Expr) and len(module.body) == 1:  # e.g. `*x`, valid only as a statement
+        refused = _REFUSED.get(type(first.value), type(first.value).__name__)
+        return ExpressionError(f'{refused} is not allowed', column=lead + _column(text, first.value),
+                               text=ast.get_source_segment(text, first.value) or '')
     if isinstance(first, ast.Expr):
         return ExpressionError('only one expression is allowed',
                                column=lead + _column(text, module.body[1]),

@@ -63,7 +63,8 @@ def parse(source: str) -> ParsedDiagram:
     for edge in graph.edges():
         tail, head = str(edge[0]), str(edge[1])
         if head in operations:
-            inputs[head].append((tail, label_text(edge.attr.get('label') or '')))
+            number_on_edge = edge.attr.get('label') or edge.attr.get('xlabel') or ''
+            inputs[head].append((tail, label_text(number_on_edge)))
         else:
             output_of[tail] = head
     return ParsedDiagram(graph, boxes, operations, inputs, output_of)

@@ -68,6 +68,7 @@ def test_allowed_forms(text, expected):
     ('from os import system', 'an import is not an expression'),
     ('x = 3', 'an assignment is not an expression'),
     ('x; y', "column 4: 'y': only one expression is allowed"),
+    ('*x', "column 1: '*x': unpacking is not allowed"),
     ('sigmoid(x=1)', "column 9: 'x=1': sigmoid() takes no keyword arguments"),
     ('sigmoid(x, y)', 'sigmoid() takes exactly one argument, got 2'),
     ('sigmoid()', 'takes exactly one argument, got 0'),
@@ -217,7 +218,7 @@ def test_random_token_soup_never_runs_anything(text):
     if outcome is not None:  # accepted: then only whitelisted syntax was in it
         allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Constant, ast.Load,
                    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
-        for node in ast.walk(ast.parse(text, mode='eval')):
+        for node in ast.walk(ast.parse(text.strip(), mode='eval')):
             assert isinstance(node, allowed), (text, node)
             if isinstance(node, ast.Call):
                 assert node.func.id in FUNCTIONS

@@ -69,10 +69,11 @@ def available_renderers() -> list[str]:
 # process-wide: one capture at a time.
 _STDERR_LOCK = threading.Lock()
 
-# The fontconfig bundled in the wheel may be older than the system's configuration
-# files and then warns, once per process, about elements it does not know; the
-# fonts still work, so that line is noise to a user.
-_NOISE = ('Fontconfig warning', 'Fontconfig error')
+# Lines that are noise to a user: the fontconfig bundled in the wheel may be older
+# than the system's configuration files and then warns, once per process, about
+# elements it does not know (the fonts still work); and cairo announces that it
+# scales down a PNG wider than 32,767 pixels (documented in docs/diagrams.md).
+_NOISE = ('Fontconfig warning', 'Fontconfig error', 'graph is too large for cairo-renderer bitmaps')
 
 
 @contextlib.contextmanager
@@ -93,7 +94,8 @@ def _filtered_native_stderr() -> Iterator[None]:
             os.close(saved)
             capture.seek(0)
             text = capture.read().decode('utf-8', 'replace')
-            kept = [line for line in text.splitlines(keepends=True) if not line.startswith(_NOISE)]
+            kept = [line for line in text.splitlines(keepends=True)
+                    if not any(noise in line for noise in _NOISE)]
             if kept:
                 sys.stderr.write(''.join(kept))
 
