@@ -125,7 +125,10 @@ def test_missing_output_option_and_help(capsys):
     assert 'the following arguments are required: -o/--output' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(['draw', '--help'])
-    assert '--set NAME=VALUE' in capsys.readouterr().out
+    help_text = capsys.readouterr().out
+    assert '--set NAME=VALUE' in help_text
+    from microgradnode.diagram import DEFAULT_MAX_NODES
+    assert f'(default: {DEFAULT_MAX_NODES})' in help_text
 
 
 def test_as_a_real_command_with_no_dot_on_path(tmp_path):

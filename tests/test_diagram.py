@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from diagram_helpers import micrograd_expression, number, parse, two_node_network
+from diagram_helpers import label_text, micrograd_expression, number, parse, two_node_network
 
 from microgradnode import Value, draw, topological_order
 from microgradnode.diagram import DEFAULT_MAX_NODES, RendererUnavailableError
@@ -130,6 +130,8 @@ def test_options_change_what_is_drawn():
     shown = {box.name: box.grad for box in fixed.boxes.values()}['w2']
     assert shown == format(net['w2'].grad, '.2f').replace('-', '−')
     assert 'key' not in plain and 'key' in draw(loss, legend=True).source
+    titled = parse(draw(loss, title='step 1: <forward>').source)
+    assert label_text(titled.graph.graph_attr['label']) == 'step 1: <forward>'
 
 
 def test_color_by_grad_uses_sign_for_hue():

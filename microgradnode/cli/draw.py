@@ -40,7 +40,7 @@ def register(subparsers) -> None:
     parser.add_argument('--number-format', metavar='SPEC', default='.4g',
                         help="format of every number, e.g. .3f or .6g (default: .4g)")
     parser.add_argument('--max-nodes', metavar='N', type=int, default=None,
-                        help='refuse graphs with more values than N (default: 5000)')
+                        help='refuse graphs with more values than N (default: 2000)')
     parser.set_defaults(run=run)
 
 

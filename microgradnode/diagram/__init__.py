@@ -29,7 +29,7 @@ __all__ = ['draw', 'Diagram', 'DrawOptions', 'DEFAULT_MAX_NODES', 'FORMATS',
 
 def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local: bool = True,
          number_format: str = '.4g', color_by_grad: bool = False, legend: bool = False,
-         max_nodes: int = DEFAULT_MAX_NODES, highlight: Iterable[Value] = (),
+         title: str = '', max_nodes: int = DEFAULT_MAX_NODES, highlight: Iterable[Value] = (),
          highlight_edges: Iterable[tuple[Value, Value]] = (),
          grads: Mapping[Value, float | None] | None = None, renderer: str = 'auto') -> Diagram:
     """Draw ``root`` and every Value it was computed from.
@@ -41,7 +41,8 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
       derivative d child / d parent the engine recorded.
     - ``number_format``: a format spec for every number, such as ``'.4g'`` or ``'.2f'``.
     - ``color_by_grad``: fill Values red for a positive grad, blue for a negative one,
-      stronger for a larger one; ``legend``: add a key to the colours and shapes.
+      stronger for a larger one; ``legend``: add a key to the colours and shapes;
+      ``title``: a caption above the graph.
     - ``max_nodes``: refuse graphs with more Values than this (ValueError), rather than
       spending minutes on an unreadable picture.
     - ``highlight``: Values to emphasise (red border); ``highlight_edges``: ``(parent, child)``
@@ -57,7 +58,7 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     """
     options = DrawOptions(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                           number_format=number_format, color_by_grad=color_by_grad, legend=legend,
-                          max_nodes=max_nodes)
+                          title=title, max_nodes=max_nodes)
     drawing = build_digraph(root, options, highlight=highlight, highlight_edges=highlight_edges,
                             grads=grads)
     return Diagram(drawing.digraph, value_count=drawing.value_count,

@@ -29,7 +29,7 @@ import graphviz
 
 from ..engine import Value, topological_order
 from ..ops import OPS
-from .labels import edge_label, legend_label, operation_label, value_label
+from .labels import edge_label, legend_label, operation_label, title_label, value_label
 from .options import DrawOptions
 from .style import FONT, HIGHLIGHT, INK, OP_FILL, STYLES, grad_fill, node_kind
 
@@ -136,6 +136,8 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
                   'nodesep': '0.3', 'ranksep': '0.45'}
     if large:
         graph_attr['mclimit'] = '0.1'
+    if options.title:
+        graph_attr.update(label=title_label(options.title), labelloc='t', labeljust='l')
     dot = graphviz.Digraph(
         'computation_graph',
         comment=f'microgradnode computation graph: {len(order)} values, {operations} operations',

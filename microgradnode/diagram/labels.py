@@ -14,7 +14,7 @@ from __future__ import annotations
 from .escape import html_text
 from .style import EDGE_LABEL, KIND_NAMES, MUTED, STYLES, grad_fill
 
-__all__ = ['value_label', 'operation_label', 'edge_label', 'legend_label']
+__all__ = ['value_label', 'operation_label', 'edge_label', 'legend_label', 'title_label']
 
 
 def _caption(word: str) -> str:
@@ -63,3 +63,8 @@ def legend_label(*, color_by_grad: bool) -> str:
                 '<TD ALIGN="LEFT">on an arrow: local derivative d child / d parent</TD></TR>')
     table = '<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" COLOR="#adb5bd">'
     return f'<{table}{"".join(rows)}</TABLE>>'
+
+
+def title_label(title: str) -> str:
+    """A caption above the graph (a walkthrough frame's "step 3: ...")."""
+    return f'<<FONT POINT-SIZE="14">{html_text(title)}</FONT>>'

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 __all__ = ['DrawOptions', 'DEFAULT_MAX_NODES', 'RANKDIRS']
 
-DEFAULT_MAX_NODES = 5000
+DEFAULT_MAX_NODES = 2000
 """Largest graph, in Values, that ``draw`` accepts unless told otherwise.
 
-Graphviz's layout time grows faster than the graph: 1,000 Values lay out in well
-under a second, 5,000 in a few seconds (see docs/diagrams.md for the measurements),
-and much larger graphs take minutes and give a picture nobody can read.
+Graphviz's layout time grows faster than the graph. Measured here (docs/diagrams.md):
+1,000 Values render to SVG in under a second, 2,000 in about 2.5 s, 5,000 in about
+half a minute (PDF over a minute), and a picture that large is unreadable anyway.
 """
 
 RANKDIRS = ('LR', 'TB', 'RL', 'BT')
@@ -35,6 +35,7 @@ class DrawOptions:
     number_format: str = '.4g'
     color_by_grad: bool = False
     legend: bool = False
+    title: str = ''
     max_nodes: int = DEFAULT_MAX_NODES
 
     def __post_init__(self) -> None:
@@ -48,6 +49,8 @@ class DrawOptions:
         except (ValueError, TypeError):
             raise ValueError(f'number_format {self.number_format!r} is not a valid format for a float '
                              f"(try '.4g' or '.3f')") from None
+        if not isinstance(self.title, str):
+            raise TypeError(f'title must be a str, not {type(self.title).__name__}')
         if isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int) or self.max_nodes < 1:
             raise ValueError(f'max_nodes must be a positive int, not {self.max_nodes!r}')
 
