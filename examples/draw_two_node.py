@@ -13,16 +13,22 @@ from pathlib import Path
 
 from microgradnode import Value, draw
 
+
+def named(value: Value, label: str) -> Value:
+    value.label = label
+    return value
+
+
 s0 = Value(2.0, 's0')                     # the input
 w0, w1, w2 = Value(2.0, 'w0'), Value(1.0, 'w1'), Value(0.5, 'w2')
 target = Value(0.7, 'target')
 
-x1 = w0 * s0; x1.label = 'x1'             # first neuron: activity, then sigmoid
-s1 = x1.sigmoid(); s1.label = 's1'
-x2 = w1 * s1; x2.label = 'x2'             # second neuron
-s2 = x2.sigmoid(); s2.label = 's2'
-out = w2 * s2; out.label = 'out'
-loss = 0.5 * (out - target) ** 2; loss.label = 'loss'
+x1 = named(w0 * s0, 'x1')                 # first neuron: activity, then sigmoid
+s1 = named(x1.sigmoid(), 's1')
+x2 = named(w1 * s1, 'x2')                 # second neuron
+s2 = named(x2.sigmoid(), 's2')
+out = named(w2 * s2, 'out')
+loss = named(0.5 * (out - target) ** 2, 'loss')
 loss.backward()
 
 folder = Path(sys.argv[1] if len(sys.argv) > 1 else 'docs/images')
