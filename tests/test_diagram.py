@@ -301,3 +301,13 @@ def test_render_passes_native_warnings_on_but_drops_fontconfig_noise(capfd):
     err = capfd.readouterr().err
     assert 'Fontconfig' not in err
     assert 'nonsense' in err  # Graphviz's own warning about the unknown shape reaches the user
+
+
+def test_example_draws_the_two_node_network(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    result = subprocess.run([sys.executable, 'examples/draw_two_node.py', str(tmp_path)],
+                            capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / 'two_node_graph.png').read_bytes().startswith(MAGIC['png'])
+    svg = (tmp_path / 'two_node_graph.svg').read_text(encoding='utf-8')
+    assert '>target</text>' in svg and '>key</text>' in svg

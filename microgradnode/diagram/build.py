@@ -56,16 +56,19 @@ class Drawing(NamedTuple):
     operation_count: int
 
 
-def operation_symbol(node: Value, options: DrawOptions) -> str:
+def operation_symbol(node: Value) -> str:
     """How the operation that made ``node`` is written: its symbol, with its constant.
 
     >>> from microgradnode import Value
-    >>> operation_symbol(Value(3.0) ** 2, DrawOptions())
+    >>> operation_symbol(Value(3.0) ** 2)
     '^2'
+    >>> operation_symbol(Value(3.0) ** -0.5)
+    '^−0.5'
     """
     symbol = OPS[node.op].symbol
     if node.constant is not None:
-        symbol += options.number(node.constant)
+        # The constant was written by the user: shortest form, whatever number_format says.
+        symbol += format(node.constant, 'g').replace('-', '−')
     return symbol
 
 
@@ -161,7 +164,7 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
         if node.is_leaf:
             continue
         operation = f'o{index}'
-        dot.node(operation, operation_label(operation_symbol(node, options)), shape='circle',
+        dot.node(operation, operation_label(operation_symbol(node)), shape='circle',
                  style='filled', fillcolor=OP_FILL, color=_EDGE_INK, width='0.42', margin='0.02')
         child_marked = False
         for parent, local in zip(node.parents, node.local_grads):
