@@ -130,8 +130,11 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
     def shown_grad(node: Value) -> float | None:
         return grads[node] if node in grads else node.grad
 
-    largest = max((abs(g) for g in map(shown_grad, order) if g is not None and math.isfinite(g)),
-                  default=0.0)
+    # The output's own grad is the seed (1.0), usually far larger than the rest: scale
+    # the colours to the other values, so that their differences show.
+    scaled = [g for node in order if node is not root or len(order) == 1
+              for g in (shown_grad(node),) if g is not None and math.isfinite(g)]
+    largest = max(map(abs, scaled), default=0.0)
     operations = sum(1 for node in order if not node.is_leaf)
     large = len(order) >= LARGE_GRAPH
     label_attribute = 'xlabel' if large else 'label'
