@@ -311,3 +311,13 @@ def test_example_draws_the_two_node_network(tmp_path):
     assert (tmp_path / 'two_node_graph.png').read_bytes().startswith(MAGIC['png'])
     svg = (tmp_path / 'two_node_graph.svg').read_text(encoding='utf-8')
     assert '>target</text>' in svg and '>key</text>' in svg
+
+
+def test_gradient_colours_are_scaled_to_the_values_not_the_output_seed():
+    from microgradnode.diagram.style import grad_fill
+    x = Value(1.0, 'x')
+    y = x * 0.01  # dy/dx = 0.01, far below the output's own grad of 1
+    y.backward()
+    parsed = parse(draw(y, color_by_grad=True).source)
+    x_id = next(node_id for node_id, box in parsed.boxes.items() if box.name == 'x')
+    assert f'BGCOLOR="{grad_fill(1.0, 1.0)}"' in parsed.graph.get_node(x_id).attr['label']
