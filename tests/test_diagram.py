@@ -315,9 +315,10 @@ def test_example_draws_the_two_node_network(tmp_path):
 
 def test_gradient_colours_are_scaled_to_the_values_not_the_output_seed():
     from microgradnode.diagram.style import grad_fill
-    x = Value(1.0, 'x')
-    y = x * 0.01  # dy/dx = 0.01, far below the output's own grad of 1
+    x, w = Value(0.01, 'x'), Value(0.02, 'w')
+    y = x * w  # grads 0.02 and 0.01, far below the output's own grad of 1
     y.backward()
     parsed = parse(draw(y, color_by_grad=True).source)
-    x_id = next(node_id for node_id, box in parsed.boxes.items() if box.name == 'x')
-    assert f'BGCOLOR="{grad_fill(1.0, 1.0)}"' in parsed.graph.get_node(x_id).attr['label']
+    labels = {box.name: parsed.graph.get_node(node_id).attr['label'] for node_id, box in parsed.boxes.items()}
+    assert f'BGCOLOR="{grad_fill(1.0, 1.0)}"' in labels['x']
+    assert f'BGCOLOR="{grad_fill(0.01, 0.02)}"' in labels['w']
