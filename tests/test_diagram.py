@@ -9,13 +9,13 @@ import subprocess
 import sys
 
 import pytest
+from conftest import require_module, require_program
 from diagram_helpers import label_text, micrograd_expression, number, parse, two_node_network
 
 from microgradnode import Value, draw, topological_order
 from microgradnode.diagram import DEFAULT_MAX_NODES, RendererUnavailableError
 from microgradnode.diagram.renderers import render
 from microgradnode.ops import OPS
-from tests.conftest import require_program
 
 MAGIC = {'svg': b'<?xml', 'png': b'\x89PNG\r\n\x1a\n', 'pdf': b'%PDF-'}
 
@@ -275,8 +275,8 @@ def test_jupyter_display_is_svg_with_the_labels():
 
 
 def test_notebook_shows_the_diagram_inline():
-    nbformat = pytest.importorskip('nbformat')
-    nbclient = pytest.importorskip('nbclient')
+    nbformat = require_module('nbformat')
+    nbclient = require_module('nbclient')
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         'from microgradnode import Value, draw\n'
         "x = Value(2.0, 'x'); y = (x * x).sigmoid(); y.backward()\n"
