@@ -151,7 +151,8 @@ class _Builder:
         method = _OPERATORS.get(type(node.op))
         if method is None:
             symbol = _OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)
-            raise self.fail(node, f'the operator {symbol} is not supported (use + - * / **)')
+            hint = '; for a power write **' if symbol == '^' else ''
+            raise self.fail(node, f'the operator {symbol} is not supported (use + - * / **){hint}')
         left = self.as_value(self.build(node.left, depth + 1))
         right = self.build(node.right, depth + 1)
         return self.apply(node, getattr(left, method), right)
@@ -169,8 +170,9 @@ class _Builder:
     def call(self, node: ast.Call, depth: int) -> Value:
         function = node.func
         if not isinstance(function, ast.Name):
-            raise self.fail(node, 'only calls of the functions '
-                                  f'{", ".join(FUNCTIONS)} are allowed')
+            what = _REFUSED.get(type(function), 'calling this')
+            raise self.fail(function, f'{what} is not allowed; only calls of the functions '
+                                      f'{", ".join(FUNCTIONS)} are')
         if function.id not in FUNCTIONS:
             raise self.fail(function, f'unknown function {function.id!r} '
                                       f'(allowed: {", ".join(FUNCTIONS)})')

@@ -100,7 +100,9 @@ def test_allowed_forms(text, expected):
     ('log(-x)', 'log needs a positive input'),
     ('x / 0', "'x / 0': div(x=2.0, 0.0): division by zero"),
     ('x(y)', 'unknown function'),
-    ('(lambda: 1)()', 'only calls of the functions exp, log'),
+    ('(lambda: 1)()', "column 2: 'lambda: 1': lambda is not allowed; only calls of the functions exp, log"),
+    ("os.system('ls')", "column 1: 'os.system': attribute access is not allowed; only calls of"),
+    ('x ^ 2', 'the operator ^ is not supported (use + - * / **); for a power write **'),
 ])
 def test_refused_with_a_message_pointing_at_the_problem(text, message):
     with pytest.raises(ExpressionError) as caught:
