@@ -64,7 +64,10 @@ def power(a: float, k: float) -> float:
         raise ValueError('a negative base needs an integer exponent')
     if a == 0.0 and k < 0.0:
         raise ZeroDivisionError('zero cannot be raised to a negative power')
-    return a ** k
+    try:
+        return a ** k
+    except OverflowError:  # float ** reports a bare errno tuple; say what happened
+        raise OverflowError('the result is too large for a float') from None
 
 
 def slope_power(a: float, k: float) -> float:

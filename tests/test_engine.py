@@ -197,6 +197,7 @@ def test_unsupported_operands_raise_type_error():
     (lambda: 1 / Value(0.0, 'd'), ZeroDivisionError, ['div', 'd']),
     (lambda: Value(0.0, 'z') ** -1, ZeroDivisionError, ['pow', 'z']),
     (lambda: Value(1000.0, 'x').exp(), OverflowError, ['exp', '1000.0', 'x']),
+    (lambda: Value(1e200, 'big') ** 2, OverflowError, ['pow', 'big', 'too large']),
 ])
 def test_domain_errors_name_the_operation_value_and_label(f, error, words):
     with pytest.raises(error) as info:
