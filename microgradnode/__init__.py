@@ -11,6 +11,28 @@
 from .check import GradcheckError, gradcheck
 from .engine import Value, backward_steps, is_grad_enabled, no_grad, topological_order
 
+# Imported here, not lazily: the modules share the functions' names, and a lazy lookup
+# would hand out the module once someone imported it directly. Both are small and import
+# nothing heavy (diagrams are drawn only when a page or frame picture is asked for).
+from .explain import explain
+from .walkthrough import walkthrough
+
 __all__ = ['Value', 'no_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
-           'topological_order', 'backward_steps']
+           'topological_order', 'backward_steps', 'explain', 'walkthrough']
 __version__ = '0.1.0'
+
+
+# Public names whose modules import something heavy (graphviz, ...): name -> submodule,
+# imported on first use so that `import microgradnode` stays light.
+_LAZY = {'draw': 'diagram', 'Diagram': 'diagram'}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f'{__name__}.{_LAZY[name]}'), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from microgradnode import twonode
 from microgradnode.cli import main
 from microgradnode.twonode import order_gap, read_csv, train
 
@@ -80,15 +81,25 @@ def test_plot_is_written_by_suffix(capsys, tmp_path, suffix):
 
 
 def test_graph_is_drawn_after_the_first_backward_pass(capsys, tmp_path):
-    # Skips until the diagram package lands (the lead makes it strict after merging).
-    pytest.importorskip('microgradnode.diagram')
     path = tmp_path / 'graph.dot'
     status, out, err = run(capsys, '--steps', 3, '--graph', path)
     assert status == 0, err
     dot = path.read_text()
     for label in ('w0', 'w1', 'w2', 's0', 'x1', 's1', 'x2', 's2', 'out', 'target', 'loss'):
         assert label in dot
+    # the gradients of the first backward pass are on the picture
+    net = twonode.build()
+    net.loss.backward()
+    assert f'{net.w0.grad:.4g}'.replace('-', '−') in dot or f'{net.w0.grad:.4g}' in dot
     assert str(path) in out
+
+
+def test_graph_renders_svg_without_system_graphviz(capsys, tmp_path):
+    path = tmp_path / 'graph.svg'
+    status, out, err = run(capsys, '--steps', 2, '--graph', path)
+    assert status == 0, err
+    svg = path.read_text()
+    assert svg.lstrip().startswith('<?xml') and '<svg' in svg and 'w0' in svg
 
 
 def test_graph_without_the_diagram_package_is_one_line(capsys, tmp_path, monkeypatch):

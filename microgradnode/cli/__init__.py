@@ -19,6 +19,10 @@ __all__ = ['main', 'UsageError', 'ArgumentParser']
 # Subcommand modules, in the order ``--help`` lists them.
 COMMANDS: list[str] = [
     'train',
+    'draw',
+    'fit',
+    'explain',
+    'walkthrough',
 ]
 
 

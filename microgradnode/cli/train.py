@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         net = twonode.build(s0=args.input, w0=args.weights[0], w1=args.weights[1],
                             w2=args.weights[2], target=args.target)
         net.loss.backward()
-        _write(args.graph, '--graph', lambda: draw(net.loss).save(args.graph))
+        _write(args.graph, '--graph', lambda: draw(net.loss, rankdir='TB', legend=True).save(args.graph))
         written.append(f'{args.graph} (the loss graph after the first backward pass)')
     print(_report(result, other))
     if written:

@@ -1,0 +1,54 @@
+"""``microgradnode explain``: a gradient as the chain rule, path by path.
+
+Without EXPR it explains the seed notebook's two-node network (d loss / d w0 by default)
+and writes the notebook's missing weight update; with EXPR it explains that expression.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import UsageError
+from ._graph import add_graph_arguments, graph_from_args
+
+__all__ = ['register', 'run']
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        'explain', help='write a gradient as the chain rule: every path, its product, their sum',
+        description='Explain d output / d input by the chain rule: every path from the input to the '
+                    'output as the product of the local derivatives along it (in symbols and numbers), '
+                    "and their sum, which is the gradient backward() computes. Without EXPR: the "
+                    "notebook's two-node network and its loss.")
+    add_graph_arguments(parser)
+    parser.add_argument('--wrt', metavar='NAME', action='append', default=[],
+                        help='the input to differentiate with respect to (repeatable; default: w0 for '
+                             'the two-node network, every named input of EXPR)')
+    parser.add_argument('--max-paths', type=int, default=None, metavar='N',
+                        help='list at most N paths (default 10); the count and the sum stay exact')
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..explain import DEFAULT_MAX_PATHS, explain
+
+    max_paths = DEFAULT_MAX_PATHS if args.max_paths is None else args.max_paths
+    if max_paths < 1:
+        raise UsageError(f'--max-paths must be at least 1, not {max_paths}')
+    graph = graph_from_args(args)
+    names = args.wrt or graph.default_inputs
+    inputs = [graph.find(name, option='--wrt') for name in names]
+    blocks = []
+    if graph.description:
+        blocks.append(graph.description)
+    for name, node in zip(names, inputs):
+        explanation = explain(graph.output, node, max_paths=max_paths)
+        block = explanation.text()
+        if graph.two_node and explanation.complete and explanation.path_count == 1:
+            # The notebook's Step 3: w = w - alpha*(d loss / d w), written with the path's factors.
+            block += (f'\n\nThe notebook\'s update (Step 3): {name} = {name} - alpha * '
+                      f'{explanation.paths[0].symbolic()}')
+        blocks.append(block)
+    print('\n\n'.join(blocks))
+    return 0

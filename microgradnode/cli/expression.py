@@ -1,0 +1,80 @@
+"""Command-line arguments shared by commands that take an expression: ``EXPR --set NAME=VALUE``.
+
+>>> from microgradnode.cli import ArgumentParser
+>>> parser = ArgumentParser(prog='demo')
+>>> add_expression_arguments(parser)
+>>> args = parser.parse_args(['w * x', '--set', 'w=0.5', '--set', 'x=4'])
+>>> expression_from_args(args).data
+2.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import keyword
+import math
+
+from ..engine import Value
+from ..expr import FUNCTIONS, ExpressionError, UnknownNameError, parse_expression
+from . import UsageError
+
+__all__ = ['add_expression_arguments', 'expression_from_args', 'parse_assignments']
+
+
+def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the positional ``EXPR`` and the repeatable ``--set NAME=VALUE`` to ``parser``."""
+    parser.add_argument(
+        'expression', metavar='EXPR',
+        help="an arithmetic expression, e.g. 'sigmoid(w*x + b)': numbers, names, + - * / **, "
+             f"parentheses and the functions {', '.join(FUNCTIONS)}")
+    parser.add_argument(
+        '--set', dest='assignments', metavar='NAME=VALUE', action='append', default=[],
+        help='give a name in EXPR its value (repeat for each name), e.g. --set x=2')
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, float]:
+    """``['x=2', 'w=-0.5']`` -> ``{'x': 2.0, 'w': -0.5}``, or a UsageError naming the bad one.
+
+    >>> parse_assignments(['x=2', 'w = -0.5'])
+    {'x': 2.0, 'w': -0.5}
+    >>> parse_assignments(['x:2'])
+    Traceback (most recent call last):
+    ...
+    microgradnode.cli.UsageError: --set 'x:2': expected NAME=VALUE, e.g. --set x=2
+    """
+    values: dict[str, float] = {}
+    for assignment in assignments:
+        name, equals, number = assignment.partition('=')
+        name, number = name.strip(), number.strip()
+        if not equals or not name:
+            raise UsageError(f'--set {assignment!r}: expected NAME=VALUE, e.g. --set x=2')
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise UsageError(f'--set {assignment!r}: {name!r} is not a valid name '
+                             f'(letters, digits and _, not starting with a digit)')
+        if name in FUNCTIONS:
+            raise UsageError(f'--set {assignment!r}: {name!r} is a function name; choose another name')
+        try:
+            value = float(number)
+        except ValueError:
+            raise UsageError(f'--set {assignment!r}: {number!r} is not a number') from None
+        if not math.isfinite(value):
+            raise UsageError(f'--set {assignment!r}: the value must be a finite number')
+        if name in values:
+            raise UsageError(f'--set {assignment!r}: {name!r} is set twice')
+        values[name] = value
+    return values
+
+
+def expression_from_args(args: argparse.Namespace) -> Value:
+    """The Value graph of ``args.expression`` with the ``--set`` values; UsageError if anything is wrong."""
+    values = parse_assignments(args.assignments)
+    try:
+        return parse_expression(args.expression, values)
+    except UnknownNameError as error:
+        raise UsageError(f'in EXPR at column {error.column}: unknown name {error.name!r}; '
+                         f'give it a value with --set {error.name}=VALUE'
+                         + (f' (names set: {", ".join(error.known)})' if error.known else '')) from None
+    except ExpressionError as error:
+        where = f' at column {error.column}' if error.column is not None else ''
+        what = f'{error.text!r}: ' if error.text else ''
+        raise UsageError(f'in EXPR{where}: {what}{error.reason}') from None

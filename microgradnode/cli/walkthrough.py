@@ -1,0 +1,50 @@
+"""``microgradnode walkthrough``: the forward and backward passes, step by step.
+
+``--html FILE`` writes one self-contained page to step through in a browser; without
+it, every step is printed as text.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import UsageError
+from ._graph import add_graph_arguments, graph_from_args
+
+__all__ = ['register', 'run']
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        'walkthrough', help='step through the forward and backward passes (text, or an HTML page)',
+        description='Show every step of the forward pass and of backpropagation: which node is '
+                    'processed, what each parent receives (upstream gradient × local derivative) and '
+                    "what it adds up to. Without EXPR: the notebook's two-node network and its loss.")
+    add_graph_arguments(parser)
+    parser.add_argument('--html', metavar='FILE',
+                        help='write a self-contained HTML page (works offline) with a diagram per step, '
+                             'previous/next buttons, a slider and arrow keys')
+    parser.add_argument('--rankdir', choices=('LR', 'TB', 'RL', 'BT'), default='LR',
+                        help='direction of the diagrams (default LR: left to right)')
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..walkthrough import walkthrough
+
+    graph = graph_from_args(args)
+    try:
+        walk = walkthrough(graph.output, rankdir=args.rankdir)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.html is None:
+        print(walk.text())
+        return 0
+    try:
+        path = walk.save(args.html)
+    except OSError as error:
+        raise UsageError(f'cannot write {args.html}: {error.strerror or error}') from None
+    forward = sum(frame.phase == 'forward' for frame in walk.frames)
+    print(f'wrote {path}: {len(walk.frames)} steps ({forward} forward, {len(walk.frames) - forward} '
+          'backward); open it in a browser (it needs no network)')
+    return 0

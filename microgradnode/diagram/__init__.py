@@ -1,0 +1,65 @@
+"""Diagrams of computation graphs: :func:`draw` and the :class:`Diagram` it returns.
+
+This package imports the ``graphviz`` package; ``import microgradnode`` does not
+import it until ``microgradnode.draw`` is first used.
+
+>>> from microgradnode import Value, draw
+>>> x = Value(2.0, 'x'); y = (x * x).sigmoid()
+>>> y.backward()
+>>> diagram = draw(y)
+>>> diagram.value_count, diagram.operation_count
+(3, 2)
+>>> diagram.save('graph.svg')  # doctest: +SKIP
+PosixPath('graph.svg')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ..engine import Value
+from .build import build_digraph
+from .figure import Diagram
+from .options import DEFAULT_MAX_NODES, DrawOptions
+from .renderers import FORMATS, RendererUnavailableError, available_renderers
+
+__all__ = ['draw', 'Diagram', 'DrawOptions', 'DEFAULT_MAX_NODES', 'FORMATS',
+           'RendererUnavailableError', 'available_renderers']
+
+
+def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local: bool = True,
+         number_format: str = '.4g', color_by_grad: bool = False, legend: bool = False,
+         title: str = '', max_nodes: int = DEFAULT_MAX_NODES, highlight: Iterable[Value] = (),
+         highlight_edges: Iterable[tuple[Value, Value]] = (),
+         grads: Mapping[Value, float | None] | None = None, renderer: str = 'auto') -> Diagram:
+    """Draw ``root`` and every Value it was computed from.
+
+    Options (keyword only):
+
+    - ``rankdir``: ``'LR'`` (left to right, the default), ``'TB'`` (top to bottom), ``'RL'``, ``'BT'``.
+    - ``show_grad``: show each Value's grad; ``show_local``: write on each edge the local
+      derivative d child / d parent the engine recorded.
+    - ``number_format``: a format spec for every number, such as ``'.4g'`` or ``'.2f'``.
+    - ``color_by_grad``: fill Values red for a positive grad, blue for a negative one,
+      stronger for a larger one; ``legend``: add a key to the colours and shapes;
+      ``title``: a caption above the graph.
+    - ``max_nodes``: refuse graphs with more Values than this (ValueError), rather than
+      spending minutes on an unreadable picture.
+    - ``highlight``: Values to emphasise (red border); ``highlight_edges``: ``(parent, child)``
+      pairs whose edges to emphasise (the arrows from parent through child's operation).
+    - ``grads``: a mapping Value -> grad to show instead of ``.grad``; ``None`` shows
+      ``grad ?`` (not computed yet). Values missing from the mapping show ``.grad``.
+    - ``renderer``: ``'auto'``, ``'pygraphviz'`` or ``'dot'``, used by ``save`` and ``pipe``.
+
+    >>> from microgradnode import Value
+    >>> a = Value(1.5, 'a'); b = a.tanh()
+    >>> 'tanh' in draw(b, show_grad=False).source
+    True
+    """
+    options = DrawOptions(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
+                          number_format=number_format, color_by_grad=color_by_grad, legend=legend,
+                          title=title, max_nodes=max_nodes)
+    drawing = build_digraph(root, options, highlight=highlight, highlight_edges=highlight_edges,
+                            grads=grads)
+    return Diagram(drawing.digraph, value_count=drawing.value_count,
+                   operation_count=drawing.operation_count, renderer=renderer)

@@ -1,0 +1,186 @@
+"""From a Value graph to a ``graphviz.Digraph``: the DOT structure of a diagram.
+
+Layout of the drawing: each Value is a box (``v<i>``); each operation is a small
+circle (``o<i>``) between the Values it read and the Value it made. The edge from a
+parent to the operation carries the local derivative d child / d parent that the
+engine recorded, so that on the picture a node's grad is the sum, over its outgoing
+edges, of the downstream grad times the number on the edge.
+
+Node ids come from the position in ``topological_order``, never from ``id()``:
+the same graph always gives the same DOT text.
+
+>>> from microgradnode import Value
+>>> x = Value(3.0, 'x'); y = x * x
+>>> source = build_digraph(y, DrawOptions()).digraph.source
+>>> [line.strip() for line in source.splitlines() if '->' in line]  # doctest: +NORMALIZE_WHITESPACE
+['v0 -> o1 [label=<<FONT COLOR="#a61e4d">3</FONT>>]',
+ 'v0 -> o1 [label=<<FONT COLOR="#a61e4d">3</FONT>>]',
+ 'o1 -> v1']
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+import graphviz
+
+from ..engine import Value, topological_order
+from ..ops import OPS
+from .labels import edge_label, legend_label, operation_label, title_label, value_label
+from .options import DrawOptions
+from .style import FONT, HIGHLIGHT, INK, OP_FILL, STYLES, grad_fill, node_kind
+
+__all__ = ['build_digraph', 'operation_symbol', 'Drawing']
+
+_EDGE_INK = '#495057'
+
+
+LARGE_GRAPH = 200
+"""From this many Values on, the layout trades some tidiness for speed.
+
+Edge labels laid out as part of the graph (``label``) give the cleanest pictures
+but multiply Graphviz's work; large graphs get external labels (``xlabel``,
+placed after layout) and fewer crossing-minimisation passes (``mclimit``), which
+makes a 1,000-Value graph render about five times faster (docs/diagrams.md).
+"""
+
+
+class Drawing(NamedTuple):
+    """What :func:`build_digraph` made, with the counts a caller reports."""
+
+    digraph: graphviz.Digraph
+    value_count: int
+    operation_count: int
+
+
+def operation_symbol(node: Value) -> str:
+    """How the operation that made ``node`` is written: its symbol, with its constant.
+
+    >>> from microgradnode import Value
+    >>> operation_symbol(Value(3.0) ** 2)
+    '^2'
+    >>> operation_symbol(Value(3.0) ** -0.5)
+    '^−0.5'
+    """
+    symbol = OPS[node.op].symbol
+    if node.constant is not None:
+        # The constant was written by the user: shortest form, whatever number_format says.
+        symbol += format(node.constant, 'g').replace('-', '−')
+    return symbol
+
+
+def _graph_too_large(count: int, limit: int) -> ValueError:
+    return ValueError(
+        f'the graph has {count} values, more than max_nodes={limit}: laying it out would take '
+        f'long and the picture would be unreadable; to draw it anyway, raise the limit: '
+        f'draw(..., max_nodes={count}), or --max-nodes {count} on the command line')
+
+
+def _check_marks(order: list[Value], highlight: Iterable[Value],
+                 highlight_edges: Iterable[tuple[Value, Value]],
+                 grads: Mapping[Value, float | None] | None
+                 ) -> tuple[set[Value], set[tuple[Value, Value]], Mapping[Value, float | None]]:
+    """Validate the emphasis options against the graph; say which entry is wrong."""
+    members = set(order)
+    marked = set()
+    for value in highlight:
+        if not isinstance(value, Value) or value not in members:
+            raise ValueError(f'highlight: {value!r} is not a Value of the graph being drawn')
+        marked.add(value)
+    marked_edges = set()
+    for pair in highlight_edges:
+        try:
+            parent, child = pair
+        except (TypeError, ValueError):
+            raise ValueError(f'highlight_edges: expected (parent, child) pairs of Values, '
+                             f'got {pair!r}') from None
+        if not isinstance(child, Value) or child not in members or not any(
+                parent is p for p in child.parents):
+            raise ValueError(f'highlight_edges: ({parent!r}, {child!r}) is not an edge of the graph '
+                             f'being drawn (the first Value must be a parent of the second)')
+        marked_edges.add((parent, child))
+    if grads is None:
+        grads = {}
+    elif not isinstance(grads, Mapping):
+        raise TypeError(f'grads must be a mapping from Value to a number or None, '
+                        f'not {type(grads).__name__}')
+    for value, grad in grads.items():
+        if not isinstance(value, Value) or value not in members:
+            raise ValueError(f'grads: {value!r} is not a Value of the graph being drawn')
+        if grad is not None and (isinstance(grad, bool) or not isinstance(grad, numbers.Real)):
+            raise TypeError(f'grads: the grad shown for {value!r} must be a number or None, not {grad!r}')
+    return marked, marked_edges, grads
+
+
+def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Value] = (),
+                  highlight_edges: Iterable[tuple[Value, Value]] = (),
+                  grads: Mapping[Value, float | None] | None = None) -> Drawing:
+    """The diagram of ``root`` and everything it was computed from, as a Digraph."""
+    if not isinstance(root, Value):
+        raise TypeError(f'draw needs a Value, not {type(root).__name__}')
+    order = topological_order(root)
+    if len(order) > options.max_nodes:
+        raise _graph_too_large(len(order), options.max_nodes)
+    marked, marked_edges, grads = _check_marks(order, highlight, highlight_edges, grads)
+    ids = {node: index for index, node in enumerate(order)}
+
+    def shown_grad(node: Value) -> float | None:
+        return grads[node] if node in grads else node.grad
+
+    # The output's own grad is the seed (1.0), usually far larger than the rest: scale
+    # the colours to the other values, so that their differences show.
+    scaled = [g for node in order if node is not root or len(order) == 1
+              for g in (shown_grad(node),) if g is not None and math.isfinite(g)]
+    largest = max(map(abs, scaled), default=0.0)
+    operations = sum(1 for node in order if not node.is_leaf)
+    large = len(order) >= LARGE_GRAPH
+    label_attribute = 'xlabel' if large else 'label'
+    graph_attr = {'rankdir': options.rankdir, 'bgcolor': 'white', 'fontname': FONT,
+                  'nodesep': '0.3', 'ranksep': '0.45'}
+    if large:
+        graph_attr['mclimit'] = '0.1'
+    if options.title:
+        graph_attr.update(label=title_label(options.title), labelloc='t', labeljust='l')
+    dot = graphviz.Digraph(
+        'computation_graph',
+        comment=f'microgradnode computation graph: {len(order)} values, {operations} operations',
+        graph_attr=graph_attr,
+        node_attr={'fontname': FONT, 'fontsize': '12', 'fontcolor': INK},
+        edge_attr={'fontname': FONT, 'fontsize': '10', 'color': _EDGE_INK, 'arrowsize': '0.7'})
+
+    for index, node in enumerate(order):
+        kind = node_kind(is_leaf=node.is_leaf, labelled=bool(node.label), is_output=node is root)
+        style = STYLES[kind]
+        grad = shown_grad(node)
+        fill = grad_fill(grad, largest) if options.color_by_grad else style.fill
+        grad_text = None
+        if options.show_grad:
+            grad_text = '?' if grad is None else options.number(grad)
+        emphasised = node in marked
+        dot.node(f'v{index}', value_label(
+            name=node.label, data=options.number(node.data), grad=grad_text, fill=fill,
+            border=HIGHLIGHT if emphasised else style.border,
+            border_width=3 if emphasised else style.border_width), shape='plain')
+        if node.is_leaf:
+            continue
+        operation = f'o{index}'
+        dot.node(operation, operation_label(operation_symbol(node)), shape='circle',
+                 style='filled', fillcolor=OP_FILL, color=_EDGE_INK, width='0.42', margin='0.02')
+        child_marked = False
+        for parent, local in zip(node.parents, node.local_grads):
+            attributes = {}
+            if options.show_local:
+                attributes[label_attribute] = edge_label(options.number(local))
+            if (parent, node) in marked_edges:
+                attributes.update(color=HIGHLIGHT, penwidth='2.5')
+                child_marked = True
+            dot.edge(f'v{ids[parent]}', operation, **attributes)
+        dot.edge(operation, f'v{index}',
+                 **({'color': HIGHLIGHT, 'penwidth': '2.5'} if child_marked else {}))
+
+    if options.legend:
+        dot.node('legend', legend_label(color_by_grad=options.color_by_grad), shape='plain')
+    return Drawing(dot, len(order), operations)

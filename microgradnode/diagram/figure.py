@@ -1,0 +1,77 @@
+"""The object :func:`microgradnode.draw` returns: DOT text that can become a picture.
+
+>>> import graphviz
+>>> diagram = Diagram(graphviz.Digraph(), value_count=0, operation_count=0)
+>>> diagram.source
+'digraph {\\n}\\n'
+>>> diagram.save('graph.jpg')
+Traceback (most recent call last):
+...
+ValueError: cannot tell the format of 'graph.jpg' from its suffix: use .svg, .png, .pdf or .dot
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import graphviz
+
+from .renderers import FORMATS, RendererUnavailableError, render
+
+__all__ = ['Diagram', 'SAVE_FORMATS']
+
+SAVE_FORMATS = (*FORMATS, 'dot')
+
+
+class Diagram:
+    """A drawn computation graph.
+
+    - ``source``: the DOT text (always available, no renderer needed),
+    - ``digraph``: the ``graphviz.Digraph`` it came from, to adjust before saving,
+    - ``pipe(format)``: the picture as bytes; ``save(path)``: write it, format from suffix,
+    - shown inline in Jupyter (as SVG).
+    """
+
+    def __init__(self, digraph: graphviz.Digraph, *, value_count: int, operation_count: int,
+                 renderer: str = 'auto') -> None:
+        self.digraph = digraph
+        self.value_count = value_count
+        self.operation_count = operation_count
+        self.renderer = renderer
+
+    @property
+    def source(self) -> str:
+        """The DOT text of the diagram."""
+        return self.digraph.source
+
+    def pipe(self, format: str = 'svg', *, renderer: str | None = None) -> bytes:
+        """The diagram rendered as ``'svg'``, ``'png'`` or ``'pdf'`` (or ``'dot'`` source), as bytes."""
+        if format == 'dot':
+            return self.source.encode('utf-8')
+        return render(self.source, format, renderer=renderer or self.renderer)
+
+    def save(self, path: str | os.PathLike[str], *, format: str | None = None,
+             renderer: str | None = None) -> Path:
+        """Write the diagram to ``path``; the format comes from its suffix unless ``format`` is given."""
+        path = Path(path)
+        if format is None:
+            format = path.suffix[1:].lower()
+            if format not in SAVE_FORMATS:
+                raise ValueError(f'cannot tell the format of {str(path)!r} from its suffix: '
+                                 f'use .svg, .png, .pdf or .dot')
+        elif format not in SAVE_FORMATS:
+            raise ValueError(f'format must be one of {", ".join(SAVE_FORMATS)}, not {format!r}')
+        data = self.pipe(format, renderer=renderer)  # before opening: no empty file on failure
+        path.write_bytes(data)
+        return path
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        """Jupyter shows the SVG; without a renderer, the reason and the DOT text."""
+        try:
+            return {'image/svg+xml': self.pipe('svg').decode('utf-8'), 'text/plain': repr(self)}
+        except RendererUnavailableError as error:
+            return {'text/plain': f'{error}\n\n{self.source}'}
+
+    def __repr__(self) -> str:
+        return f'<Diagram: {self.value_count} values, {self.operation_count} operations>'

@@ -1,0 +1,264 @@
+"""Chain-rule explanations: a gradient as the sum, over paths, of products of local derivatives.
+
+d output / d input is the sum, over every path from ``input`` to ``output`` in the
+graph, of the product of the local derivatives along that path. :func:`explain` lists
+those paths, each written symbolically (with the graph's names, from the operation
+table's formulas) and numerically (from the derivatives the forward pass recorded),
+adds them up, and sets the total beside the gradient ``backward()`` computes.
+
+>>> from microgradnode import Value
+>>> x = Value(3.0, 'x'); w = Value(2.0, 'w')
+>>> y = w * x + x; y.label = 'y'
+>>> print(explain(y, x))
+d y / d x, where y = (w·x) + x: 2 paths
+<BLANKLINE>
+path 1: x → (w·x) → y
+  = w
+  = 2
+path 2: x → y
+  = 1
+<BLANKLINE>
+sum of the 2 paths:          3
+backward() gives d y / d x = 3
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+
+from .engine import Value, topological_order
+from .formulas import Formula, NodeNames, format_number, local_formula
+
+__all__ = ['explain', 'Explanation', 'ChainPath', 'count_paths']
+
+DEFAULT_MAX_PATHS = 10
+
+
+@dataclass(frozen=True)
+class ChainPath:
+    """One path from the input to the output and its product of local derivatives.
+
+    ``nodes`` runs from the input to the output; ``local_grads`` and ``formulas`` run the
+    other way, output first, as the chain rule is usually written and as backward
+    multiplies. ``value`` is the product of the recorded ``local_grads``.
+    """
+
+    nodes: tuple[Value, ...]
+    local_grads: tuple[float, ...]
+    formulas: tuple[Formula, ...]
+    value: float
+
+    @property
+    def coefficient(self) -> float:
+        """The product of the plain-number factors of all the local derivatives."""
+        return math.prod(formula.coefficient for formula in self.formulas)
+
+    def symbolic(self) -> str:
+        """The product written with the graph's names, e.g. ``(out - target) · s2``."""
+        return ' · '.join(text for text, _ in self._factors('.6g') if text)
+
+    def numeric(self, number_format: str = '.4g') -> str:
+        """The same product with each factor's value, e.g. ``(-0.3362) · 0.7275``."""
+        return ' · '.join(value for _, value in self._factors(number_format))
+
+    def _factors(self, number_format: str) -> list[tuple[str, str]]:
+        coefficient = self.coefficient
+        shown = [formula for formula in self.formulas if formula.rest]
+        alone = len(shown) == 1 and coefficient == 1.0
+        factors = [(formula.rest if alone else formula.factor_text,
+                    _parenthesised(formula.rest_value, number_format)) for formula in shown]
+        if coefficient == -1.0 and factors:
+            # -x^(-2), not -1 · x^(-2); the numbers keep their (-1) factor.
+            factors[0] = (f'-{factors[0][0]}', factors[0][1])
+            factors.insert(0, ('', '(-1)'))
+        elif coefficient != 1.0 or not factors:
+            factors.insert(0, (format_number(coefficient),
+                               _parenthesised(coefficient, number_format)))
+        return factors
+
+
+def _parenthesised(value: float, number_format: str) -> str:
+    text = format_number(value, number_format)
+    return f'({text})' if text.startswith('-') else text
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Every path from ``input`` to ``output`` (or the first ``max_paths``), and their sum.
+
+    ``path_count`` is the exact number of paths (it can be astronomically large when
+    values are reused); ``paths`` holds the ones listed; ``gradient`` is what
+    ``backward()`` computes for d output / d input, which the sum of all paths equals.
+    """
+
+    output: Value
+    input: Value
+    paths: tuple[ChainPath, ...]
+    path_count: int
+    gradient: float
+    names: NodeNames = field(repr=False, compare=False)
+
+    @property
+    def complete(self) -> bool:
+        """True when every path is listed."""
+        return len(self.paths) == self.path_count
+
+    @property
+    def path_sum(self) -> float:
+        """The sum of the listed paths (the whole gradient when :attr:`complete`)."""
+        return math.fsum(path.value for path in self.paths)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def text(self, *, number_format: str = '.4g') -> str:
+        """The explanation in words, one block per path."""
+        names = self.names
+        out_name, in_name = names[self.output], names[self.input]
+        derivative = f'd {out_name} / d {in_name}'
+        # Say what the output is, unless its name already is its expression.
+        defined = ''
+        if self.output.label and not self.output.is_leaf:
+            defined = f', where {out_name} = {names.expression(self.output)}'
+        plural = 'path' if self.path_count == 1 else 'paths'
+        lines = [f'{derivative}{defined}: {self.path_count} {plural}']
+        if self.path_count == 0:
+            lines += ['', f'{out_name} does not depend on {in_name}: the gradient is 0.']
+            return '\n'.join(lines)
+        if not self.complete:
+            lines += ['', f'Too many paths to list them all (values are reused, so paths multiply); '
+                          f'the first {len(self.paths)} are shown. Their total is still exact: '
+                          f'backward() adds them all up in one pass over the graph.']
+        for number, path in enumerate(self.paths, 1):
+            route = ' → '.join(names[node] for node in path.nodes)
+            numeric = path.numeric(number_format)
+            if ' · ' in numeric:
+                numeric += f' = {format_number(path.value, number_format)}'
+            symbolic = path.symbolic()
+            lines += ['' if number == 1 else None, f'path {number}: {route}', f'  = {symbolic}',
+                      f'  = {numeric}' if numeric != symbolic else None]
+        lines = [line for line in lines if line is not None]
+        lines.append('')
+        result = format_number(self.gradient, '.6g')
+        if self.complete:
+            total = format_number(self.path_sum, '.6g')
+            label = 'the path gives:' if self.path_count == 1 else f'sum of the {self.path_count} paths:'
+            answer = f'backward() gives {derivative} ='
+            width = max(len(label), len(answer)) + 1
+            lines += [f'{label:<{width}}{total}', f'{answer:<{width}}{result}']
+        else:
+            lines.append(f'sum of all {self.path_count} paths = backward() gives {derivative} = {result}')
+        definitions = names.definitions('\n'.join(lines))
+        if definitions:
+            lines += ['', 'where'] + [f'  {name} = {text}' for name, text in definitions]
+        return '\n'.join(lines)
+
+
+def count_paths(output: Value, input: Value) -> int:  # noqa: A002 - the natural name
+    """The number of paths from ``input`` to ``output``, counted without listing them.
+
+    Each node's count is the sum of its parents' counts (an edge per parent, so ``x*x``
+    counts twice): linear time however many paths there are.
+
+    >>> from microgradnode import Value
+    >>> x = Value(1.0, 'x')
+    >>> y = x
+    >>> for _ in range(60):
+    ...     y = y * y + y
+    >>> count_paths(y, x) == 3 ** 60
+    True
+    """
+    return _path_counts(output, input).get(output, 0)
+
+
+def _path_counts(output: Value, input: Value) -> dict[Value, int]:  # noqa: A002
+    counts: dict[Value, int] = {}
+    for node in topological_order(output):
+        if node is input:
+            counts[node] = 1
+        else:
+            total = sum(counts.get(parent, 0) for parent in node.parents)
+            if total:
+                counts[node] = total
+    return counts
+
+
+def _backward_gradient(output: Value, input: Value) -> float:  # noqa: A002
+    """d output / d input from backward(), leaving every grad in the graph as it was."""
+    nodes = topological_order(output)
+    saved = [node.grad for node in nodes]
+    try:
+        for node in nodes:
+            node.grad = 0.0
+        output.backward()
+        return input.grad if input in set(nodes) else 0.0
+    finally:
+        for node, grad in zip(nodes, saved):
+            node.grad = grad
+
+
+def _paths(output: Value, input: Value, counts: dict[Value, int], limit: int):  # noqa: A002
+    """The first ``limit`` paths, as lists of (child, parent index) edges, output first.
+
+    Depth-first, iterative (a path can be a million edges long), and only through
+    nodes that lead to the input, so each path found costs its own length.
+    """
+    found = 0
+    edges: list[tuple[Value, int]] = []
+    stack = [(output, 0)]  # (node, index of the next parent to try)
+    if output is input:
+        yield []
+        return
+    while stack and found < limit:
+        node, index = stack[-1]
+        parents = node.parents
+        if index == len(parents):
+            stack.pop()
+            if edges:
+                edges.pop()
+            continue
+        stack[-1] = (node, index + 1)
+        parent = parents[index]
+        if parent not in counts:
+            continue
+        edges.append((node, index))
+        if parent is input:
+            found += 1
+            yield list(edges)
+            edges.pop()
+        else:
+            stack.append((parent, 0))
+
+
+def explain(output: Value, input: Value, *, max_paths: int = DEFAULT_MAX_PATHS) -> Explanation:  # noqa: A002
+    """Explain d output / d input by the chain rule, path by path.
+
+    At most ``max_paths`` paths are listed; the count and the gradient are always exact.
+    The gradient comes from ``backward()``; grads stored in the graph are left unchanged.
+
+    >>> from microgradnode import Value
+    >>> w = Value(0.5, 'w'); s = Value(2.0, 's')
+    >>> out = w * s; out.label = 'out'
+    >>> loss = 0.5 * (out - 0.7) ** 2
+    >>> e = explain(loss, w)
+    >>> e.paths[0].symbolic(), e.path_count, round(e.gradient, 6)
+    ('(out - 0.7) · s', 1, 0.6)
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f'explain: output must be a Value, not {type(output).__name__}')
+    if not isinstance(input, Value):
+        raise TypeError(f'explain: input must be a Value, not {type(input).__name__}')
+    if isinstance(max_paths, bool) or not isinstance(max_paths, numbers.Integral) or max_paths < 1:
+        raise ValueError(f'explain: max_paths must be a positive integer, not {max_paths!r}')
+    names = NodeNames(output, variables=(input,))
+    counts = _path_counts(output, input)
+    chain_paths = []
+    for edges in _paths(output, input, counts, int(max_paths)):
+        local_grads = tuple(child.local_grads[index] for child, index in edges)
+        formulas = tuple(local_formula(child, index, names) for child, index in edges)
+        nodes = (input, *(child for child, _ in reversed(edges)))
+        chain_paths.append(ChainPath(nodes, local_grads, formulas, math.prod(local_grads)))
+    return Explanation(output, input, tuple(chain_paths), counts.get(output, 0),
+                       _backward_gradient(output, input), names)

@@ -1,0 +1,478 @@
+"""The operation table's formulas, written with the names of a graph's nodes.
+
+The table in :mod:`microgradnode.ops` states each local derivative once, as a Python
+expression over ``a``, ``b``, ``k`` and ``out``. To explain a gradient to a person,
+those letters must become the nodes they stand for: ``out * (1.0 - out)`` on the node
+``s2`` reads ``s2·(1 - s2)``. This module does that on the expression's syntax tree:
+
+- it substitutes node names for ``a``, ``b`` and ``out`` and the number for ``k``,
+- keeps the branch of a conditional that was taken at the recorded values,
+- folds arithmetic on plain numbers and drops factors of exactly 1,
+- prints with ``·`` for products and ``^`` for powers, parentheses only where needed.
+
+Nothing here knows a derivative: every formula comes from the table.
+
+>>> from microgradnode import Value
+>>> x = Value(0.5, 'x'); s = x.sigmoid(); s.label = 's'
+>>> names = NodeNames(s)
+>>> local_formula(s, 0, names).text
+'s·(1 - s)'
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from .engine import Value, topological_order
+from .ops import FUNCTIONS, OPS
+
+__all__ = ['NodeNames', 'Formula', 'local_formula', 'format_number']
+
+# Operator precedence for printing: a subexpression is parenthesised when it binds
+# less tightly than the place it appears in.
+_SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
+_BINARY = {ast.Add: (' + ', _SUM), ast.Sub: (' - ', _SUM),
+           ast.Mult: ('·', _PRODUCT), ast.Div: (' / ', _PRODUCT)}
+
+# A node's own expression longer than this is given a short temporary name (t1, t2...)
+# instead: names are nested, and a graph that reuses values would otherwise produce
+# names that double in length at every level.
+_LONGEST_NAME = 40
+
+
+def format_number(value: float, spec: str = '.6g') -> str:
+    """A number as a person writes it: ``1.0`` is ``1``, ``0.5`` stays ``0.5``.
+
+    >>> format_number(1.0), format_number(-0.25), format_number(1 / 3, '.4g')
+    ('1', '-0.25', '0.3333')
+    """
+    if value == 0.0:
+        return '0'  # also for -0.0
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return format(value, spec)
+
+
+class _Named(ast.expr):
+    """A node of the graph inside a formula: printed as its name, evaluated as its data."""
+
+    _fields = ()
+
+    def __init__(self, text: str, precedence: int, value: float, constant: bool = False,
+                 bare: str | None = None) -> None:
+        super().__init__()
+        self.text = text
+        self.bare = text if bare is None else bare  # without the parentheses around a node
+        self.precedence = precedence
+        self.value = value
+        # An unlabelled leaf: a plain number in the formula, but one that stays written
+        # as it is (never folded into its neighbours: 0.3·0.3 must not become 0.09).
+        self.constant = constant
+
+
+@cache
+def _parse(source: str) -> ast.expr:
+    return ast.parse(source, mode='eval').body
+
+
+# -- evaluating a formula on numbers (to pick a conditional's branch) ------------------------
+
+_ARITHMETIC = {ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y,
+               ast.Mult: lambda x, y: x * y, ast.Div: lambda x, y: x / y,
+               ast.Pow: lambda x, y: x ** y}
+_COMPARISONS = {ast.Gt: lambda x, y: x > y, ast.GtE: lambda x, y: x >= y,
+                ast.Lt: lambda x, y: x < y, ast.LtE: lambda x, y: x <= y,
+                ast.Eq: lambda x, y: x == y, ast.NotEq: lambda x, y: x != y}
+
+
+def _evaluate(tree: ast.expr, env: dict[str, float]) -> float:
+    """The value of a table formula: a small interpreter for the few forms the table uses.
+
+    Used instead of eval(): it runs only arithmetic, comparisons and the table's helpers.
+    """
+    if isinstance(tree, _Named):
+        return tree.value
+    if isinstance(tree, ast.Constant):
+        return tree.value
+    if isinstance(tree, ast.Name):
+        return env[tree.id] if tree.id in env else FUNCTIONS[tree.id]
+    if isinstance(tree, ast.BinOp):
+        return _ARITHMETIC[type(tree.op)](_evaluate(tree.left, env), _evaluate(tree.right, env))
+    if isinstance(tree, ast.UnaryOp):
+        operand = _evaluate(tree.operand, env)
+        return -operand if isinstance(tree.op, ast.USub) else (not operand) if isinstance(
+            tree.op, ast.Not) else +operand
+    if isinstance(tree, ast.IfExp):
+        return _evaluate(tree.body if _evaluate(tree.test, env) else tree.orelse, env)
+    if isinstance(tree, ast.Compare):
+        left = _evaluate(tree.left, env)
+        for op, comparator in zip(tree.ops, tree.comparators):
+            right = _evaluate(comparator, env)
+            if not _COMPARISONS[type(op)](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(tree, ast.Call):
+        return FUNCTIONS[tree.func.id](*(_evaluate(arg, env) for arg in tree.args))
+    raise ValueError(f'formula form not supported: {ast.dump(tree)}')
+
+
+def _environment(node: Value) -> dict[str, float]:
+    """The numbers a formula of ``node``'s operation refers to, as recorded now."""
+    env = {'out': node.data}
+    parents = node.parents
+    if parents:
+        env['a'] = parents[0].data
+    if len(parents) > 1:
+        env['b'] = parents[1].data
+    if node.constant is not None:
+        env['k'] = node.constant
+    return env
+
+
+# -- rewriting ----------------------------------------------------------------------------
+
+class _TakeBranches(ast.NodeTransformer):
+    """Replace each conditional by the branch taken at the recorded values."""
+
+    def __init__(self, env: dict[str, float]) -> None:
+        self.env = env
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        return self.visit(node.body if _evaluate(node.test, self.env) else node.orelse)
+
+
+class _Substitute(ast.NodeTransformer):
+    """Put the graph's nodes (or plain numbers) in place of a, b, out and k."""
+
+    def __init__(self, replacements: dict[str, ast.expr]) -> None:
+        self.replacements = replacements
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        return self.replacements.get(node.id, node)
+
+
+def _number(tree: ast.expr) -> float | None:
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, (int, float)) \
+            and not isinstance(tree.value, bool):
+        return float(tree.value)
+    return None
+
+
+class _Simplify(ast.NodeTransformer):
+    """Arithmetic on plain numbers done, and the trivial ×1, /1, +0, x^1 removed."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        self.generic_visit(node)
+        left, right = _number(node.left), _number(node.right)
+        op = type(node.op)
+        if left is not None and right is not None and op in _ARITHMETIC:
+            try:
+                return ast.Constant(_ARITHMETIC[op](left, right))
+            except (ArithmeticError, ValueError):
+                return node
+        if op is ast.Mult and left == 1.0:
+            return node.right
+        if op in (ast.Mult, ast.Div) and right == 1.0:
+            return node.left
+        if op is ast.Add and left == 0.0:
+            return node.right
+        if op in (ast.Add, ast.Sub) and right == 0.0:
+            return node.left
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        self.generic_visit(node)
+        value = _number(node.operand)
+        if value is not None and isinstance(node.op, ast.USub):
+            return ast.Constant(-value)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        self.generic_visit(node)
+        if node.func.id in ('power', 'slope_power') and len(node.args) == 2:
+            exponent = _number(node.args[1])
+            if exponent == 1.0:
+                return node.args[0]
+            if exponent == 0.0:
+                return ast.Constant(1.0)
+        return node
+
+
+# -- printing -----------------------------------------------------------------------------
+
+def _print(tree: ast.expr) -> tuple[str, int]:
+    """(text, precedence) of a formula."""
+    if isinstance(tree, _Named):
+        return tree.text, tree.precedence
+    number = _number(tree)
+    if number is not None:
+        return format_number(number), _UNARY if number < 0 else _ATOM
+    if isinstance(tree, ast.Name):
+        return tree.id, _ATOM
+    if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
+        symbol, precedence = _BINARY[type(tree.op)]
+        left, right = _print(tree.left), _print(tree.right)
+        # The right operand of - and / needs parentheses at equal precedence too.
+        # The right operand of - and / needs parentheses at equal precedence too, and a
+        # negative one always does: 2·(-3), not 2·-3.
+        right_needs = right[1] < precedence or right[1] == _UNARY or (
+            right[1] == precedence and type(tree.op) in (ast.Sub, ast.Div))
+        return (f'{_wrap(left, left[1] < precedence)}{symbol}{_wrap(right, right_needs)}',
+                precedence)
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+        operand = _print(tree.operand)
+        return f'-{_wrap(operand, operand[1] < _POWER)}', _UNARY
+    if isinstance(tree, ast.Call):
+        name = tree.func.id
+        args = [_print(arg) for arg in tree.args]
+        # Inside a call's own parentheses, a node needs none of its own: sigmoid(x - 2).
+        bare = [arg.bare if isinstance(arg, _Named) else text for arg, (text, _) in zip(tree.args, args)]
+        if name in ('power', 'slope_power') and len(args) == 2:
+            base, exponent = args
+            return f'{_wrap(base, base[1] <= _POWER)}^{_wrap(exponent, exponent[1] < _ATOM)}', _POWER
+        if name == 'fabs' and len(args) == 1:
+            return f'|{bare[0]}|', _ATOM
+        return f'{name}({", ".join(bare)})', _ATOM
+    return ast.unparse(tree), _SUM
+
+
+def _wrap(printed: tuple[str, int], needed: bool) -> str:
+    return f'({printed[0]})' if needed else printed[0]
+
+
+# -- naming the nodes of a graph ------------------------------------------------------------
+
+class NodeNames:
+    """A readable name for every node of a graph.
+
+    A node is called by its label; an unlabelled leaf by its value (it is a constant
+    such as the 0.5 of ``0.5 * x``); any other unlabelled node by its own expression
+    in terms of its parents' names, e.g. ``(out - target)``, or, when that grows too long,
+    by a temporary name ``t1``, ``t2``... whose definitions :meth:`definitions` lists.
+
+    >>> from microgradnode import Value
+    >>> out = Value(0.4, 'out'); target = Value(0.7, 'target')
+    >>> loss = 0.5 * (out - target) ** 2
+    >>> names = NodeNames(loss)
+    >>> names[loss], names[loss.parents[1]], names.expression(loss)
+    ('(0.5·(out - target)^2)', '(out - target)^2', '0.5·(out - target)^2')
+    """
+
+    def __init__(self, root: Value, *, variables: tuple[Value, ...] = ()) -> None:
+        self._printed: dict[Value, tuple[str, int]] = {}
+        self._bare: dict[Value, str] = {}  # names that were parenthesised, without them
+        self._temporaries: dict[Value, str] = {}
+        # Unlabelled leaves that are variables, not constants: called input, input2, ...
+        order = topological_order(root)
+        self._taken = {node.label for node in order if node.label}
+        self._variables = {node: self._fresh('input')
+                           for node in variables if node.is_leaf and not node.label}
+        self._root = root
+        for node in order:
+            self._name(node)
+
+    def _fresh(self, stem: str, numbered: bool = False) -> str:
+        """A name no label of the graph uses: stem, stem2, ... (t1, t2, ... when numbered)."""
+        number = 1
+        while True:
+            name = f'{stem}{number}' if numbered or number > 1 else stem
+            if name not in self._taken:
+                self._taken.add(name)
+                return name
+            number += 1
+
+    def _name(self, node: Value) -> tuple[str, int]:
+        printed = self._printed.get(node)
+        if printed is not None:
+            return printed
+        if node.label:
+            printed = (node.label, _ATOM)
+        elif node in self._variables:
+            printed = (self._variables[node], _ATOM)
+        elif node.is_leaf:
+            printed = _print(ast.Constant(node.data))
+        else:
+            printed = _print(self._expression(node))
+            if printed[1] < _POWER:
+                # Parenthesised wherever it appears: each pair of parentheses is one node.
+                self._bare[node] = printed[0]
+                printed = (f'({printed[0]})', _ATOM)
+            if len(printed[0]) > _LONGEST_NAME:
+                # The output gets a name of its own (f), the values on the way t1, t2, ...
+                name = self._fresh('f') if node is self._root else self._fresh('t', numbered=True)
+                self._temporaries[node] = printed[0]
+                printed = (name, _ATOM)
+        self._printed[node] = printed
+        return printed
+
+    def _expression(self, node: Value, atom=None) -> ast.expr:
+        """The node's forward formula with its parents' names (or ``atom(parent)``) substituted."""
+        op = OPS[node.op]
+        tree = _parse(op.forward)
+        if isinstance(tree, ast.IfExp):  # relu: name it, do not spell out its cases
+            tree = ast.Call(func=ast.Name(id=op.name), args=[ast.Name(id='a')], keywords=[])
+        replacements = {}
+        for letter, parent in zip('ab', node.parents):
+            replacements[letter] = (atom or self.atom)(parent)
+        if node.constant is not None:
+            replacements['k'] = ast.Constant(node.constant)
+        return _Simplify().visit(_Substitute(replacements).visit(_copy(tree)))
+
+    def atom(self, node: Value) -> ast.expr:
+        """The node as a piece of a formula: a plain number for an unlabelled constant."""
+        if node not in self._printed:
+            # Nodes outside the graph this was built for (rare): name them now.
+            for other in topological_order(node):
+                self._name(other)
+        text, precedence = self._printed[node]
+        constant = node.is_leaf and not node.label and node not in self._variables
+        bare = self._bare.get(node) if text.startswith('(') else None
+        return _Named(text, precedence, node.data, constant, bare)
+
+    def __getitem__(self, node: Value) -> str:
+        return _print(self.atom(node))[0]
+
+
+    def expression(self, node: Value) -> str:
+        """What the node computes, in its parents' names (``w·x + b``); a leaf's own name."""
+        if node.is_leaf:
+            return self[node]
+        self.atom(node)  # make sure the parents are named
+        return _print(self._expression(node))[0]
+
+    def expression_with_numbers(self, node: Value, number_format: str = '.4g') -> str:
+        """What the node computes, with its parents' values: ``sigmoid(4)`` for ``sigmoid(x1)``.
+
+        >>> from microgradnode import Value
+        >>> w = Value(2.0, 'w'); x = Value(-3.0, 'x'); y = w * x
+        >>> NodeNames(y).expression_with_numbers(y)
+        '2·(-3)'
+        """
+        if node.is_leaf:
+            return format_number(node.data, number_format)
+        self.atom(node)
+
+        def number(parent: Value) -> _Named:
+            text = format_number(parent.data, number_format)
+            return _Named(text, _UNARY if text.startswith('-') else _ATOM, parent.data, True)
+        return _print(self._expression(node, number))[0]
+
+    def definitions(self, text: str | None = None) -> list[tuple[str, str]]:
+        """(temporary name, what it stands for), for the temporaries ``text`` uses (or all).
+
+        Definitions refer to earlier temporaries, which are then included too.
+        """
+        pairs = [(self._printed[node][0], expression) for node, expression in self._temporaries.items()]
+        if text is None:
+            return pairs
+        temporary = {name for name, _ in pairs}
+
+        def mentioned(where: str) -> set[str]:
+            return {word for word in re.findall(r'\w+', where) if word in temporary}
+        used = mentioned(text)
+        for name, expression in reversed(pairs):  # later temporaries use earlier ones only
+            if name in used:
+                used |= mentioned(expression)
+        return [(name, expression) for name, expression in pairs if name in used]
+
+
+def _copy(tree: ast.expr) -> ast.expr:
+    # The parsed table formulas are cached and shared: transform a copy.
+    return ast.parse(ast.unparse(tree), mode='eval').body
+
+
+# -- one local derivative, written out ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Formula:
+    """A local derivative d child / d parent, written with the graph's names.
+
+    ``coefficient`` is its plain-number factor (``2`` in ``2·(out - target)``),
+    ``rest`` the remaining text ('' when the derivative is just a number) and
+    ``rest_value`` the value of that rest at the recorded data.
+    """
+
+    coefficient: float
+    rest: str
+    rest_precedence: int
+    rest_value: float
+    quotient: bool = False  # the rest is a division: parenthesised inside a product
+
+    @property
+    def text(self) -> str:
+        """The whole formula, e.g. ``2·(out - target)``."""
+        if not self.rest:
+            return format_number(self.coefficient)
+        if self.coefficient == 1.0:
+            return self.rest
+        if self.coefficient == -1.0:
+            return f'-{self.rest}' if self.rest_precedence >= _POWER else f'-({self.rest})'
+        rest = self.rest if self.rest_precedence >= _PRODUCT else f'({self.rest})'
+        return f'{_wrap(_print(ast.Constant(self.coefficient)), self.coefficient < 0)}·{rest}'
+
+    @property
+    def factor_text(self) -> str:
+        """The rest, parenthesised if it is a sum, for writing inside a product."""
+        needed = self.rest_precedence < _PRODUCT or self.quotient
+        return f'({self.rest})' if needed else self.rest
+
+
+def local_formula(child: Value, index: int, names: NodeNames) -> Formula:
+    """d child / d child.parents[index] as the table writes it, in the graph's names.
+
+    >>> from microgradnode import Value
+    >>> w = Value(3.0, 'w'); x = Value(2.0, 'x'); y = w * x * 4
+    >>> names = NodeNames(y)
+    >>> local_formula(y, 0, names).text, local_formula(y.parents[0], 0, names).text
+    ('4', 'x')
+    """
+    if child.is_leaf:
+        raise ValueError('a leaf has no local derivatives')
+    op = OPS[child.op]
+    env = _environment(child)
+    tree = _TakeBranches(env).visit(_copy(_parse(op.local[index])))
+    replacements: dict[str, ast.expr] = {'out': names.atom(child)}
+    for letter, parent in zip('ab', child.parents):
+        replacements[letter] = names.atom(parent)
+    if child.constant is not None:
+        replacements['k'] = ast.Constant(child.constant)
+    tree = _Simplify().visit(_Substitute(replacements).visit(tree))
+    coefficient, rest = _split_coefficient(tree)
+    if not rest:
+        return Formula(coefficient, '', _ATOM, 1.0)
+    product = _product(rest)
+    text, precedence = _print(product)
+    quotient = isinstance(product, ast.BinOp) and isinstance(product.op, ast.Div)
+    return Formula(coefficient, text, precedence, float(_evaluate(product, env)), quotient)
+
+
+def _split_coefficient(tree: ast.expr) -> tuple[float, list[ast.expr]]:
+    """A product's plain-number factors multiplied together, and its other factors."""
+    number = tree.value if isinstance(tree, _Named) and tree.constant else _number(tree)
+    if number is not None:
+        return number, []
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+        coefficient, rest = _split_coefficient(tree.operand)
+        return -coefficient, rest
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult):
+        left_coefficient, left = _split_coefficient(tree.left)
+        right_coefficient, right = _split_coefficient(tree.right)
+        return left_coefficient * right_coefficient, left + right
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
+        # -out / b is -1 times out / b; 1 / b stays as it is.
+        coefficient, numerator = _split_coefficient(tree.left)
+        if numerator:
+            return coefficient, [ast.BinOp(left=_product(numerator), op=ast.Div(), right=tree.right)]
+    return 1.0, [tree]
+
+
+def _product(factors: list[ast.expr]) -> ast.expr:
+    product = factors[0]
+    for factor in factors[1:]:
+        product = ast.BinOp(left=product, op=ast.Mult(), right=factor)
+    return product

@@ -1,0 +1,229 @@
+"""Neural networks built from Values: ``Neuron``, ``Layer`` and ``MLP``.
+
+Nothing here knows a derivative. A neuron is a weighted sum of its inputs, plus a
+bias, passed through an activation; each of those is an operation of the engine, so
+``loss.backward()`` trains any network made of them, from the seed's two-node chain
+to a classifier with hundreds of weights.
+
+Weights start uniform in [-1, 1] and biases at 0, drawn from ``random.Random(seed)``:
+the same seed always gives the same network.
+
+>>> from microgradnode.nn import MLP
+>>> model = MLP(2, [4, 1], seed=0)
+>>> model
+MLP(2 -> [4, 1], 17 parameters)
+  (0): Layer(2 -> 4, relu, 12 parameters)
+  (1): Layer(4 -> 1, linear, 5 parameters)
+>>> score = model([0.5, -1.0])
+>>> score.backward()
+>>> round(score.data, 6), len(model.parameters())
+(0.237903, 17)
+"""
+
+from __future__ import annotations
+
+import numbers
+import random
+from collections.abc import Iterable, Sequence
+
+from .engine import Value
+
+__all__ = ['ACTIVATIONS', 'Module', 'Neuron', 'Layer', 'MLP']
+
+ACTIVATIONS = ('relu', 'tanh', 'sigmoid', 'linear')
+"""Activation names a neuron accepts; 'linear' means none (the weighted sum itself)."""
+
+Input = Value | float
+
+
+def _check_activation(activation: object, option: str = 'activation') -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f'unknown {option} {activation!r}; choose one of: {", ".join(ACTIVATIONS)}')
+    return activation  # type: ignore[return-value]
+
+
+def _check_size(n: object, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f'{what} must be a positive integer, not {n!r}')
+    return int(n)
+
+
+def _make_rng(rng: random.Random | None, seed: int | None) -> random.Random:
+    if rng is not None and seed is not None:
+        raise ValueError('give either rng or seed, not both')
+    if rng is not None:
+        if not isinstance(rng, random.Random):
+            raise TypeError(f'rng must be a random.Random, not {type(rng).__name__}')
+        return rng
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise TypeError(f'seed must be an integer, not {type(seed).__name__}')
+    return random.Random(0 if seed is None else seed)
+
+
+def _plural(n: int, word: str) -> str:
+    return f'{n} {word}' if n == 1 else f'{n} {word}s'
+
+
+class Module:
+    """Anything with trainable parameters (Values whose ``data`` an optimizer changes)."""
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value, in a fixed order (the order ``load_parameters`` uses).
+
+        >>> [p.label for p in Neuron(2).parameters()]
+        ['w0', 'w1', 'b']
+        """
+        return []
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0, before the next ``backward()``.
+
+        >>> n = Neuron(2, seed=1); n([1.0, 2.0]).backward(); n.zero_grad()
+        >>> [p.grad for p in n.parameters()]
+        [0.0, 0.0, 0.0]
+        """
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def load_parameters(self, values: Iterable[float]) -> None:
+        """Overwrite the parameters' data, in ``parameters()`` order (for chosen weights).
+
+        >>> n = Neuron(2, activation='linear'); n.load_parameters([2.0, 3.0, 1.0])
+        >>> n([1.0, 1.0]).data
+        6.0
+        """
+        params = self.parameters()
+        numbers_ = [v.data if isinstance(v, Value) else Value(v).data for v in values]
+        if len(numbers_) != len(params):
+            raise ValueError(f'{type(self).__name__} has {len(params)} parameters, '
+                             f'got {len(numbers_)} values')
+        for p, x in zip(params, numbers_):
+            p.data = x
+
+
+class Neuron(Module):
+    """``activation(w · x + b)``: one weight per input, an optional bias.
+
+    >>> n = Neuron(1, activation='sigmoid', bias=False)
+    >>> n.load_parameters([2.0])
+    >>> n
+    Neuron(1 -> 1, sigmoid, no bias, 1 parameter)
+    >>> round(n([2.0]).data, 6)
+    0.982014
+    """
+
+    def __init__(self, nin: int, *, activation: str = 'relu', bias: bool = True,
+                 rng: random.Random | None = None, seed: int | None = None, name: str = '') -> None:
+        self.nin = _check_size(nin, 'nin (number of inputs)')
+        self.activation = _check_activation(activation)
+        rng = _make_rng(rng, seed)
+        # Labels name each weight in diagrams: 'L1.n0.w1' is layer 1, neuron 0, input 1.
+        prefix = f'{name}.' if name else ''
+        self.weights = [Value(rng.uniform(-1.0, 1.0), f'{prefix}w{i}') for i in range(self.nin)]
+        self.bias = Value(0.0, f'{prefix}b') if bias else None
+
+    def __call__(self, x: Sequence[Input]) -> Value:
+        if len(x) != self.nin:
+            raise ValueError(f'{type(self).__name__} expected {self.nin} inputs, got {len(x)}')
+        # Start from the bias (or the first product) rather than sum()'s 0, so the graph
+        # holds only the operations of the formula.
+        pairs = zip(self.weights, x)
+        if self.bias is None:
+            w, xi = next(pairs)
+            act = w * xi
+        else:
+            act = self.bias
+        for w, xi in pairs:
+            act = act + w * xi
+        if self.activation == 'linear':
+            return act
+        return getattr(act, self.activation)()
+
+    def parameters(self) -> list[Value]:
+        return self.weights if self.bias is None else [*self.weights, self.bias]
+
+    def __repr__(self) -> str:
+        bias = '' if self.bias is not None else ', no bias'
+        return (f'Neuron({self.nin} -> 1, {self.activation}{bias}, '
+                f'{_plural(len(self.parameters()), "parameter")})')
+
+
+class Layer(Module):
+    """``nout`` neurons that all read the same inputs; returns a list of ``nout`` Values.
+
+    >>> layer = Layer(3, 2, activation='tanh', seed=0)
+    >>> layer
+    Layer(3 -> 2, tanh, 8 parameters)
+    >>> len(layer([1.0, 0.0, -1.0]))
+    2
+    """
+
+    def __init__(self, nin: int, nout: int, *, activation: str = 'relu', bias: bool = True,
+                 rng: random.Random | None = None, seed: int | None = None, name: str = '') -> None:
+        self.nin = _check_size(nin, 'nin (number of inputs)')
+        self.nout = _check_size(nout, 'nout (number of neurons)')
+        self.activation = _check_activation(activation)
+        rng = _make_rng(rng, seed)
+        prefix = f'{name}.' if name else ''
+        self.neurons = [Neuron(nin, activation=activation, bias=bias, rng=rng, name=f'{prefix}n{j}')
+                        for j in range(self.nout)]
+
+    def __call__(self, x: Sequence[Input]) -> list[Value]:
+        if len(x) != self.nin:
+            raise ValueError(f'Layer expected {self.nin} inputs, got {len(x)}')
+        return [neuron(x) for neuron in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for neuron in self.neurons for p in neuron.parameters()]
+
+    def __repr__(self) -> str:
+        bias = '' if self.neurons[0].bias is not None else ', no bias'
+        return (f'Layer({self.nin} -> {self.nout}, {self.activation}{bias}, '
+                f'{_plural(len(self.parameters()), "parameter")})')
+
+
+class MLP(Module):
+    """A multilayer perceptron: layers of sizes ``nouts``, each feeding the next.
+
+    Hidden layers use ``activation``, the last one ``output_activation`` ('linear' by
+    default: a raw score or logit, which the losses expect). With one output, calling
+    the MLP returns a Value; otherwise a list of Values.
+
+    The seed's two-node network is ``MLP(1, [1, 1, 1], activation='sigmoid',
+    bias=False)`` with weights 2, 1 and 0.5:
+
+    >>> two_node = MLP(1, [1, 1, 1], activation='sigmoid', bias=False)
+    >>> two_node.load_parameters([2.0, 1.0, 0.5])
+    >>> two_node([2.0]).data
+    0.36375380675182073
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], *, activation: str = 'relu',
+                 output_activation: str = 'linear', bias: bool = True, seed: int = 0) -> None:
+        self.nin = _check_size(nin, 'nin (number of inputs)')
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f'nouts must be a non-empty list of layer sizes, not {nouts!r}')
+        self.nouts = [_check_size(n, 'each layer size in nouts') for n in nouts]
+        _check_activation(activation)
+        _check_activation(output_activation, 'output_activation')
+        rng = _make_rng(None, seed)
+        sizes = [self.nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [Layer(sizes[i], sizes[i + 1], bias=bias, rng=rng, name=f'L{i + 1}',
+                             activation=output_activation if i == last else activation)
+                       for i in range(len(self.nouts))]
+
+    def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
+        if len(x) != self.nin:
+            raise ValueError(f'MLP expected {self.nin} inputs, got {len(x)}')
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        lines = [f'MLP({self.nin} -> {self.nouts}, {_plural(len(self.parameters()), "parameter")})']
+        lines += [f'  ({i}): {layer!r}' for i, layer in enumerate(self.layers)]
+        return '\n'.join(lines)

@@ -1,0 +1,322 @@
+"""Watching backprop happen: the forward and backward passes as a sequence of frames.
+
+:func:`walkthrough` runs the backward pass through :func:`microgradnode.backward_steps`
+(the very machinery ``backward()`` uses) and turns what happened into frames:
+
+- the **forward phase**: the inputs, then each operation in the order it was computed,
+  with its formula, its value and the local derivatives it recorded for later;
+- the **backward phase**: one frame per step of the backward pass: which node passes
+  its gradient on, what each parent receives (upstream grad × local derivative), and
+  what the parent's grad adds up to.
+
+Each frame is available as words (:attr:`Frame.lines`), as a diagram (:meth:`Walkthrough.diagram`,
+which highlights the node and the edges carrying gradient and shows only the grads known
+so far) and, all together, as one self-contained HTML page (:meth:`Walkthrough.html`)
+with previous/next buttons, a slider and arrow keys. In Jupyter the object displays inline.
+
+>>> from microgradnode import Value
+>>> x = Value(3.0, 'x'); w = Value(-2.0, 'w')
+>>> y = w * x; y.label = 'y'
+>>> walk = walkthrough(y)
+>>> [frame.title for frame in walk.frames]  # doctest: +NORMALIZE_WHITESPACE
+['Forward 1/2: the inputs', 'Forward 2/2: compute y', 'Backward 1/4: start at y',
+ 'Backward 2/4: y passes its gradient back', 'Backward 3/4: x is done', 'Backward 4/4: w is done']
+>>> print('\\n'.join(walk.frames[3].lines))
+y has its whole gradient: d y / d y = 1.
+It passes it to each parent, multiplied by the local derivative:
+• w receives 1 × x = 1 × 3 = 3, so w.grad = 3
+• x receives 1 × w = 1 × (-2) = -2, so x.grad = -2
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .engine import Step, Value, backward_steps, topological_order
+from .formulas import NodeNames, format_number, local_formula
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
+
+DEFAULT_MAX_NODES = 60
+"""Larger graphs make more frames than anyone will step through, and unreadable diagrams."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One moment of the walkthrough.
+
+    ``phase`` is 'forward' or 'backward', ``index`` the frame's place in the walkthrough,
+    ``nodes`` the nodes the frame is about; ``highlight_edges`` the (parent, child) edges
+    that carry something in this frame (values forward, gradients backward);
+    ``computed`` the nodes whose value is known; ``grads`` the grads known so far
+    (a node absent from it has not received any gradient yet); ``step`` the engine's
+    record of this backward step (None in the forward phase).
+    """
+
+    phase: str
+    index: int
+    title: str
+    lines: tuple[str, ...]
+    nodes: tuple[Value, ...]
+    highlight_edges: tuple[tuple[Value, Value], ...]
+    computed: frozenset[Value]
+    grads: Mapping[Value, float]
+    step: Step | None = None
+
+    def _replace_index(self, index: int) -> Frame:
+        return dataclasses.replace(self, index=index)
+
+    @property
+    def text(self) -> str:
+        """Title and explanation as plain text."""
+        return '\n'.join((self.title, *self.lines))
+
+
+class Walkthrough:
+    """The forward and backward passes of ``root``'s graph, frame by frame.
+
+    Build it with :func:`walkthrough`. Attributes: ``root``, ``names`` (a name for every
+    node), ``order`` (the forward, topological order), ``steps`` (the engine's backward
+    steps, in processing order) and ``frames`` (forward frames, then backward frames).
+    """
+
+    def __init__(self, root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
+                 max_nodes: int = DEFAULT_MAX_NODES) -> None:
+        if not isinstance(root, Value):
+            raise TypeError(f'walkthrough needs a Value, not {type(root).__name__}')
+        try:
+            format(1.5, number_format)
+        except (ValueError, TypeError):
+            raise ValueError(f'number_format: {number_format!r} is not a format spec for numbers, '
+                             f"such as '.4g' or '.3f'") from None
+        self.root = root
+        self.number_format = number_format
+        self.rankdir = rankdir
+        self.order = topological_order(root)
+        if len(self.order) > max_nodes:
+            raise ValueError(f'walkthrough: the graph has {len(self.order)} values, more than '
+                             f'max_nodes={max_nodes}; step through a smaller expression, or raise max_nodes')
+        self.names = NodeNames(root)
+        # Start from clean gradients so that every number on the way is this pass's own.
+        root.zero_grad()
+        self.steps = backward_steps(root)
+        frames = self._forward_frames() + self._backward_frames()
+        self.frames: list[Frame] = [frame._replace_index(index) for index, frame in enumerate(frames)]
+
+    # -- words -------------------------------------------------------------------------
+
+    def _number(self, value: float) -> str:
+        return format_number(value, self.number_format)
+
+    def _factor(self, value: float) -> str:
+        text = self._number(value)
+        return f'({text})' if text.startswith('-') else text
+
+    def _forward_frames(self) -> list[Frame]:
+        names, root_name = self.names, self.names[self.root]
+        leaves = [node for node in self.order if node.is_leaf]
+        operations = [node for node in self.order if not node.is_leaf]
+        count = 1 + len(operations)
+        inputs = [names[node] for node in leaves if node.label]
+        constants = [names[node] for node in leaves if not node.label]
+        lines = ['The forward pass computes every value from the inputs towards '
+                 f'{root_name}, each operation once all its inputs are known.']
+        lines += [f'{names[node]} = {self._number(node.data)}' for node in leaves if node.label]
+        if constants:
+            lines.append(f'Plain numbers in the expression: {", ".join(constants)}.')
+        title = 'the inputs' if inputs else 'the constants'
+        frames = [Frame('forward', 0, f'Forward 1/{count}: {title}', tuple(lines), tuple(leaves), (),
+                        frozenset(leaves), {})]
+        computed = set(leaves)
+        for number, node in enumerate(operations, 2):
+            computed.add(node)
+            name = names[node]
+            expression = names.expression(node)
+            with_numbers = names.expression_with_numbers(node, self.number_format)
+            lines = [name if name in (expression, f'({expression})') else f'{name} = {expression}',
+                     f'= {with_numbers}' if with_numbers != expression else None,
+                     f'= {self._number(node.data)}',
+                     'The engine also records the local derivative'
+                     f'{"s" if len(node.parents) > 1 else ""} that backward will need:']
+            for index, parent in enumerate(node.parents):
+                formula = local_formula(node, index, names).text
+                value = self._number(node.local_grads[index])
+                shown = formula if formula == value else f'{formula} = {value}'
+                lines.append(f'• d {name} / d {names[parent]} = {shown}')
+            edges = tuple((parent, node) for parent in dict.fromkeys(node.parents))
+            title = f'Forward {number}/{count}: compute {name}'
+            frames.append(Frame('forward', len(frames), title,
+                                tuple(line for line in lines if line is not None), (node,), edges,
+                                frozenset(computed), {}))
+        return frames
+
+    def _backward_frames(self) -> list[Frame]:
+        names, root_name = self.names, self.names[self.root]
+        computed = frozenset(self.order)
+        count = len(self.steps) + 1
+        start = self.steps[0]
+        grads: dict[Value, float] = {self.root: start.grad}
+        frames = [Frame('backward', 0, f'Backward 1/{count}: start at {root_name}', (
+            f'The backward pass starts at the output with d {root_name} / d {root_name} = '
+            f'{self._number(start.grad)}, then visits each value once every value that uses it is done, '
+            'so that its gradient is complete when it passes it on.',), (self.root,), (), computed,
+            dict(grads))]
+        for number, step in enumerate(self.steps, 2):
+            node, name = step.node, names[step.node]
+            derivative = f'd {root_name} / d {name}'
+            if node.is_leaf:
+                kind = 'an input' if node.label else 'a constant'
+                title = f'Backward {number}/{count}: {name} is done'
+                lines = [f'{name} is {kind}: it has no parents, nothing to pass on. '
+                         f'Its gradient is final: {derivative} = {self._number(step.grad)}.']
+            else:
+                title = f'Backward {number}/{count}: {name} passes its gradient back'
+                lines = [f'{name} has its whole gradient: {derivative} = {self._number(step.grad)}.',
+                         'It passes it to each parent, multiplied by the local derivative:']
+                for index, (parent, local, contribution, after) in enumerate(step.contributions):
+                    formula = local_formula(node, index, names).text
+                    upstream = self._number(step.grad)
+                    if formula == self._number(local):  # a plain number: say it once
+                        product = f'{upstream} × {self._factor(local)}'
+                    else:
+                        product = f'{upstream} × {formula} = {upstream} × {self._factor(local)}'
+                    before = grads.get(parent)
+                    total = (f'{self._number(before)} + {self._factor(contribution)} = ' if before is not None
+                             else '')
+                    receiver = names[parent]
+                    if parent.is_leaf and not parent.label:
+                        receiver = f'the constant {receiver}'
+                    lines.append(f'• {receiver} receives {product} = {self._number(contribution)}, '
+                                 f'so {names[parent]}.grad = {total}{self._number(after)}')
+                    grads[parent] = after
+            edges = tuple((parent, node) for parent in dict.fromkeys(node.parents))
+            frames.append(Frame('backward', 0, title, tuple(lines), (node,), edges, computed,
+                                dict(grads), step))
+        inputs = [node for node in self.order if node.is_leaf and node.label]
+        if inputs:
+            final = frames[-1]
+            summary = ('That was the last step: every gradient is known. Those of the inputs:',
+                       *(f'• d {root_name} / d {names[node]} = {self._number(grads[node])}'
+                         for node in inputs),
+                       'Gradient descent would now move each parameter w against its gradient: '
+                       f'w ← w − learning rate × d {root_name} / d w.')
+            frames[-1] = dataclasses.replace(final, lines=final.lines + summary)
+        return frames
+
+    def text(self) -> str:
+        """Every frame in words, forward then backward."""
+        return '\n\n'.join(frame.text for frame in self.frames)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return (f'<Walkthrough of {self.names[self.root]}: {len(self.order)} values, '
+                f'{len(self.frames)} frames>')
+
+    # -- pictures ------------------------------------------------------------------------
+
+    def diagram(self, index: int):
+        """The diagram of frame ``index``: its node and edges highlighted, the grads known then.
+
+        Returns a :class:`microgradnode.diagram.Diagram` (``.source``, ``.pipe('svg')``, ``.save``).
+        """
+        from .diagram import draw
+        frame = self.frames[index]
+        shown = {node: frame.grads.get(node) for node in self.order}
+        return draw(self.root, rankdir=self.rankdir, number_format=self.number_format,
+                    show_grad=frame.phase == 'backward', highlight=frame.nodes,
+                    highlight_edges=frame.highlight_edges, grads=shown)
+
+    def html(self, *, title: str | None = None) -> str:
+        """One self-contained HTML page (no network requests) to step through every frame."""
+        from importlib import resources
+        template = resources.files('microgradnode').joinpath('templates/walkthrough.html').read_text('utf-8')
+        ids = {node: index for index, node in enumerate(self.order)}
+        svgs = [_inline_svg(self.diagram(index).pipe('svg'), index) for index in range(len(self.frames))]
+        frames_html = '\n'.join(
+            f'<div class="frame" data-frame="{index}"{" hidden" if index else ""}>{svg}</div>'
+            for index, svg in enumerate(svgs))
+        rows = '\n'.join(
+            f'<tr data-node="{html.escape(self.names[node])}" data-id="{ids[node]}">'
+            f'<th scope="row">{html.escape(self.names[node])}</th>'
+            f'<td class="value"></td><td class="grad"></td></tr>'
+            for node in self.order)
+        data = [{
+            'phase': frame.phase,
+            'title': frame.title,
+            'lines': list(frame.lines),
+            'nodes': [ids[node] for node in frame.nodes],
+            'computed': sorted(ids[node] for node in frame.computed),
+            'grads': {ids[node]: [grad, self._number(grad)] for node, grad in frame.grads.items()},
+        } for frame in self.frames]
+        values = {ids[node]: [node.data, self._number(node.data)] for node in self.order}
+        page_title = title or f'Backpropagation step by step: {self.names[self.root]}'
+        replacements = {
+            '{{TITLE}}': html.escape(page_title),
+            '{{FRAMES}}': frames_html,
+            '{{ROWS}}': rows,
+            '{{COUNT}}': str(len(self.frames)),
+            '{{LAST}}': str(len(self.frames) - 1),
+            '{{DATA}}': _script_json({'frames': data, 'values': values,
+                                      'forward': sum(f.phase == 'forward' for f in self.frames)}),
+        }
+        return re.sub('|'.join(re.escape(key) for key in replacements),
+                      lambda match: replacements[match.group(0)], template)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the HTML page to ``path``; returns the path.
+
+        >>> walkthrough(Value(2.0, 'x') * 3).save('walk.html')  # doctest: +SKIP
+        PosixPath('walk.html')
+        """
+        from pathlib import Path
+        path = Path(path)
+        path.write_text(self.html(), encoding='utf-8')
+        return path
+
+    def _repr_html_(self) -> str:
+        # An iframe keeps the page's script, styles and ids apart from the notebook's own.
+        page = html.escape(self.html(), quote=True)
+        return (f'<iframe srcdoc="{page}" style="width:100%;height:760px;border:1px solid #ddd;'
+                f'border-radius:6px" title="backpropagation walkthrough"></iframe>')
+
+
+def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
+                max_nodes: int = DEFAULT_MAX_NODES) -> Walkthrough:
+    """The forward and backward passes of ``root``'s graph as frames (and an HTML page).
+
+    Runs the backward pass (as ``root.backward()`` would, after zeroing the graph's grads).
+
+    >>> from microgradnode import Value
+    >>> x = Value(0.5, 'x'); y = x.sigmoid() * x
+    >>> walk = walkthrough(y)
+    >>> len(walk.frames), walk.frames[-1].phase, round(x.grad, 4)
+    (7, 'backward', 0.74)
+    >>> walk.save('walk.html')  # doctest: +SKIP
+    PosixPath('walk.html')
+    """
+    return Walkthrough(root, number_format=number_format, rankdir=rankdir, max_nodes=max_nodes)
+
+
+def _inline_svg(svg: bytes | str, index: int) -> str:
+    """Graphviz's SVG file made fit to sit inside HTML: no XML prolog, ids made unique."""
+    text = svg.decode('utf-8') if isinstance(svg, bytes) else svg
+    text = re.sub(r'<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->', '', text, flags=re.DOTALL)
+    text = re.sub(r'\bid="', f'id="f{index}-', text)
+    text = re.sub(r'url\(#', f'url(#f{index}-', text)
+    return text.strip()
+
+
+def _script_json(data: object) -> str:
+    import json
+    # Inside <script>, "</script>" or "<!--" in a label must not end the script.
+    return json.dumps(data, allow_nan=True).replace('<', '\\u003c').replace('>', '\\u003e')
