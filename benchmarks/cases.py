@@ -199,31 +199,31 @@ def two_node_training(engine: str) -> Figures:
     return {'1000 steps': perf_counter() - start}
 
 
-# -- microgradnode.nn on the demo workload -------------------------------------------------
+# -- the nn moons example ------------------------------------------------------------------
 
-@measurement('Demo workload through microgradnode.nn.MLP, one training step', section='microgradnode.nn',
-             engines=('microgradnode', 'microgradnode.nn'), repeats=3)
+@measurement('examples/moons.py (nn.MLP 2-16-16-1, hinge loss, Adam), one training step',
+             section='microgradnode.nn', engines=('microgradnode', 'microgradnode.nn'), repeats=3)
 def nn_moons_step(engine: str) -> Figures:
-    """The demo step written with the project's nn module, beside the plain workload code."""
+    """The training step of examples/moons.py, beside the demo workload's plain code."""
     if engine == 'microgradnode':
         return {'step': demo_workload(engine)['step']}
     try:
+        from microgradnode.datasets import moons
+        from microgradnode.losses import hinge
         from microgradnode.nn import MLP
-    except ImportError:
-        raise UnavailableError('microgradnode.nn is not there yet') from None
-    points, labels = workload.moons()
-    model = MLP(2, [16, 16, 1])
-    params = model.parameters()
+        from microgradnode.optim import Adam
+    except ImportError as missing:
+        raise UnavailableError(f'{missing.name} is not there yet') from None
+    points, labels = moons(100, noise=0.1, seed=0)
+    model = MLP(2, [16, 16, 1], activation='relu', seed=0)
+    optimizer = Adam(model.parameters(), lr=0.05)
 
     def step() -> None:
-        scores = [model(x) for x in points]
-        losses = [(1 + -y * s).relu() for y, s in zip(labels, scores)]
-        loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
-        for p in params:
-            p.grad = 0.0
+        scores = [model(point) for point in points]
+        loss = hinge(scores, labels, l2=1e-4, parameters=model.parameters())
+        optimizer.zero_grad()
         loss.backward()
-        for p in params:
-            p.data -= 0.05 * p.grad
+        optimizer.step()
 
     step()  # warm-up
     times = []
