@@ -232,3 +232,33 @@ def nn_moons_step(engine: str) -> Figures:
         step()
         times.append(perf_counter() - start)
     return {'step': statistics.median(times)}
+
+
+# -- compiled steps ------------------------------------------------------------------------
+
+@measurement('Demo workload compiled with microgradnode.compile, one training step', section='Compiled',
+             engines=('microgradnode', 'microgradnode.compile'), repeats=3)
+def compiled_step(engine: str) -> Figures:
+    """The eager step beside a compiled one (zero grads, run the compiled graph, SGD update)."""
+    if engine == 'microgradnode':
+        return {'step': demo_workload(engine)['step']}
+    try:
+        from microgradnode import compile as compile_graph
+    except ImportError:
+        raise UnavailableError('microgradnode.compile is not there yet') from None
+    scalar_engine = make_engine('microgradnode')
+    points, labels = workload.moons()
+    mlp = workload.init_mlp(scalar_engine)
+    params = workload.parameters(mlp)
+    loss, _ = workload.forward(scalar_engine, mlp, points, labels)
+    start = perf_counter()
+    compiled = compile_graph(loss)
+    compile_seconds = perf_counter() - start
+    times = []
+    for _ in range(WORKLOAD_STEPS + 1):  # the first call warms up
+        start = perf_counter()
+        scalar_engine.zero_grads(params)
+        compiled()
+        scalar_engine.sgd_update(params, 0.05)
+        times.append(perf_counter() - start)
+    return {'step': statistics.median(times[1:]), 'compile': compile_seconds}
