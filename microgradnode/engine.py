@@ -406,11 +406,12 @@ def _backward(root: Value, gradient: Number) -> None:
     What makes it fast in pure Python (see docs/performance.md): the count lives in a
     slot of the node rather than a dict keyed by node; the two parents are read one
     by one rather than through a tuple built per node; leaves are not counted at all
-    (nothing waits on a leaf: it only accumulates). It allocates no per-node object,
-    so the garbage collector never runs during backward. Intermediate values are
-    processed in exactly the order of :func:`_backward_order`, so every sum is added
-    in the same order and gradients are bit-for-bit those of ``backward_steps``.
-    Every count is back to 0 when it returns, and it is reset if the pass is interrupted.
+    (nothing waits on a leaf: it only accumulates). Apart from its two lists it creates
+    no object the garbage collector tracks, so no collection runs during backward.
+    Intermediate values are processed in exactly the order of :func:`_backward_order`,
+    so every sum is added in the same order and gradients are bit-for-bit those of
+    ``backward_steps``. Every count is back to 0 when it returns, and is reset if the
+    pass is interrupted; two threads must not run backward over shared nodes at once.
     """
     gradient = _check_gradient(gradient)
     if root._a is None:  # a leaf: nothing to propagate; leaves accumulate
