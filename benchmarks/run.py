@@ -216,8 +216,26 @@ def _target(description: str, value: Figure | None, comparison: str, bound: floa
     return {'description': description, 'value': value, 'met': met}
 
 
+def round_ratios(entry: dict, numerator: str, denominator: str, metric: str) -> list[float]:
+    """The ratio in each round (the engines' n-th runs ran one after the other)."""
+    pairs = zip(entry['runs'].get(numerator, []), entry['runs'].get(denominator, []))
+    values = (ratio(a.get(metric), b.get(metric)) for a, b in pairs)
+    return [value for value in values if value is not None]
+
+
 def notes(measurements: dict) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
+    if 'demo_workload' in measurements:
+        entry = measurements['demo_workload']
+        spans = []
+        for other in ('micrograd', 'pytorch'):
+            for metric in ('backward', 'step'):
+                each = round_ratios(entry, other, 'microgradnode', metric)
+                if len(each) > 1:
+                    spans.append(f'{metric} {other} ÷ microgradnode {min(each):.2f}–{max(each):.2f}×')
+        if spans:
+            found['Demo workload'] = ['Spread of the ratio over the rounds (each round runs the engines '
+                                      'one after the other): ' + '; '.join(spans) + '.']
     chain = [measurements.get(f'chain_1e{k}', {}).get('median', {}).get('microgradnode', {}).get('backward')
              for k in (5, 6)]
     if all(isinstance(v, float) for v in chain):
@@ -231,6 +249,17 @@ def notes(measurements: dict) -> dict[str, list[str]]:
                            'autograd Nodes for PyTorch (leaves included; Python-number constants are '
                            'not nodes).']
     return found
+
+
+def summarize(chosen: list[Measurement], runs: dict[str, dict[str, list]]) -> dict:
+    """Medians, targets and notes of the runs collected for these measurements."""
+    measurements = {
+        m.name: {'title': m.title, 'section': m.section, 'engines': list(m.engines), 'units': m.units,
+                 'metrics': metric_names(runs[m.name]), 'runs': runs[m.name],
+                 'median': medians(runs[m.name])}
+        for m in chosen}
+    return {'measurements': measurements, 'targets': evaluate_targets(measurements),
+            'notes': notes(measurements)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,13 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = collect(chosen, repeats=1 if args.quick else None, timeout=args.timeout)
     report['load_average']['end'] = load_average()
     report['seconds'] = round(time.perf_counter() - started, 1)
-    report['measurements'] = {
-        m.name: {'title': m.title, 'section': m.section, 'engines': list(m.engines), 'units': m.units,
-                 'metrics': metric_names(runs[m.name]), 'runs': runs[m.name],
-                 'median': medians(runs[m.name])}
-        for m in chosen}
-    report['targets'] = evaluate_targets(report['measurements'])
-    report['notes'] = notes(report['measurements'])
+    report.update(summarize(chosen, runs))
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / 'results.json').write_text(json.dumps(report, indent=1) + '\n')
     text = markdown(report)
