@@ -98,3 +98,17 @@ class _no_exit:
 
     def __exit__(self, *exc_info):
         return False
+
+
+def test_output_piped_into_a_closed_reader_ends_quietly():
+    # `microgradnode walkthrough | head -1`: no BrokenPipe traceback.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    command = f'"{sys.executable}" -m microgradnode walkthrough | head -n 1'
+    result = subprocess.run(['bash', '-c', command], capture_output=True, text=True, cwd=root,
+                            env={**os.environ, 'PYTHONPATH': str(root)}, timeout=120)
+    assert result.stdout.count('\n') == 1
+    assert 'Traceback' not in result.stderr and 'BrokenPipe' not in result.stderr

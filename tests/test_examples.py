@@ -48,8 +48,17 @@ def test_notebook_runs_top_to_bottom_and_its_saved_outputs_are_current(monkeypat
                    resources={'metadata': {'path': str(EXAMPLES)}}).execute()  # raises on any error
 
     def texts(notebook):
-        return [[output.get('text') or output.get('data', {}).get('text/plain')
-                 for output in cell.outputs] for cell in notebook.cells if cell.cell_type == 'code']
+        # A cell's printed text may arrive in one stream message or several, depending on
+        # timing: compare each cell's stdout as one string, then its results.
+        cells = []
+        for cell in notebook.cells:
+            if cell.cell_type != 'code':
+                continue
+            stdout = ''.join(o.get('text', '') for o in cell.outputs if o.get('output_type') == 'stream')
+            results = [o.get('data', {}).get('text/plain') for o in cell.outputs
+                       if o.get('output_type') != 'stream']
+            cells.append([stdout, *results])
+        return cells
 
     assert texts(fresh) == texts(saved), 'examples/two_node.ipynb is stale: re-execute it'
     flat = '\n'.join(text for cell in texts(fresh) for text in cell if text)
