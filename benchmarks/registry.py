@@ -7,8 +7,8 @@ bytes or a count, as ``units`` says) or a short string when the engine cannot ru
 (``'n/a: ...'``, ``'fails: RecursionError'``). Adding a benchmark is one decorated
 function in any module of this package::
 
-    @measurement('Compiled training step', engines=('microgradnode', 'compiled'))
-    def compiled_step(engine: str) -> dict[str, float | str]:
+    @measurement('Compiled step, large batch', engines=('microgradnode', 'compiled'))
+    def compiled_large_batch(engine: str) -> dict[str, float | str]:
         ...
         return {'step': seconds}
 
@@ -49,6 +49,9 @@ def measurement(title: str, *, engines: tuple[str, ...] = WORKLOAD_ENGINES, repe
                 units: dict[str, str] | None = None, section: str = 'Other'):
     """Register ``function(engine) -> figures`` as a measurement (see the module docstring)."""
     def register(function: Callable[[str], Figures]) -> Callable[[str], Figures]:
+        known = MEASUREMENTS.get(function.__name__)
+        if known is not None and known.function.__module__ != function.__module__:
+            raise ValueError(f'two measurements are called {function.__name__!r}: rename one')
         MEASUREMENTS[function.__name__] = Measurement(
             function.__name__, title, tuple(engines), function, repeats, dict(units or {}), section)
         return function
