@@ -1,0 +1,602 @@
+"""Backprop written out as Python: turn a recorded graph into generated source code.
+
+``compile(root)`` walks the graph below ``root`` once and writes a Python function
+that does what the engine would do on a freshly built graph: the forward pass, one
+line per operation in topological order, then the chain rule, one line per gradient
+contribution (``g_w0 += g_x1 * s0``), from ``root`` back to the leaves. Calling the
+result re-reads the leaves' ``.data``, returns the new value of ``root`` and adds the
+gradients into the leaves' ``.grad``, exactly like ``root.backward()`` would.
+
+Every formula in the generated code is a row of :data:`microgradnode.ops.OPS`, the
+same strings the engine evaluates: the operands ``a``, ``b``, ``out`` and the constant
+``k`` are replaced on the parsed expression (an AST rewrite), never by editing text.
+
+>>> from microgradnode import Value
+>>> from microgradnode.compiler import compile
+>>> w = Value(2.0, 'w'); s = Value(3.0, 's')
+>>> y = (w * s).tanh(); y.label = 'y'
+>>> step = compile(y)
+>>> w.data = 0.1
+>>> round(step(), 6), round(w.grad, 6)
+(0.291313, 2.745404)
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import keyword
+import math
+import re
+from collections.abc import Callable
+
+from .engine import Value, no_grad, topological_order
+from .ops import FUNCTIONS, OPS
+
+__all__ = ['compile', 'Compiled', 'MAX_NODES', 'COMPACT_ABOVE']
+
+MAX_NODES = 300_000
+"""Largest graph ``compile`` accepts unless given a larger ``max_nodes``.
+
+CPython compiles the generated function in one piece: time and memory grow with the
+graph (about 1 s and a few hundred MB per 100,000 nodes), so a bigger graph is
+refused with a message instead of leaving the user waiting.
+"""
+
+COMPACT_ABOVE = 2_000
+"""Graphs with more nodes than this get compact code unless ``compact=`` says otherwise."""
+
+# Deepest expression compact code builds before storing a value in a variable: far
+# below the parser's nesting limits, and deep enough to fold a neuron's sum.
+_MAX_FOLD_DEPTH = 40
+
+# Roles of the operands in the table's formulas, in the order templates number them.
+# ``g`` is the gradient flowing in from the node's consumers.
+_ROLES = ('a', 'b', 'out', 'g')
+_A, _B, _OUT, _G = range(4)
+
+_FUNCTION_NAME = 'backprop'
+_LEAVES = 'leaves'
+# Names a label may not take: they would shadow what the generated code relies on.
+_RESERVED = frozenset(FUNCTIONS) | {_FUNCTION_NAME, _LEAVES} | set(dir(builtins))
+_IDENTIFIER = re.compile(r'[A-Za-z][A-Za-z0-9_]{0,39}')
+_GENERATED = re.compile(r'v[0-9]+')
+_UNSAFE_TEXT = re.compile(r'[^\n\x20-\x7e]')
+
+
+# -- templates: one formula of the table with its operands made into slots -----------------
+
+def _slot_name(role: int, mark: str = '\x00') -> str:
+    # A name no formula or identifier can contain, so the unparsed text can be cut
+    # exactly where the AST put each operand.
+    return f'{mark}{role}{mark}'
+
+
+class _Substitute(ast.NodeTransformer):
+    """Replace a, b, out with slots and k with its number; refuse anything unexpected."""
+
+    _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Compare, ast.BoolOp,
+                ast.Call, ast.Name, ast.Constant, ast.operator, ast.unaryop, ast.cmpop,
+                ast.boolop, ast.expr_context)
+
+    def __init__(self, k: float | None) -> None:
+        self.k = k
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if not isinstance(node, self._ALLOWED):
+            raise ValueError(f'the ops table has an expression compile() cannot use: '
+                             f'{type(node).__name__}')
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
+                                               and node.func.id in FUNCTIONS and not node.keywords):
+            raise ValueError('the ops table may only call its helper functions')
+        return super().generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in ('a', 'b', 'out'):
+            return ast.Name(_slot_name(_ROLES.index(node.id)), ast.Load())
+        if node.id == 'k':
+            if self.k is None:
+                raise ValueError('an ops table formula uses k but the node has no constant')
+            return ast.Constant(self.k)
+        if node.id in FUNCTIONS:
+            return node
+        raise ValueError(f'unknown name {node.id!r} in an ops table formula')
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if type(node.value) not in (int, float):
+            raise ValueError(f'unexpected constant {node.value!r} in an ops table formula')
+        return node
+
+
+def _number(node: ast.AST) -> float | None:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    return None
+
+
+class _FoldConstants(ast.NodeTransformer):
+    """Work out the parts that depend only on numbers (``k - 1.0``, ``... if k else``).
+
+    Folding evaluates the very same float operations Python would run later, so the
+    results are identical; it only makes the code shorter to read and to run.
+    """
+
+    _BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__,
+               ast.Mult: float.__mul__, ast.Div: float.__truediv__}
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        left, right = _number(node.left), _number(node.right)
+        operation = self._BINARY.get(type(node.op))
+        if left is None or right is None or operation is None:
+            return node
+        try:
+            return ast.Constant(operation(float(left), float(right)))
+        except ArithmeticError:
+            return node  # left for run time, where it fails like the engine does
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        value = _number(node.operand)
+        if value is not None and isinstance(node.op, ast.USub):
+            return ast.Constant(-value)
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        test = _number(node.test)
+        if test is None:
+            return node
+        return node.body if test else node.orelse
+
+
+class _SpecialFloats(ast.NodeTransformer):
+    """inf and nan have no literal: write them with the helper names ``inf``/``nan``."""
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        value = node.value
+        if isinstance(value, float) and not math.isfinite(value):
+            if math.isnan(value):
+                return ast.Name('nan', ast.Load())
+            infinity = ast.Name('inf', ast.Load())
+            return infinity if value > 0 else ast.UnaryOp(ast.USub(), infinity)
+        return node
+
+
+class _Template:
+    """A formula with numbered slots, ready for ``str.format`` with operand texts.
+
+    ``pattern.format(a, b, out, g)`` writes the formula for one node. ``sign`` is -1
+    when a gradient template is just ``-g`` (so ``x += -g`` can read ``x -= g``).
+    """
+
+    __slots__ = ('pattern', 'tree', 'uses', 'unconditional', 'sign', 'is_copy')
+
+    def __init__(self, tree: ast.AST, sign: int = 1) -> None:
+        self.tree = tree
+        self.sign = sign
+        text = ast.unparse(tree)
+        pieces = text.split('\x00')
+        # Even pieces are the formula's own text (no braces in the table, escaped anyway);
+        # odd pieces are the slot numbers the AST rewrite put in.
+        self.pattern = ''.join(piece.replace('{', '{{').replace('}', '}}') if i % 2 == 0
+                               else '{' + piece + '}' for i, piece in enumerate(pieces))
+        self.uses = [0] * len(_ROLES)
+        self.unconditional = [False] * len(_ROLES)
+        self._count(tree, conditional=False)
+        self.is_copy = isinstance(tree, ast.Name) and tree.id == _slot_name(_G) and sign == 1
+
+    def _count(self, node: ast.AST, *, conditional: bool) -> None:
+        if isinstance(node, ast.Name) and node.id.startswith('\x00'):
+            role = int(node.id.strip('\x00'))
+            self.uses[role] += 1
+            self.unconditional[role] = not conditional
+            return
+        if isinstance(node, ast.IfExp):
+            self._count(node.test, conditional=conditional)
+            self._count(node.body, conditional=True)
+            self._count(node.orelse, conditional=True)
+            return
+        if isinstance(node, ast.BoolOp):
+            self._count(node.values[0], conditional=conditional)
+            for value in node.values[1:]:
+                self._count(value, conditional=True)
+            return
+        for child in ast.iter_child_nodes(node):
+            self._count(child, conditional=conditional)
+
+    def foldable(self, role: int) -> bool:
+        """Can an expression take the place of this operand (evaluated once, always)?"""
+        return self.uses[role] == 1 and self.unconditional[role]
+
+
+_rules: dict[object, _Rule] = {}
+# The seed of backprop, d root / d root, as a contribution (a number, not a copy).
+_ONE = _Template(ast.Constant(1.0))
+_parens: dict[tuple, bool] = {}
+
+
+def _formula(expression: str, k: float | None) -> ast.AST:
+    tree = ast.parse(expression, mode='eval')
+    tree = _Substitute(k).visit(tree)
+    return _FoldConstants().visit(tree).body
+
+
+def _forward_template(op: str, k: float | None) -> _Template:
+    return _Template(_SpecialFloats().visit(_formula(OPS[op].forward, k)))
+
+
+def _gradient_template(op: str, k: float | None, parent: int) -> _Template:
+    """``g * local`` for the parent's edge, with ``g * 1.0`` written ``g`` (exactly equal)."""
+    local = _formula(OPS[op].local[parent], k)
+    upstream = ast.Name(_slot_name(_G), ast.Load())
+    value = _number(local)
+    if value == 1.0:        # g * 1.0 == g, bit for bit
+        return _Template(upstream)
+    if value == -1.0:       # g * -1.0 == -g, and x + -g == x - g, bit for bit
+        return _Template(upstream, sign=-1)
+    return _Template(_SpecialFloats().visit(ast.BinOp(upstream, ast.Mult(), local)))
+
+
+class _Rule:
+    """Everything the generator needs about one operation (with its constant k, if any)."""
+
+    __slots__ = ('op', 'forward', 'gradients', 'folds', 'stored', 'comments')
+
+    def __init__(self, op: str, k: float | None) -> None:
+        self.op = op
+        self.forward = _forward_template(op, k)
+        self.gradients = tuple(_gradient_template(op, k, role) for role in range(OPS[op].arity))
+        # A parent used only here may be written into this node's forward expression
+        # when the formula evaluates it exactly once and backprop never needs its value.
+        self.folds = tuple(self.forward.foldable(role) and not any(g.uses[role] for g in self.gradients)
+                           for role in range(OPS[op].arity))
+        # A node whose own derivative reads its value must keep it in a variable.
+        self.stored = (any(g.uses[_OUT] for g in self.gradients)
+                       or isinstance(self.forward.tree, ast.Name))
+        self.comments = tuple(f'  # {op}: {_rule_comment(op, role)}' for role in range(OPS[op].arity))
+
+
+def _rule(op: str, k: float | None) -> _Rule:
+    key = op if k is None else (op, repr(k))
+    rule = _rules.get(key)
+    if rule is None:
+        if op not in OPS:
+            raise ValueError(f'compile() does not know the operation {op!r}')
+        if (k is None) == OPS[op].constant or (k is not None and type(k) is not float):
+            raise ValueError(f'a {op} node with the constant {k!r} does not match the ops table')
+        rule = _rules[key] = _Rule(op, k)
+    return rule
+
+
+def _needs_parens(outer: _Template, role: int, inner: _Template) -> bool:
+    """Does ``inner``'s formula need brackets in ``outer``'s slot? Asks ast.unparse itself."""
+    key = (id(outer), role, id(inner))
+    answer = _parens.get(key)
+    if answer is None:
+        inner_tree = _Relabel().visit(copy.deepcopy(inner.tree))
+        inner_text = ast.unparse(inner_tree)
+        combined = _Plug(_slot_name(role), inner_tree).visit(copy.deepcopy(outer.tree))
+        operands = [_slot_name(r) for r in range(len(_ROLES))]
+        operands[role] = inner_text
+        answer = _parens[key] = ast.unparse(combined) != outer.pattern.format(*operands)
+    return answer
+
+
+class _Relabel(ast.NodeTransformer):
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.Name(node.id.replace('\x00', '\x01'), ast.Load())
+
+
+class _Plug(ast.NodeTransformer):
+    def __init__(self, slot: str, tree: ast.AST) -> None:
+        self.slot, self.tree = slot, tree
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return self.tree if node.id == self.slot else node
+
+
+# -- naming ----------------------------------------------------------------------------------
+
+def _usable_label(label: str) -> bool:
+    return (_IDENTIFIER.fullmatch(label) is not None and not keyword.iskeyword(label)
+            and label not in _RESERVED and not label.startswith('g_')
+            and _GENERATED.fullmatch(label) is None)
+
+
+def _variable_names(order: list[Value]) -> list[str]:
+    """A label when it is a plain identifier used by one node only, else ``v<index>``."""
+    seen: dict[str, int] = {}
+    for node in order:
+        label = node.label
+        if label:
+            seen[label] = seen.get(label, 0) + 1
+    return [node.label if node.label and seen[node.label] == 1 and _usable_label(node.label)
+            else f'v{index}' for index, node in enumerate(order)]
+
+
+def _describe(label: str) -> str:
+    """A label as comment text: quoted, escaped to printable ASCII, never a line break."""
+    text = ascii(label)
+    return text if len(text) <= 40 else text[:36] + '...' + text[0]
+
+
+def _rule_comment(op: str, parent: int) -> str:
+    return _safe(f'd({OPS[op].forward})/d{_ROLES[parent]} = {OPS[op].local[parent]}')
+
+
+def _safe(text: str) -> str:
+    return _UNSAFE_TEXT.sub('?', text)
+
+
+# -- generation ------------------------------------------------------------------------------
+
+def _generate(order: list[Value], compact: bool) -> tuple[str, list[Value]]:
+    count = len(order)
+    root = count - 1
+    names = _variable_names(order)
+    index = {node: i for i, node in enumerate(order)}
+    rules: list[_Rule | None] = [None] * count
+    parents: list[tuple[int, ...]] = [()] * count
+    leaf_position: dict[int, int] = {}   # node index -> index in ``leaves``
+    leaves: list[Value] = []
+    uses = [0] * count                   # edges leaving each node (x * x counts twice)
+    consumer = [0] * count               # for single-use nodes: the one node using it...
+    consumer_role = [0] * count          # ...and as which operand
+    for i, node in enumerate(order):
+        pair = node.parents
+        if not pair:
+            leaf_position[i] = len(leaves)
+            leaves.append(node)
+            continue
+        rules[i] = _rule(node.op, node.constant)
+        pair = tuple(index[p] for p in pair)
+        parents[i] = pair
+        for role, p in enumerate(pair):
+            uses[p] += 1
+            consumer[p] = i
+            consumer_role[p] = role
+
+    lines = [
+        f'# Generated by microgradnode.compile from a graph of {count} nodes '
+        f'({len(leaves)} leaves){", compact form" if compact else ""}.',
+        '# Forward pass in topological order, then the chain rule from the output back to the leaves.',
+        f'def {_FUNCTION_NAME}({_LEAVES}):',
+    ]
+    emit = lines.append
+
+    # -- forward pass: the leaves' current values first, then every operation in order
+    for i, position in leaf_position.items():
+        comment = ''
+        if not compact:
+            label = order[i].label
+            described = f' {_describe(label)}' if label and names[i] != label else ''
+            comment = f'  # leaf{described}, {_safe(repr(order[i].data))} when traced'
+        emit(f'    {names[i]} = {_LEAVES}[{position}].data{comment}')
+    text = names[:]           # what stands for each node's value: its name or a folded expression
+    folded = [False] * count
+    depth = [0] * count
+    for i in range(count):
+        rule = rules[i]
+        if rule is None:
+            continue
+        template = rule.forward
+        operands = ['', '', '', '']
+        for role, p in enumerate(parents[i]):
+            operand = text[p]
+            if folded[p] and _needs_parens(template, role, rules[p].forward):
+                operand = f'({operand})'
+            operands[role] = operand
+        expression = template.pattern.format(*operands)
+        if compact:
+            if (uses[i] == 1 and i != root and depth[i] < _MAX_FOLD_DEPTH and not rule.stored
+                    and rules[consumer[i]].folds[consumer_role[i]]):
+                text[i] = expression
+                folded[i] = True
+                c = consumer[i]
+                if depth[c] <= depth[i]:
+                    depth[c] = depth[i] + 1
+                continue
+            emit(f'    {names[i]} = {expression}')
+        else:
+            label = order[i].label
+            described = f', {_describe(label)}' if label and names[i] != label else ''
+            emit(f'    {names[i]} = {expression}  # {rule.op}{described}')
+
+    emit('    # Backward pass: leaves add to their current .grad, as with backward().')
+    g_names = [f'g_{name}' for name in names]
+    if compact:
+        _backward_compact(emit, rules, parents, names, g_names, leaf_position)
+    else:
+        _backward_readable(emit, rules, parents, names, g_names, leaf_position)
+    for i, position in leaf_position.items():
+        emit(f'    {_LEAVES}[{position}].grad = {g_names[i]}')
+    emit(f'    return {names[root]}')
+    return '\n'.join(lines) + '\n', leaves
+
+
+def _backward_readable(emit: Callable, rules: list, parents: list, names: list[str],
+                       g_names: list[str], leaf_position: dict[int, int]) -> None:
+    """One ``+=`` line per edge, in the order ``backward()`` adds them."""
+    root = len(rules) - 1
+    started = [False] * len(rules)
+    for i, position in leaf_position.items():
+        emit(f'    {g_names[i]} = {_LEAVES}[{position}].grad')
+        started[i] = True
+    if started[root]:
+        emit(f'    {g_names[root]} += 1.0')
+    else:
+        emit(f'    {g_names[root]} = 1.0  # d {names[root]}/d {names[root]}')
+        started[root] = True
+    for c in range(root, -1, -1):
+        rule = rules[c]
+        if rule is None:
+            continue
+        pair = parents[c]
+        operands = (names[pair[0]], names[pair[1]] if len(pair) == 2 else '', names[c], g_names[c])
+        for role, p in enumerate(pair):
+            template = rule.gradients[role]
+            contribution = template.pattern.format(*operands)
+            if started[p]:
+                line = f'    {g_names[p]} {"-=" if template.sign < 0 else "+="} {contribution}'
+            else:
+                line = f'    {g_names[p]} = {"-" if template.sign < 0 else ""}{contribution}'
+                started[p] = True
+            emit(line + rule.comments[role])
+
+
+def _backward_compact(emit: Callable, rules: list, parents: list, names: list[str],
+                      g_names: list[str], leaf_position: dict[int, int]) -> None:
+    """Each gradient as one sum of its contributions, written when it is complete.
+
+    The sum is written left to right in the order ``backward()`` adds the terms, so
+    ``g = t1 + t2 + t3`` is the very same float as ``g = 0; g += t1; g += t2; g += t3``.
+    A gradient that is just a copy of another gets no line at all.
+    """
+    root = len(rules) - 1
+    terms: list[list | None] = [None] * len(rules)   # (text, template) per contribution, in order
+    if root in leaf_position:
+        terms[root] = [('1.0', _ONE)]
+    for c in range(root, -1, -1):
+        rule = rules[c]
+        if rule is None:
+            continue
+        if c == root:
+            emit(f'    {g_names[c]} = 1.0')
+        else:
+            pending = terms[c]
+            if len(pending) == 1 and pending[0][1].is_copy:
+                g_names[c] = pending[0][0]     # the same number under another name
+            else:
+                _emit_sum(emit, g_names[c], None, pending)
+        pair = parents[c]
+        operands = (names[pair[0]], names[pair[1]] if len(pair) == 2 else '', names[c], g_names[c])
+        for role, p in enumerate(pair):
+            template = rule.gradients[role]
+            pending = terms[p]
+            if pending is None:
+                pending = terms[p] = []
+            pending.append((template.pattern.format(*operands), template))
+    for i, position in leaf_position.items():
+        _emit_sum(emit, g_names[i], f'{_LEAVES}[{position}].grad', terms[i])
+
+
+def _emit_sum(emit: Callable, target: str, start: str | None, terms: list) -> None:
+    """``target = start + t1 - t2 ...``, cut into statements of at most _MAX_FOLD_DEPTH terms."""
+    for first in range(0, len(terms), _MAX_FOLD_DEPTH):
+        chunk = terms[first:first + _MAX_FOLD_DEPTH]
+        if start is None:
+            text, template = chunk[0]
+            pieces = [text if template.sign > 0 else f'-{text}']
+            chunk = chunk[1:]
+        else:
+            pieces = [start]
+        for text, template in chunk:
+            pieces.append(f' + {text}' if template.sign > 0 else f' - {text}')
+        emit(f'    {target} = {"".join(pieces)}')
+        start = target
+
+
+# -- the compiled object -------------------------------------------------------------------------
+
+class Compiled:
+    """The forward pass and backprop of one graph as a Python function.
+
+    Calling it reads the current ``.data`` of :attr:`leaves`, returns the new value of
+    the root, and adds d root / d leaf into each leaf's ``.grad`` (as ``backward()``
+    does: call ``zero_grad`` or reset the parameters' grads between steps). The Values
+    inside the graph (the root included) keep the data and grad they had when traced.
+
+    >>> from microgradnode import Value
+    >>> x = Value(3.0, 'x'); y = x * x; y.label = 'y'
+    >>> square = compile(y)
+    >>> print(square.source.splitlines()[3])
+        x = leaves[0].data  # leaf, 3.0 when traced
+    >>> x.data = 5.0
+    >>> square(), x.grad
+    (25.0, 10.0)
+    """
+
+    def __init__(self, root: Value, order: list[Value], leaves: list[Value], source: str,
+                 function: Callable, compact: bool) -> None:
+        self.root = root
+        self.leaves: tuple[Value, ...] = tuple(leaves)
+        self.source = source
+        self.compact = compact
+        self.nodes = len(order)
+        self._order = order
+        self._function = function
+
+    def __call__(self) -> float:
+        try:
+            return self._function(self.leaves)
+        except (ArithmeticError, ValueError, TypeError) as error:
+            failure = error
+        # Outside the except block, so that the user sees the engine's message alone.
+        self._raise_like_engine()
+        raise failure
+
+    def _raise_like_engine(self) -> None:
+        """Replay the graph through the engine so that an error names the operation."""
+        replayed: dict[Value, Value] = {}
+        with no_grad():
+            for node in self._order:
+                if node.is_leaf:
+                    twin = Value(node.data, node.label)
+                else:
+                    method = getattr(Value, node.op)
+                    inputs = [replayed[p] for p in node.parents]
+                    twin = (method(inputs[0], node.constant) if OPS[node.op].constant
+                            else method(*inputs))
+                    twin.label = node.label
+                replayed[node] = twin
+
+    def __repr__(self) -> str:
+        form = 'compact' if self.compact else 'readable'
+        return (f'<Compiled {form} backprop of {self.nodes} nodes, {len(self.leaves)} leaves, '
+                f'{self.source.count(chr(10))} lines>')
+
+
+def compile(root: Value, *, compact: bool | None = None, max_nodes: int = MAX_NODES) -> Compiled:
+    """Generate Python code for the forward pass and backprop of the graph below ``root``.
+
+    ``compact=False`` writes one line per operation and per gradient contribution, with
+    names from the nodes' labels: code to read. ``compact=True`` folds values used only
+    once into the expression that uses them and skips lines that only copy a gradient:
+    the same arithmetic in the same order, far less code for CPython to compile. By
+    default graphs of more than :data:`COMPACT_ABOVE` nodes are compact.
+
+    The graph is fixed when traced: a Python ``if`` that chose an operation while the
+    graph was built stays chosen (see docs/compile.md). Raises ``ValueError`` for a
+    graph of more than ``max_nodes`` nodes.
+
+    >>> from microgradnode import Value
+    >>> x = Value(0.5, 'x'); y = (x * 2).relu(); y.label = 'y'
+    >>> f = compile(y)
+    >>> print(f.source.split('# Backward')[0].splitlines()[-2].strip())
+    y = v2 if v2 > 0.0 else 0.0  # relu
+    >>> x.data = -1.0
+    >>> f(), x.grad
+    (0.0, 0.0)
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f'compile() needs a Value, not {type(root).__name__}')
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f'max_nodes must be a positive int, not {max_nodes!r}')
+    order = topological_order(root)
+    if len(order) > max_nodes:
+        raise ValueError(
+            f'the graph below root has {len(order):,} nodes, more than compile() accepts '
+            f'(max_nodes={max_nodes:,}); compiling takes about 1 s and a few hundred MB per '
+            f'100,000 nodes: pass compile(root, max_nodes={len(order)}) to go ahead anyway')
+    if compact is None:
+        compact = len(order) > COMPACT_ABOVE
+    source, leaves = _generate(order, bool(compact))
+    if not source.isascii() or _UNSAFE_TEXT.search(source):  # pragma: no cover - a safety net
+        raise AssertionError('generated code contains unexpected characters')
+    filename = f'<microgradnode.compile: {len(order)} nodes>'
+    namespace: dict = {'__builtins__': {}, **FUNCTIONS}
+    # The source holds only generated names, numbers and fixed text (see _generate).
+    exec(builtins.compile(source, filename, 'exec'), namespace)  # noqa: S102
+    return Compiled(root, order, leaves, source, namespace[_FUNCTION_NAME], bool(compact))
