@@ -18,7 +18,7 @@ same strings the engine evaluates: the operands ``a``, ``b``, ``out`` and the co
 >>> step = compile(y)
 >>> w.data = 0.1
 >>> round(step(), 6), round(w.grad, 6)
-(0.291313, 2.745404)
+(0.291313, 2.745411)
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import gc
 import keyword
 import math
 import re
@@ -171,11 +172,12 @@ class _Template:
     when a gradient template is just ``-g`` (so ``x += -g`` can read ``x -= g``).
     """
 
-    __slots__ = ('pattern', 'tree', 'uses', 'unconditional', 'sign', 'is_copy')
+    __slots__ = ('pattern', 'tree', 'uses', 'unconditional', 'sign', 'is_copy', '_parens')
 
     def __init__(self, tree: ast.AST, sign: int = 1) -> None:
         self.tree = tree
         self.sign = sign
+        self._parens: dict[tuple[int, _Template], bool] = {}
         text = ast.unparse(tree)
         pieces = text.split('\x00')
         # Even pieces are the formula's own text (no braces in the table, escaped anyway);
@@ -206,6 +208,18 @@ class _Template:
         for child in ast.iter_child_nodes(node):
             self._count(child, conditional=conditional)
 
+    def needs_parens(self, role: int, inner: _Template) -> bool:
+        """Does ``inner``'s formula need brackets in this one's slot? Asks ast.unparse itself."""
+        answer = self._parens.get((role, inner))
+        if answer is None:
+            inner_tree = _Relabel().visit(copy.deepcopy(inner.tree))
+            inner_text = ast.unparse(inner_tree)
+            combined = _Plug(_slot_name(role), inner_tree).visit(copy.deepcopy(self.tree))
+            operands = [_slot_name(r) for r in range(len(_ROLES))]
+            operands[role] = inner_text
+            answer = self._parens[role, inner] = ast.unparse(combined) != self.pattern.format(*operands)
+        return answer
+
     def foldable(self, role: int) -> bool:
         """Can an expression take the place of this operand (evaluated once, always)?"""
         return self.uses[role] == 1 and self.unconditional[role]
@@ -214,7 +228,6 @@ class _Template:
 _rules: dict[object, _Rule] = {}
 # The seed of backprop, d root / d root, as a contribution (a number, not a copy).
 _ONE = _Template(ast.Constant(1.0))
-_parens: dict[tuple, bool] = {}
 
 
 def _formula(expression: str, k: float | None) -> ast.AST:
@@ -268,20 +281,6 @@ def _rule(op: str, k: float | None) -> _Rule:
             raise ValueError(f'a {op} node with the constant {k!r} does not match the ops table')
         rule = _rules[key] = _Rule(op, k)
     return rule
-
-
-def _needs_parens(outer: _Template, role: int, inner: _Template) -> bool:
-    """Does ``inner``'s formula need brackets in ``outer``'s slot? Asks ast.unparse itself."""
-    key = (id(outer), role, id(inner))
-    answer = _parens.get(key)
-    if answer is None:
-        inner_tree = _Relabel().visit(copy.deepcopy(inner.tree))
-        inner_text = ast.unparse(inner_tree)
-        combined = _Plug(_slot_name(role), inner_tree).visit(copy.deepcopy(outer.tree))
-        operands = [_slot_name(r) for r in range(len(_ROLES))]
-        operands[role] = inner_text
-        answer = _parens[key] = ast.unparse(combined) != outer.pattern.format(*operands)
-    return answer
 
 
 class _Relabel(ast.NodeTransformer):
@@ -338,25 +337,29 @@ def _generate(order: list[Value], compact: bool) -> tuple[str, list[Value]]:
     names = _variable_names(order)
     index = {node: i for i, node in enumerate(order)}
     rules: list[_Rule | None] = [None] * count
-    parents: list[tuple[int, ...]] = [()] * count
+    first = [-1] * count                 # index of each node's first parent (-1: a leaf)
+    second = [-1] * count                # index of its second parent (-1: none)
     leaf_position: dict[int, int] = {}   # node index -> index in ``leaves``
     leaves: list[Value] = []
     uses = [0] * count                   # edges leaving each node (x * x counts twice)
-    consumer = [0] * count               # for single-use nodes: the one node using it...
-    consumer_role = [0] * count          # ...and as which operand
+    consumer = [0] * count               # single-use nodes: 2 * (node using it) + operand
+    rule_cache = _rules
     for i, node in enumerate(order):
         pair = node.parents
         if not pair:
             leaf_position[i] = len(leaves)
             leaves.append(node)
             continue
-        rules[i] = _rule(node.op, node.constant)
-        pair = tuple(index[p] for p in pair)
-        parents[i] = pair
-        for role, p in enumerate(pair):
-            uses[p] += 1
-            consumer[p] = i
-            consumer_role[p] = role
+        op, k = node.op, node.constant
+        rule = rule_cache.get(op if k is None else (op, repr(k)))
+        rules[i] = rule if rule is not None else _rule(op, k)
+        a = first[i] = index[pair[0]]
+        uses[a] += 1
+        consumer[a] = 2 * i
+        if len(pair) == 2:
+            b = second[i] = index[pair[1]]
+            uses[b] += 1
+            consumer[b] = 2 * i + 1
 
     lines = [
         f'# Generated by microgradnode.compile from a graph of {count} nodes '
@@ -382,22 +385,26 @@ def _generate(order: list[Value], compact: bool) -> tuple[str, list[Value]]:
         if rule is None:
             continue
         template = rule.forward
-        operands = ['', '', '', '']
-        for role, p in enumerate(parents[i]):
-            operand = text[p]
-            if folded[p] and _needs_parens(template, role, rules[p].forward):
-                operand = f'({operand})'
-            operands[role] = operand
-        expression = template.pattern.format(*operands)
+        a = first[i]
+        operand_a = text[a]
+        if folded[a] and template.needs_parens(_A, rules[a].forward):
+            operand_a = f'({operand_a})'
+        b = second[i]
+        operand_b = ''
+        if b >= 0:
+            operand_b = text[b]
+            if folded[b] and template.needs_parens(_B, rules[b].forward):
+                operand_b = f'({operand_b})'
+        expression = template.pattern.format(operand_a, operand_b)
         if compact:
-            if (uses[i] == 1 and i != root and depth[i] < _MAX_FOLD_DEPTH and not rule.stored
-                    and rules[consumer[i]].folds[consumer_role[i]]):
-                text[i] = expression
-                folded[i] = True
-                c = consumer[i]
-                if depth[c] <= depth[i]:
-                    depth[c] = depth[i] + 1
-                continue
+            if uses[i] == 1 and i != root and depth[i] < _MAX_FOLD_DEPTH and not rule.stored:
+                c, role = divmod(consumer[i], 2)
+                if rules[c].folds[role]:
+                    text[i] = expression
+                    folded[i] = True
+                    if depth[c] <= depth[i]:
+                        depth[c] = depth[i] + 1
+                    continue
             emit(f'    {names[i]} = {expression}')
         else:
             label = order[i].label
@@ -406,18 +413,16 @@ def _generate(order: list[Value], compact: bool) -> tuple[str, list[Value]]:
 
     emit('    # Backward pass: leaves add to their current .grad, as with backward().')
     g_names = [f'g_{name}' for name in names]
-    if compact:
-        _backward_compact(emit, rules, parents, names, g_names, leaf_position)
-    else:
-        _backward_readable(emit, rules, parents, names, g_names, leaf_position)
+    backward = _backward_compact if compact else _backward_readable
+    backward(emit, rules, first, second, names, g_names, leaf_position)
     for i, position in leaf_position.items():
         emit(f'    {_LEAVES}[{position}].grad = {g_names[i]}')
     emit(f'    return {names[root]}')
     return '\n'.join(lines) + '\n', leaves
 
 
-def _backward_readable(emit: Callable, rules: list, parents: list, names: list[str],
-                       g_names: list[str], leaf_position: dict[int, int]) -> None:
+def _backward_readable(emit: Callable, rules: list, first: list[int], second: list[int],
+                       names: list[str], g_names: list[str], leaf_position: dict[int, int]) -> None:
     """One ``+=`` line per edge, in the order ``backward()`` adds them."""
     root = len(rules) - 1
     started = [False] * len(rules)
@@ -433,8 +438,9 @@ def _backward_readable(emit: Callable, rules: list, parents: list, names: list[s
         rule = rules[c]
         if rule is None:
             continue
-        pair = parents[c]
-        operands = (names[pair[0]], names[pair[1]] if len(pair) == 2 else '', names[c], g_names[c])
+        b = second[c]
+        pair = (first[c],) if b < 0 else (first[c], b)
+        operands = (names[first[c]], names[b] if b >= 0 else '', names[c], g_names[c])
         for role, p in enumerate(pair):
             template = rule.gradients[role]
             contribution = template.pattern.format(*operands)
@@ -446,8 +452,8 @@ def _backward_readable(emit: Callable, rules: list, parents: list, names: list[s
             emit(line + rule.comments[role])
 
 
-def _backward_compact(emit: Callable, rules: list, parents: list, names: list[str],
-                      g_names: list[str], leaf_position: dict[int, int]) -> None:
+def _backward_compact(emit: Callable, rules: list, first: list[int], second: list[int],
+                      names: list[str], g_names: list[str], leaf_position: dict[int, int]) -> None:
     """Each gradient as one sum of its contributions, written when it is complete.
 
     The sum is written left to right in the order ``backward()`` adds the terms, so
@@ -470,13 +476,18 @@ def _backward_compact(emit: Callable, rules: list, parents: list, names: list[st
                 g_names[c] = pending[0][0]     # the same number under another name
             else:
                 _emit_sum(emit, g_names[c], None, pending)
-        pair = parents[c]
-        operands = (names[pair[0]], names[pair[1]] if len(pair) == 2 else '', names[c], g_names[c])
-        for role, p in enumerate(pair):
-            template = rule.gradients[role]
-            pending = terms[p]
+        a, b = first[c], second[c]
+        operands = (names[a], names[b] if b >= 0 else '', names[c], g_names[c])
+        template = rule.gradients[0]
+        pending = terms[a]
+        if pending is None:
+            pending = terms[a] = []
+        pending.append((template.pattern.format(*operands), template))
+        if b >= 0:
+            template = rule.gradients[1]
+            pending = terms[b]
             if pending is None:
-                pending = terms[p] = []
+                pending = terms[b] = []
             pending.append((template.pattern.format(*operands), template))
     for i, position in leaf_position.items():
         _emit_sum(emit, g_names[i], f'{_LEAVES}[{position}].grad', terms[i])
@@ -584,6 +595,18 @@ def compile(root: Value, *, compact: bool | None = None, max_nodes: int = MAX_NO
         raise TypeError(f'compile() needs a Value, not {type(root).__name__}')
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f'max_nodes must be a positive int, not {max_nodes!r}')
+    # The generator allocates many small lists; with a large graph alive, every garbage
+    # collection they trigger would walk all of it, for nothing (no cycles are made here).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile(root, compact, max_nodes)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _compile(root: Value, compact: bool | None, max_nodes: int) -> Compiled:
     order = topological_order(root)
     if len(order) > max_nodes:
         raise ValueError(
