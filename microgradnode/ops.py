@@ -64,17 +64,20 @@ def power(a: float, k: float) -> float:
         raise ValueError('a negative base needs an integer exponent')
     if a == 0.0 and k < 0.0:
         raise ZeroDivisionError('zero cannot be raised to a negative power')
-    return a ** k
+    try:
+        return a ** k
+    except OverflowError:  # float ** reports a bare errno tuple; say what happened
+        raise OverflowError('the result is too large for a float') from None
 
 
 def slope_power(a: float, k: float) -> float:
     """``a ** k`` for derivatives, where IEEE rules (0 ** -0.5 == inf) match PyTorch."""
+    if a == 0.0 and k < 0.0:
+        return math.inf  # math.pow raises here; IEEE pow and PyTorch give inf
     try:
         return math.pow(a, k)
-    except ValueError:
+    except ValueError:  # a negative base with a fractional exponent
         return math.nan
-    except ZeroDivisionError:  # pragma: no cover - math.pow reports ValueError instead
-        return math.inf
 
 
 FUNCTIONS = {

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 __all__ = ['main', 'UsageError', 'ArgumentParser']
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: list[str] = []
+COMMANDS: list[str] = [
+    'train',
+]
 
 
 class UsageError(Exception):
@@ -48,8 +50,9 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    >>> main(['--version'])  # doctest: +SKIP
-    microgradnode 0.1.0
+    >>> main([])  # no command: prints the help and returns 2  # doctest: +ELLIPSIS
+    usage: microgradnode [-h] [--version] ...
+    2
     """
     parser = build_parser()
     args = parser.parse_args(argv)
