@@ -520,3 +520,13 @@ def test_no_grad_graphs_and_repr():
     assert compiled() == 6.0 and x.grad == 0.0
     z = compile(x * x)
     assert repr(z).startswith('<Compiled readable backprop of 2 nodes, 1 leaves')
+
+
+def test_the_docs_show_the_code_compile_writes_today():
+    from pathlib import Path
+
+    from microgradnode import twonode
+    docs = (Path(__file__).resolve().parent.parent / 'docs' / 'compile.md').read_text()
+    shown = docs.split('The output:\n\n```python\n', 1)[1].split('```', 1)[0]
+    loss, _ = two_node_network()
+    assert shown == compile(loss).source == compile(twonode.build().loss).source
