@@ -530,3 +530,20 @@ def test_the_docs_show_the_code_compile_writes_today():
     shown = docs.split('The output:\n\n```python\n', 1)[1].split('```', 1)[0]
     loss, _ = two_node_network()
     assert shown == compile(loss).source == compile(twonode.build().loss).source
+
+
+def test_the_two_node_example_prints_the_code_and_trains_like_eager():
+    import os
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, str(root / 'examples' / 'compiled_two_node.py')],
+                            capture_output=True, text=True, check=True, cwd=root,
+                            env={**os.environ, 'PYTHONPATH': str(root)})
+    assert '    g_w2 += g_out * s2  # mul' in result.stdout
+    weights = [2.0, 1.0, 0.5]
+    for _ in range(1000):
+        loss, values = two_node_network(*weights)
+        loss.backward()
+        weights = [w.data - 0.1 * w.grad for w in values]
+    expected = ', '.join(f'{name}={w:.4f}' for name, w in zip(('w0', 'w1', 'w2'), weights))
+    assert f'weights after 1000 steps: {expected}' in result.stdout
