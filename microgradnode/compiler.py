@@ -70,10 +70,10 @@ _UNSAFE_TEXT = re.compile(r'[^\n\x20-\x7e]')
 
 # -- templates: one formula of the table with its operands made into slots -----------------
 
-def _slot_name(role: int, mark: str = '\x00') -> str:
+def _slot_name(role: int) -> str:
     # A name no formula or identifier can contain, so the unparsed text can be cut
     # exactly where the AST put each operand.
-    return f'{mark}{role}{mark}'
+    return f'\x00{role}\x00'
 
 
 class _Substitute(ast.NodeTransformer):
@@ -261,16 +261,20 @@ class _Rule:
 
     def __init__(self, op: str, k: float | None) -> None:
         self.op = op
+        arity = OPS[op].arity
         self.forward = _forward_template(op, k)
-        self.gradients = tuple(_gradient_template(op, k, role) for role in range(OPS[op].arity))
+        self.gradients = tuple(_gradient_template(op, k, role) for role in range(arity))
+        if any(self.forward.uses[_OUT:]) or any(t.uses[_B] for t in (self.forward, *self.gradients)
+                                                if arity == 1):
+            raise ValueError(f'the ops table row {op!r} uses an operand it does not have')
         # A parent used only here may be written into this node's forward expression
         # when the formula evaluates it exactly once and backprop never needs its value.
         self.folds = tuple(self.forward.foldable(role) and not any(g.uses[role] for g in self.gradients)
-                           for role in range(OPS[op].arity))
+                           for role in range(arity))
         # A node whose own derivative reads its value must keep it in a variable.
         self.stored = (any(g.uses[_OUT] for g in self.gradients)
                        or isinstance(self.forward.tree, ast.Name))
-        self.comments = tuple(f'  # {op}: {_rule_comment(op, role)}' for role in range(OPS[op].arity))
+        self.comments = tuple(f'  # {op}: {_rule_comment(op, role)}' for role in range(arity))
 
 
 def _rule(op: str, k: float | None) -> _Rule:
