@@ -171,10 +171,11 @@ class _Template:
     """A formula with numbered slots, ready for ``str.format`` with operand texts.
 
     ``pattern.format(a, b, out, g)`` writes the formula for one node. ``sign`` is -1
-    when a gradient template is just ``-g`` (so ``x += -g`` can read ``x -= g``).
+    when a gradient template is just ``-g`` (so ``x += -g`` can read ``x -= g``), and
+    ``term`` is the pattern as one term of a sum: `` + g * b`` or `` - g``.
     """
 
-    __slots__ = ('pattern', 'tree', 'uses', 'unconditional', 'sign', 'is_copy', '_parens')
+    __slots__ = ('pattern', 'term', 'tree', 'uses', 'unconditional', 'sign', 'is_copy', '_parens')
 
     def __init__(self, tree: ast.AST, sign: int = 1) -> None:
         self.tree = tree
@@ -186,6 +187,8 @@ class _Template:
         # odd pieces are the slot numbers the AST rewrite put in.
         self.pattern = ''.join(piece.replace('{', '{{').replace('}', '}}') if i % 2 == 0
                                else '{' + piece + '}' for i, piece in enumerate(pieces))
+        # The same as one term of a sum of gradient contributions.
+        self.term = (' + ' if sign > 0 else ' - ') + self.pattern
         self.uses = [0] * len(_ROLES)
         self.unconditional = [False] * len(_ROLES)
         self._count(tree, conditional=False)
@@ -228,8 +231,6 @@ class _Template:
 
 
 _rules: dict[object, _Rule] = {}
-# The seed of backprop, d root / d root, as a contribution (a number, not a copy).
-_ONE = _Template(ast.Constant(1.0))
 
 
 def _formula(expression: str, k: float | None) -> ast.AST:
@@ -474,9 +475,10 @@ def _backward_compact(emit: Callable, rules: list, first: list[int], second: lis
     A gradient that is just a copy of another gets no line at all.
     """
     root = len(rules) - 1
-    terms: list[list | None] = [None] * len(rules)   # (text, template) per contribution, in order
+    terms: list[list[str] | None] = [None] * len(rules)   # ' + term' or ' - term', in order
+    copied = [False] * len(rules)    # the first term is a plain copy of a gradient
     if root in leaf_position:
-        terms[root] = [('1.0', _ONE)]
+        terms[root] = [' + 1.0']
     for c in range(root, -1, -1):
         rule = rules[c]
         if rule is None:
@@ -485,8 +487,8 @@ def _backward_compact(emit: Callable, rules: list, first: list[int], second: lis
             emit(f'    {g_names[c]} = 1.0')
         else:
             pending = terms[c]
-            if len(pending) == 1 and pending[0][1].is_copy:
-                g_names[c] = pending[0][0]     # the same number under another name
+            if copied[c] and len(pending) == 1:
+                g_names[c] = pending[0][3:]     # the same number under another name
             else:
                 _emit_sum(emit, g_names[c], None, pending)
         a, b = first[c], second[c]
@@ -494,31 +496,31 @@ def _backward_compact(emit: Callable, rules: list, first: list[int], second: lis
         template = rule.gradients[0]
         pending = terms[a]
         if pending is None:
-            pending = terms[a] = []
-        pending.append((template.pattern.format(*operands), template))
+            terms[a] = [template.term.format(*operands)]
+            copied[a] = template.is_copy
+        else:
+            pending.append(template.term.format(*operands))
         if b >= 0:
             template = rule.gradients[1]
             pending = terms[b]
             if pending is None:
-                pending = terms[b] = []
-            pending.append((template.pattern.format(*operands), template))
+                terms[b] = [template.term.format(*operands)]
+                copied[b] = template.is_copy
+            else:
+                pending.append(template.term.format(*operands))
     for i, position in leaf_position.items():
         _emit_sum(emit, g_names[i], f'{_LEAVES}[{position}].grad', terms[i])
 
 
-def _emit_sum(emit: Callable, target: str, start: str | None, terms: list) -> None:
+def _emit_sum(emit: Callable, target: str, start: str | None, terms: list[str]) -> None:
     """``target = start + t1 - t2 ...``, cut into statements of at most _MAX_FOLD_DEPTH terms."""
     for first in range(0, len(terms), _MAX_FOLD_DEPTH):
         chunk = terms[first:first + _MAX_FOLD_DEPTH]
-        if start is None:
-            text, template = chunk[0]
-            pieces = [text if template.sign > 0 else f'-{text}']
+        if start is None:    # the first term alone: 'a' for ' + a', '-a' for ' - a'
+            head = chunk[0]
+            start = head[3:] if head[1] == '+' else f'-{head[3:]}'
             chunk = chunk[1:]
-        else:
-            pieces = [start]
-        for text, template in chunk:
-            pieces.append(f' + {text}' if template.sign > 0 else f' - {text}')
-        emit(f'    {target} = {"".join(pieces)}')
+        emit(f'    {target} = {start}{"".join(chunk)}')
         start = target
 
 
