@@ -286,6 +286,8 @@ def _rule(op: str, k: float | None) -> _Rule:
             raise ValueError(f'compile() does not know the operation {op!r}')
         if (k is None) == OPS[op].constant or (k is not None and type(k) is not float):
             raise ValueError(f'a {op} node with the constant {k!r} does not match the ops table')
+        if len(_rules) > 10_000:   # a program with ever new exponents must not grow this forever
+            _rules.clear()
         rule = _rules[key] = _Rule(op, k)
     return rule
 
