@@ -610,8 +610,10 @@ def compile(root: Value, *, compact: bool | None = None, max_nodes: int = MAX_NO
     """
     if not isinstance(root, Value):
         raise TypeError(f'compile() needs a Value, not {type(root).__name__}')
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f'max_nodes must be a positive int, not {max_nodes!r}')
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+        raise TypeError(f'max_nodes must be an int, not {type(max_nodes).__name__}')
+    if max_nodes < 1:
+        raise ValueError(f'max_nodes must be at least 1, not {max_nodes}')
     # The generator allocates many small lists; with a large graph alive, every garbage
     # collection they trigger would walk all of it, for nothing (no cycles are made here).
     collecting = gc.isenabled()

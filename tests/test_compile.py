@@ -393,8 +393,10 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match='needs a Value'):
         compile(3.0)
     x = Value(1.0)
-    with pytest.raises(ValueError, match='max_nodes'):
+    with pytest.raises(ValueError, match='max_nodes must be at least 1'):
         compile(x, max_nodes=0)
+    with pytest.raises(TypeError, match='max_nodes must be an int'):
+        compile(x, max_nodes='1000')
     y = x
     for _ in range(10):
         y = y + 1
