@@ -175,12 +175,12 @@ class _Template:
     ``term`` is the pattern as one term of a sum: `` + g * b`` or `` - g``.
     """
 
-    __slots__ = ('pattern', 'term', 'tree', 'uses', 'unconditional', 'sign', 'is_copy', '_parens')
+    __slots__ = ('pattern', 'term', 'tree', 'uses', 'unconditional', 'sign', 'is_copy', 'parens')
 
     def __init__(self, tree: ast.AST, sign: int = 1) -> None:
         self.tree = tree
         self.sign = sign
-        self._parens: dict[tuple[int, _Template], bool] = {}
+        self.parens: tuple[dict[_Template, bool], ...] = ({}, {})  # per operand a, b
         text = ast.unparse(tree)
         pieces = text.split('\x00')
         # Even pieces are the formula's own text (no braces in the table, escaped anyway);
@@ -214,15 +214,18 @@ class _Template:
             self._count(child, conditional=conditional)
 
     def needs_parens(self, role: int, inner: _Template) -> bool:
-        """Does ``inner``'s formula need brackets in this one's slot? Asks ast.unparse itself."""
-        answer = self._parens.get((role, inner))
+        """Does ``inner``'s formula need brackets in this one's slot? Asks ast.unparse itself.
+
+        The answer is kept in ``parens[role]``, which the generator reads directly.
+        """
+        answer = self.parens[role].get(inner)
         if answer is None:
             inner_tree = _Relabel().visit(copy.deepcopy(inner.tree))
             inner_text = ast.unparse(inner_tree)
             combined = _Plug(_slot_name(role), inner_tree).visit(copy.deepcopy(self.tree))
             operands = [_slot_name(r) for r in range(len(_ROLES))]
             operands[role] = inner_text
-            answer = self._parens[role, inner] = ast.unparse(combined) != self.pattern.format(*operands)
+            answer = self.parens[role][inner] = ast.unparse(combined) != self.pattern.format(*operands)
         return answer
 
     def foldable(self, role: int) -> bool:
@@ -350,7 +353,7 @@ def _generate(order: list[Value], compact: bool) -> tuple[str, list[Value]]:
     second = [-1] * count                # index of its second parent (-1: none)
     leaf_position: dict[int, int] = {}   # node index -> index in ``leaves``
     uses = [0] * count                   # edges leaving each node (x * x counts twice)
-    consumer = [0] * count               # single-use nodes: 2 * (node using it) + operand
+    consumer = [0] * count               # single-use nodes: 2 * (node using it) + operand (0 or 1)
     rule_cache = _rules
     for i, node in enumerate(order):
         pair = node.parents
@@ -403,29 +406,40 @@ def _generate(order: list[Value], compact: bool) -> tuple[str, list[Value]]:
         template = rule.forward
         a = first[i]
         operand_a = text[a]
-        if folded[a] and template.needs_parens(_A, rules[a].forward):
-            operand_a = f'({operand_a})'
+        if folded[a]:
+            inner = rules[a].forward
+            wrap = template.parens[_A].get(inner)
+            if wrap is None:
+                wrap = template.needs_parens(_A, inner)
+            if wrap:
+                operand_a = f'({operand_a})'
         b = second[i]
-        operand_b = ''
-        if b >= 0:
-            operand_b = text[b]
-            if folded[b] and template.needs_parens(_B, rules[b].forward):
-                operand_b = f'({operand_b})'
-        expression = template.pattern.format(operand_a, operand_b)
-        if compact:
-            if uses[i] == 1 and i != root and depth[i] < _MAX_FOLD_DEPTH and not rule.stored:
-                c, role = divmod(consumer[i], 2)
-                if rules[c].folds[role]:
-                    text[i] = expression
-                    folded[i] = True
-                    if depth[c] <= depth[i]:
-                        depth[c] = depth[i] + 1
-                    continue
-            emit(f'    {names[i]} = {expression}')
+        if b < 0:
+            expression = template.pattern.format(operand_a, '')
         else:
+            operand_b = text[b]
+            if folded[b]:
+                inner = rules[b].forward
+                wrap = template.parens[_B].get(inner)
+                if wrap is None:
+                    wrap = template.needs_parens(_B, inner)
+                if wrap:
+                    operand_b = f'({operand_b})'
+            expression = template.pattern.format(operand_a, operand_b)
+        if not compact:
             label = order[i].label
             described = f', {_describe(label)}' if label and names[i] != label else ''
             emit(f'    {names[i]} = {expression}  # {rule.op}{described}')
+            continue
+        if uses[i] == 1 and not rule.stored and i != root and depth[i] < _MAX_FOLD_DEPTH:
+            c = consumer[i] >> 1
+            if rules[c].folds[consumer[i] & 1]:
+                text[i] = expression
+                folded[i] = True
+                if depth[c] <= depth[i]:
+                    depth[c] = depth[i] + 1
+                continue
+        emit(f'    {names[i]} = {expression}')
 
     emit('    # Backward pass: leaves add to their current .grad, as with backward().')
     g_names = [f'g_{name}' for name in names]
