@@ -405,26 +405,12 @@ def _generate(order: list[Value], compact: bool) -> tuple[str, list[Value]]:
             continue
         template = rule.forward
         a = first[i]
-        operand_a = text[a]
-        if folded[a]:
-            inner = rules[a].forward
-            wrap = template.parens[_A].get(inner)
-            if wrap is None:
-                wrap = template.needs_parens(_A, inner)
-            if wrap:
-                operand_a = f'({operand_a})'
+        operand_a = _bracketed(template, _A, rules[a], text[a]) if folded[a] else text[a]
         b = second[i]
         if b < 0:
             expression = template.pattern.format(operand_a, '')
         else:
-            operand_b = text[b]
-            if folded[b]:
-                inner = rules[b].forward
-                wrap = template.parens[_B].get(inner)
-                if wrap is None:
-                    wrap = template.needs_parens(_B, inner)
-                if wrap:
-                    operand_b = f'({operand_b})'
+            operand_b = _bracketed(template, _B, rules[b], text[b]) if folded[b] else text[b]
             expression = template.pattern.format(operand_a, operand_b)
         if not compact:
             label = order[i].label
@@ -449,6 +435,14 @@ def _generate(order: list[Value], compact: bool) -> tuple[str, list[Value]]:
         emit(f'    {_LEAVES}[{position}].grad = {g_names[i]}')
     emit(f'    return {names[root]}')
     return '\n'.join(lines) + '\n', leaves
+
+
+def _bracketed(outer: _Template, role: int, inner: _Rule, expression: str) -> str:
+    """A folded expression as an operand of ``outer``: in brackets when precedence needs them."""
+    wrap = outer.parens[role].get(inner.forward)
+    if wrap is None:
+        wrap = outer.needs_parens(role, inner.forward)
+    return f'({expression})' if wrap else expression
 
 
 def _backward_readable(emit: Callable, rules: list, first: list[int], second: list[int],
