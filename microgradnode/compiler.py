@@ -503,19 +503,11 @@ def _backward_compact(emit: Callable, rules: list, first: list[int], second: lis
                 _emit_sum(emit, g_names[c], None, pending)
         a, b = first[c], second[c]
         operands = (names[a], names[b] if b >= 0 else '', names[c], g_names[c])
-        template = rule.gradients[0]
-        pending = terms[a]
-        if pending is None:
-            terms[a] = [template.term.format(*operands)]
-            copied[a] = template.is_copy
-        else:
-            pending.append(template.term.format(*operands))
-        if b >= 0:
-            template = rule.gradients[1]
-            pending = terms[b]
+        for p, template in zip((a, b), rule.gradients):   # one template per parent
+            pending = terms[p]
             if pending is None:
-                terms[b] = [template.term.format(*operands)]
-                copied[b] = template.is_copy
+                terms[p] = [template.term.format(*operands)]
+                copied[p] = template.is_copy
             else:
                 pending.append(template.term.format(*operands))
     for i, position in leaf_position.items():
