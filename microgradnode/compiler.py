@@ -59,6 +59,11 @@ _MAX_FOLD_DEPTH = 40
 _ROLES = ('a', 'b', 'out', 'g')
 _A, _B, _OUT, _G = range(4)
 
+# In compact code every value lives in the list V and every gradient in G, at the
+# node's index; a formula is written once, with V[{}]/G[{}] placeholders, and runs in a
+# loop over a table of indices for every node that has that very formula.
+_VALUE, _GRADIENT = 'V[{}]', 'G[{}]'
+
 _FUNCTION_NAME = 'backprop'
 _LEAVES = 'leaves'
 # Names a label may not take: they would shadow what the generated code relies on.
@@ -172,10 +177,12 @@ class _Template:
 
     ``pattern.format(a, b, out, g)`` writes the formula for one node. ``sign`` is -1
     when a gradient template is just ``-g`` (so ``x += -g`` can read ``x -= g``), and
-    ``term`` is the pattern as one term of a sum: `` + g * b`` or `` - g``.
+    ``term`` is the pattern as one term of a sum: `` + g * b`` or `` - g``; ``slots``
+    lists the operands in the order the text mentions them.
     """
 
-    __slots__ = ('pattern', 'term', 'tree', 'uses', 'unconditional', 'sign', 'is_copy', 'parens')
+    __slots__ = ('pattern', 'term', 'term_shape', 'slots', 'tree', 'uses', 'unconditional', 'sign',
+                 'is_copy', 'parens')
 
     def __init__(self, tree: ast.AST, sign: int = 1) -> None:
         self.tree = tree
@@ -185,10 +192,16 @@ class _Template:
         pieces = text.split('\x00')
         # Even pieces are the formula's own text (no braces in the table, escaped anyway);
         # odd pieces are the slot numbers the AST rewrite put in.
-        self.pattern = ''.join(piece.replace('{', '{{').replace('}', '}}') if i % 2 == 0
-                               else '{' + piece + '}' for i, piece in enumerate(pieces))
-        # The same as one term of a sum of gradient contributions.
+        if any('{' in piece or '}' in piece for piece in pieces[::2]):
+            raise ValueError(f'an ops table formula has a brace: {text!r}')
+        # Even pieces are the formula's own text; odd pieces are the slot numbers the AST
+        # rewrite put in, in the order they appear.
+        self.pattern = ''.join(piece if i % 2 == 0 else '{' + piece + '}' for i, piece in enumerate(pieces))
+        self.slots = tuple(int(piece) for piece in pieces[1::2])
+        # The same as one term of a sum of gradient contributions, and with the operands
+        # as places in the lists of values (V) and gradients (G) of compact code.
         self.term = (' + ' if sign > 0 else ' - ') + self.pattern
+        self.term_shape = self.term.format(_VALUE, _VALUE, _VALUE, _GRADIENT)
         self.uses = [0] * len(_ROLES)
         self.unconditional = [False] * len(_ROLES)
         self._count(tree, conditional=False)
@@ -343,114 +356,81 @@ def _safe(text: str) -> str:
 
 # -- generation ------------------------------------------------------------------------------
 
-def _generate(order: list[Value], compact: bool) -> tuple[str, list[Value]]:
-    count = len(order)
-    root = count - 1
-    names = _variable_names(order)
-    index = {node: i for i, node in enumerate(order)}
-    rules: list[_Rule | None] = [None] * count
-    first = [-1] * count                 # index of each node's first parent (-1: a leaf)
-    second = [-1] * count                # index of its second parent (-1: none)
-    leaf_position: dict[int, int] = {}   # node index -> index in ``leaves``
-    uses = [0] * count                   # edges leaving each node (x * x counts twice)
-    consumer = [0] * count               # single-use nodes: 2 * (node using it) + operand (0 or 1)
-    rule_cache = _rules
-    for i, node in enumerate(order):
-        pair = node.parents
-        if not pair:
-            continue
-        op, k = node.op, node.constant
-        rule = rule_cache.get(op if k is None else (op, repr(k)))
-        rules[i] = rule if rule is not None else _rule(op, k)
-        a = first[i] = index[pair[0]]
-        uses[a] += 1
-        consumer[a] = 2 * i
-        if len(pair) == 2:
-            b = second[i] = index[pair[1]]
-            uses[b] += 1
-            consumer[b] = 2 * i + 1
-    # Leaves in the order the forward pass first uses them: w0, s0 before w1, w2.
-    for i in range(count):
-        if rules[i] is None:
-            if i == root:
-                leaf_position[i] = len(leaf_position)
-            continue
-        for p in (first[i], second[i]):
-            if p >= 0 and rules[p] is None and p not in leaf_position:
-                leaf_position[p] = len(leaf_position)
-    leaves = [order[i] for i in leaf_position]
+class _Graph:
+    """The traced graph as index arrays: node ``i`` is ``order[i]``, the root is last."""
 
+    def __init__(self, order: list[Value]) -> None:
+        count = self.count = len(order)
+        self.root = count - 1
+        index = {node: i for i, node in enumerate(order)}
+        rules: list[_Rule | None] = [None] * count
+        first = [-1] * count           # index of each node's first parent (-1: a leaf)
+        second = [-1] * count          # index of its second parent (-1: none)
+        uses = [0] * count             # edges leaving each node (x * x counts twice)
+        consumer = [0] * count         # single-use nodes: 2 * (node using it) + operand (0 or 1)
+        rule_cache = _rules
+        for i, node in enumerate(order):
+            pair = node.parents
+            if not pair:
+                continue
+            op, k = node.op, node.constant
+            rule = rule_cache.get(op if k is None else (op, repr(k)))
+            rules[i] = rule if rule is not None else _rule(op, k)
+            a = first[i] = index[pair[0]]
+            uses[a] += 1
+            consumer[a] = 2 * i
+            if len(pair) == 2:
+                b = second[i] = index[pair[1]]
+                uses[b] += 1
+                consumer[b] = 2 * i + 1
+        # Leaves in the order the forward pass first uses them: w0, s0 before w1, w2.
+        leaf_position: dict[int, int] = {}
+        for i in range(count):
+            if rules[i] is None:
+                if i == self.root:
+                    leaf_position[i] = len(leaf_position)
+                continue
+            for p in (first[i], second[i]):
+                if p >= 0 and rules[p] is None and p not in leaf_position:
+                    leaf_position[p] = len(leaf_position)
+        self.rules, self.first, self.second = rules, first, second
+        self.uses, self.consumer, self.leaf_position = uses, consumer, leaf_position
+        self.leaves = [order[i] for i in leaf_position]
+
+
+def _generate_readable(order: list[Value]) -> tuple[str, list[Value]]:
+    """One line per operation and per gradient contribution, names from labels."""
+    graph = _Graph(order)
+    rules, first, second, root = graph.rules, graph.first, graph.second, graph.root
+    names = _variable_names(order)
     lines = [
-        f'# Generated by microgradnode.compile from a graph of {count} nodes '
-        f'({len(leaves)} leaves){", compact form" if compact else ""}.',
+        f'# Generated by microgradnode.compile from a graph of {graph.count} nodes '
+        f'({len(graph.leaves)} leaves).',
         '# Forward pass in topological order, then the chain rule from the output back to the leaves.',
         f'def {_FUNCTION_NAME}({_LEAVES}):',
     ]
     emit = lines.append
-
     # -- forward pass: the leaves' current values first, then every operation in order
-    for i, position in leaf_position.items():
-        comment = ''
-        if not compact:
-            label = order[i].label
-            described = f' {_describe(label)}' if label and names[i] != label else ''
-            comment = f'  # leaf{described}, {_safe(repr(order[i].data))} when traced'
-        emit(f'    {names[i]} = {_LEAVES}[{position}].data{comment}')
-    text = names[:]           # what stands for each node's value: its name or a folded expression
-    folded = [False] * count
-    depth = [0] * count
-    for i in range(count):
+    for i, position in graph.leaf_position.items():
+        label = order[i].label
+        described = f' {_describe(label)}' if label and names[i] != label else ''
+        emit(f'    {names[i]} = {_LEAVES}[{position}].data  # leaf{described}, '
+             f'{_safe(repr(order[i].data))} when traced')
+    for i in range(graph.count):
         rule = rules[i]
         if rule is None:
             continue
-        template = rule.forward
-        a = first[i]
-        operand_a = _bracketed(template, _A, rules[a], text[a]) if folded[a] else text[a]
         b = second[i]
-        if b < 0:
-            expression = template.pattern.format(operand_a, '')
-        else:
-            operand_b = _bracketed(template, _B, rules[b], text[b]) if folded[b] else text[b]
-            expression = template.pattern.format(operand_a, operand_b)
-        if not compact:
-            label = order[i].label
-            described = f', {_describe(label)}' if label and names[i] != label else ''
-            emit(f'    {names[i]} = {expression}  # {rule.op}{described}')
-            continue
-        if uses[i] == 1 and not rule.stored and i != root and depth[i] < _MAX_FOLD_DEPTH:
-            c = consumer[i] >> 1
-            if rules[c].folds[consumer[i] & 1]:
-                text[i] = expression
-                folded[i] = True
-                if depth[c] <= depth[i]:
-                    depth[c] = depth[i] + 1
-                continue
-        emit(f'    {names[i]} = {expression}')
+        expression = rule.forward.pattern.format(names[first[i]], names[b] if b >= 0 else '')
+        label = order[i].label
+        described = f', {_describe(label)}' if label and names[i] != label else ''
+        emit(f'    {names[i]} = {expression}  # {rule.op}{described}')
 
+    # -- backward pass: one line per edge, in the order ``backward()`` adds them
     emit('    # Backward pass: leaves add to their current .grad, as with backward().')
     g_names = [f'g_{name}' for name in names]
-    backward = _backward_compact if compact else _backward_readable
-    backward(emit, rules, first, second, names, g_names, leaf_position)
-    for i, position in leaf_position.items():
-        emit(f'    {_LEAVES}[{position}].grad = {g_names[i]}')
-    emit(f'    return {names[root]}')
-    return '\n'.join(lines) + '\n', leaves
-
-
-def _bracketed(outer: _Template, role: int, inner: _Rule, expression: str) -> str:
-    """A folded expression as an operand of ``outer``: in brackets when precedence needs them."""
-    wrap = outer.parens[role].get(inner.forward)
-    if wrap is None:
-        wrap = outer.needs_parens(role, inner.forward)
-    return f'({expression})' if wrap else expression
-
-
-def _backward_readable(emit: Callable, rules: list, first: list[int], second: list[int],
-                       names: list[str], g_names: list[str], leaf_position: dict[int, int]) -> None:
-    """One ``+=`` line per edge, in the order ``backward()`` adds them."""
-    root = len(rules) - 1
-    started = [False] * len(rules)
-    for i, position in leaf_position.items():
+    started = [False] * graph.count
+    for i, position in graph.leaf_position.items():
         emit(f'    {g_names[i]} = {_LEAVES}[{position}].grad')
         started[i] = True
     if started[root]:
@@ -462,11 +442,9 @@ def _backward_readable(emit: Callable, rules: list, first: list[int], second: li
         rule = rules[c]
         if rule is None:
             continue
-        b = second[c]
-        pair = (first[c],) if b < 0 else (first[c], b)
-        operands = (names[first[c]], names[b] if b >= 0 else '', names[c], g_names[c])
-        for role, p in enumerate(pair):
-            template = rule.gradients[role]
+        a, b = first[c], second[c]
+        operands = (names[a], names[b] if b >= 0 else '', names[c], g_names[c])
+        for role, (p, template) in enumerate(zip((a, b), rule.gradients)):
             contribution = template.pattern.format(*operands)
             if started[p]:
                 line = f'    {g_names[p]} {"-=" if template.sign < 0 else "+="} {contribution}'
@@ -474,56 +452,158 @@ def _backward_readable(emit: Callable, rules: list, first: list[int], second: li
                 line = f'    {g_names[p]} = {"-" if template.sign < 0 else ""}{contribution}'
                 started[p] = True
             emit(line + rule.comments[role])
+    for i, position in graph.leaf_position.items():
+        emit(f'    {_LEAVES}[{position}].grad = {g_names[i]}')
+    emit(f'    return {names[root]}')
+    return '\n'.join(lines) + '\n', graph.leaves
 
 
-def _backward_compact(emit: Callable, rules: list, first: list[int], second: list[int],
-                      names: list[str], g_names: list[str], leaf_position: dict[int, int]) -> None:
-    """Each gradient as one sum of its contributions, written when it is complete.
+def _generate_compact(order: list[Value]) -> tuple[str, list[Value], tuple]:
+    """The same arithmetic as the readable form, as loops over tables of node indices.
 
-    The sum is written left to right in the order ``backward()`` adds the terms, so
-    ``g = t1 + t2 + t3`` is the very same float as ``g = 0; g += t1; g += t2; g += t3``.
-    A gradient that is just a copy of another gets no line at all.
+    Values used once are folded into the expression that uses them, each gradient is one
+    sum of its contributions (in ``backward()``'s order), and statements with the same
+    formula that do not depend on each other run as one loop. Returns the source, the
+    leaves and the tables the function reads (``T``).
     """
-    root = len(rules) - 1
-    terms: list[list[str] | None] = [None] * len(rules)   # ' + term' or ' - term', in order
-    copied = [False] * len(rules)    # the first term is a plain copy of a gradient
-    if root in leaf_position:
-        terms[root] = [' + 1.0']
+    graph = _Graph(order)
+    rules, first, second = graph.rules, graph.first, graph.second
+    uses, consumer, root, count = graph.uses, graph.consumer, graph.root, graph.count
+    groups: dict[tuple[int, str], list[tuple[int, ...]]] = {}
+
+    # -- forward: a formula and its operand indices per stored value
+    shape: list[str] = [_VALUE] * count         # a node's value as text: V[{}] or a folded formula
+    operands: list[tuple[int, ...]] = [(i,) for i in range(count)]
+    folded = [False] * count
+    depth = [0] * count
+    level = [0] * count                         # how many statements must run before this value is ready
+    for i in range(count):
+        rule = rules[i]
+        if rule is None:
+            continue
+        template = rule.forward
+        a, b = first[i], second[i]
+        shape_a = _bracketed(template, _A, rules[a], shape[a]) if folded[a] else shape[a]
+        if b < 0:
+            text = template.pattern.format(shape_a, '')
+            inputs = [operands[a] if role == _A else () for role in template.slots]
+        else:
+            shape_b = _bracketed(template, _B, rules[b], shape[b]) if folded[b] else shape[b]
+            text = template.pattern.format(shape_a, shape_b)
+            inputs = [operands[a] if role == _A else operands[b] for role in template.slots]
+        indices = tuple(index for part in inputs for index in part)
+        if uses[i] == 1 and not rule.stored and i != root and depth[i] < _MAX_FOLD_DEPTH:
+            c = consumer[i] >> 1
+            if rules[c].folds[consumer[i] & 1]:
+                shape[i], operands[i], folded[i] = text, indices, True
+                if depth[c] <= depth[i]:
+                    depth[c] = depth[i] + 1
+                continue
+        ready = 1 + max(level[j] for j in indices)
+        level[i] = ready
+        groups.setdefault((ready, f'{_VALUE} = {text}'), []).append((i, *indices))
+    forward_groups = sorted(groups.items(), key=lambda item: item[0][0])
+
+    # -- backward: each gradient as one sum of its terms, written when it is complete
+    groups = {}
+    g_slot = list(range(count))       # where a node's gradient lives (a copy shares its source's)
+    g_level = [0] * count
+    # Per node, its contributions so far: (' + G[{}] * V[{}]', operand indices, gradient read).
+    terms: list[list | None] = [None] * count
+    copied = [False] * count
     for c in range(root, -1, -1):
         rule = rules[c]
         if rule is None:
             continue
-        if c == root:
-            emit(f'    {g_names[c]} = 1.0')
-        else:
+        if c != root:
             pending = terms[c]
             if copied[c] and len(pending) == 1:
-                g_names[c] = pending[0][3:]     # the same number under another name
+                g_slot[c] = pending[0][2]     # the same number: no statement
             else:
-                _emit_sum(emit, g_names[c], None, pending)
+                _add_sum(groups, g_level, c, None, pending)
         a, b = first[c], second[c]
-        operands = (names[a], names[b] if b >= 0 else '', names[c], g_names[c])
-        for p, template in zip((a, b), rule.gradients):   # one template per parent
+        by_role = (a, b, c, g_slot[c])
+        for p, template in zip((a, b), rule.gradients):
+            term = (template.term_shape, tuple(by_role[role] for role in template.slots), g_slot[c])
             pending = terms[p]
             if pending is None:
-                terms[p] = [template.term.format(*operands)]
+                terms[p] = [term]
                 copied[p] = template.is_copy
             else:
-                pending.append(template.term.format(*operands))
-    for i, position in leaf_position.items():
-        _emit_sum(emit, g_names[i], f'{_LEAVES}[{position}].grad', terms[i])
+                pending.append(term)
+    for i in graph.leaf_position:
+        if terms[i]:
+            _add_sum(groups, g_level, i, _GRADIENT, terms[i])
+    backward_groups = sorted(groups.items(), key=lambda item: item[0][0])
+
+    # -- the function: read the leaves, run the groups in order, write the leaves' grads
+    tables: list[tuple] = [tuple((i, graph.leaves[position])
+                                 for i, position in graph.leaf_position.items())]
+    lines = [
+        f'# Generated by microgradnode.compile from a graph of {count} nodes '
+        f'({len(graph.leaves)} leaves), compact form.',
+        '# V[i] is the value of node i, G[i] its gradient; each loop runs one formula of the',
+        '# forward pass or of the chain rule for every node in its table T[...].',
+        f'def {_FUNCTION_NAME}(T):',
+        f'    V = [0.0] * {count}',
+        f'    G = [0.0] * {count}',
+        '    for i, leaf in T[0]:',
+        '        V[i] = leaf.data',
+        '        G[i] = leaf.grad',
+        f'    G[{root}] {"+=" if rules[root] is None else "="} 1.0',
+    ]
+    emit = lines.append
+    emit('    # Forward pass')
+    _emit_groups(emit, forward_groups, tables)
+    emit('    # Backward pass: leaves add to their current .grad, as with backward().')
+    _emit_groups(emit, backward_groups, tables)
+    emit('    for i, leaf in T[0]:')
+    emit('        leaf.grad = G[i]')
+    emit(f'    return V[{root}]')
+    return '\n'.join(lines) + '\n', graph.leaves, tuple(tables)
 
 
-def _emit_sum(emit: Callable, target: str, start: str | None, terms: list[str]) -> None:
-    """``target = start + t1 - t2 ...``, cut into statements of at most _MAX_FOLD_DEPTH terms."""
+def _add_sum(groups: dict, g_level: list[int], target: int, start: str | None, terms: list) -> None:
+    """``G[target] = t1 + t2 ...`` (or ``G[target] + t1 ...``), at most _MAX_FOLD_DEPTH terms a line.
+
+    A statement can run once the gradients it reads are complete: its level is one more
+    than theirs, and statements run level by level.
+    """
     for first in range(0, len(terms), _MAX_FOLD_DEPTH):
         chunk = terms[first:first + _MAX_FOLD_DEPTH]
-        if start is None:    # the first term alone: 'a' for ' + a', '-a' for ' - a'
-            head = chunk[0]
-            start = head[3:] if head[1] == '+' else f'-{head[3:]}'
+        if start is None:    # the first term alone: 'x' for ' + x', '-x' for ' - x'
+            head, indices, read = chunk[0]
+            pieces, ready = [head[3:] if head[1] == '+' else f'-{head[3:]}'], g_level[read]
             chunk = chunk[1:]
-        emit(f'    {target} = {start}{"".join(chunk)}')
-        start = target
+        else:
+            pieces, indices, ready = [start], (target,), g_level[target]
+        for term, term_indices, read in chunk:
+            pieces.append(term)
+            indices += term_indices
+            if g_level[read] > ready:
+                ready = g_level[read]
+        g_level[target] = ready + 1
+        groups.setdefault((ready + 1, f'{_GRADIENT} = {"".join(pieces)}'), []).append((target, *indices))
+        start = _GRADIENT
+
+
+def _emit_groups(emit: Callable, groups: list, tables: list) -> None:
+    for (_, statement), rows in groups:
+        if len(rows) == 1:
+            emit(f'    {statement.format(*rows[0])}')
+            continue
+        names = [f'i{n}' for n in range(len(rows[0]))]
+        emit(f'    for {", ".join(names)} in T[{len(tables)}]:  # {len(rows)} times')
+        emit(f'        {statement.format(*names)}')
+        tables.append(tuple(rows))
+
+
+def _bracketed(outer: _Template, role: int, inner: _Rule, expression: str) -> str:
+    """A folded expression as an operand of ``outer``: in brackets when precedence needs them."""
+    wrap = outer.parens[role].get(inner.forward)
+    if wrap is None:
+        wrap = outer.needs_parens(role, inner.forward)
+    return f'({expression})' if wrap else expression
 
 
 # -- the compiled object -------------------------------------------------------------------------
@@ -547,7 +627,7 @@ class Compiled:
     """
 
     def __init__(self, root: Value, order: list[Value], leaves: list[Value], source: str,
-                 function: Callable, compact: bool) -> None:
+                 function: Callable, arguments: tuple, compact: bool) -> None:
         self.root = root
         self.leaves: tuple[Value, ...] = tuple(leaves)
         self.source = source
@@ -555,10 +635,11 @@ class Compiled:
         self.nodes = len(order)
         self._order = order
         self._function = function
+        self._arguments = arguments
 
     def __call__(self) -> float:
         try:
-            return self._function(self.leaves)
+            return self._function(*self._arguments)
         except (ArithmeticError, ValueError, TypeError) as error:
             failure = error
         # Outside the except block, so that the user sees the engine's message alone.
@@ -634,11 +715,16 @@ def _compile(root: Value, compact: bool | None, max_nodes: int) -> Compiled:
             f'seconds and a lot of memory; to go ahead anyway, pass max_nodes={len(order)}')
     if compact is None:
         compact = len(order) > COMPACT_ABOVE
-    source, leaves = _generate(order, bool(compact))
+    if compact:
+        source, leaves, tables = _generate_compact(order)
+        arguments: tuple = (tables,)
+    else:
+        source, leaves = _generate_readable(order)
+        arguments = (tuple(leaves),)
     if not source.isascii() or _UNSAFE_TEXT.search(source):  # pragma: no cover - a safety net
         raise AssertionError('generated code contains unexpected characters')
     filename = f'<microgradnode.compile: {len(order)} nodes>'
     namespace: dict = {'__builtins__': {}, **FUNCTIONS}
     # The source holds only generated names, numbers and fixed text (see _generate).
     exec(builtins.compile(source, filename, 'exec'), namespace)  # noqa: S102
-    return Compiled(root, order, leaves, source, namespace[_FUNCTION_NAME], bool(compact))
+    return Compiled(root, order, leaves, source, namespace[_FUNCTION_NAME], arguments, bool(compact))

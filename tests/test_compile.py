@@ -276,7 +276,7 @@ def test_reused_nodes(compact):
     for build in (square, diamond, fan_in, long_chain):
         compiled = check_against_engine(build, (0.3, -1.2), (0.8, 0.45), compact=compact)
         if build is square:   # two contributions, added one after the other
-            expected = ('g_x0 = leaves[0].grad + g_v1 * x0 + g_v1 * x0' if compact
+            expected = ('G[0] = G[0] + G[1] * V[0] + G[1] * V[0]' if compact
                         else 'g_x0 += g_v1 * x0  # mul: d(a * b)/da = b\n    g_x0 += g_v1 * x0')
             assert expected in compiled.source
 
@@ -444,14 +444,17 @@ def allowed_source(compiled: Compiled) -> None:
     helpers = set(FUNCTIONS)
     for node in ast.walk(function):
         if isinstance(node, ast.stmt) and node is not function:
-            assert isinstance(node, (ast.Assign, ast.AugAssign, ast.Return)), ast.dump(node)
+            assert isinstance(node, (ast.Assign, ast.AugAssign, ast.Return, ast.For)), ast.dump(node)
+        if isinstance(node, ast.For):   # compact code: loops over the index tables T[...]
+            assert isinstance(node.iter, ast.Subscript) and node.iter.value.id == 'T'
         if isinstance(node, ast.Name):
             assert (node.id in helpers or node.id == 'leaves' or node.id.isidentifier()
                     and node.id.isascii() and not node.id.startswith('_')), node.id
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name) and node.func.id in helpers
         if isinstance(node, ast.Attribute):
-            assert node.attr in ('data', 'grad') and isinstance(node.value, ast.Subscript)
+            assert node.attr in ('data', 'grad')
+            assert isinstance(node.value, ast.Subscript) or node.value.id == 'leaf'
         if isinstance(node, ast.Constant):
             assert type(node.value) in (int, float)
     comments = [token for token in tokenize.generate_tokens(StringIO(source).readline)
