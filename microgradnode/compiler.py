@@ -29,6 +29,7 @@ import copy
 import gc
 import keyword
 import math
+import operator
 import re
 from collections.abc import Callable
 
@@ -58,6 +59,7 @@ _MAX_FOLD_DEPTH = 40
 # ``g`` is the gradient flowing in from the node's consumers.
 _ROLES = ('a', 'b', 'out', 'g')
 _A, _B, _OUT, _G = range(4)
+_A_THEN_B, _A_ONLY = (_A, _B), (_A,)
 
 # In compact code every value lives in the list V and every gradient in G, at the
 # node's index; a formula is written once, with V[{}]/G[{}] placeholders, and runs in a
@@ -181,8 +183,8 @@ class _Template:
     lists the operands in the order the text mentions them.
     """
 
-    __slots__ = ('pattern', 'term', 'term_shape', 'slots', 'tree', 'uses', 'unconditional', 'sign',
-                 'is_copy', 'parens')
+    __slots__ = ('pattern', 'term', 'term_shape', 'slots', 'pick', 'tree', 'uses', 'unconditional',
+                 'sign', 'is_copy', 'parens')
 
     def __init__(self, tree: ast.AST, sign: int = 1) -> None:
         self.tree = tree
@@ -198,6 +200,9 @@ class _Template:
         # rewrite put in, in the order they appear.
         self.pattern = ''.join(piece if i % 2 == 0 else '{' + piece + '}' for i, piece in enumerate(pieces))
         self.slots = tuple(int(piece) for piece in pieces[1::2])
+        # pick((a, b, out, g)) -> those operands in the order the text mentions them
+        self.pick = (operator.itemgetter(*self.slots) if len(self.slots) > 1
+                     else lambda operands, role=self.slots[0]: (operands[role],))
         # The same as one term of a sum of gradient contributions, and with the operands
         # as places in the lists of values (V) and gradients (G) of compact code.
         self.term = (' + ' if sign > 0 else ' - ') + self.pattern
@@ -486,12 +491,17 @@ def _generate_compact(order: list[Value]) -> tuple[str, list[Value], tuple]:
         shape_a = _bracketed(template, _A, rules[a], shape[a]) if folded[a] else shape[a]
         if b < 0:
             text = template.pattern.format(shape_a, '')
-            inputs = [operands[a] if role == _A else () for role in template.slots]
         else:
             shape_b = _bracketed(template, _B, rules[b], shape[b]) if folded[b] else shape[b]
             text = template.pattern.format(shape_a, shape_b)
-            inputs = [operands[a] if role == _A else operands[b] for role in template.slots]
-        indices = tuple(index for part in inputs for index in part)
+        # The operands' indices, in the order the text mentions them.
+        if template.slots == _A_THEN_B:
+            indices = operands[a] + operands[b]
+        elif template.slots == _A_ONLY:
+            indices = operands[a]
+        else:
+            indices = tuple(index for role in template.slots
+                            for index in (operands[a] if role == _A else operands[b]))
         if uses[i] == 1 and not rule.stored and i != root and depth[i] < _MAX_FOLD_DEPTH:
             c = consumer[i] >> 1
             if rules[c].folds[consumer[i] & 1]:
@@ -524,7 +534,7 @@ def _generate_compact(order: list[Value]) -> tuple[str, list[Value], tuple]:
         a, b = first[c], second[c]
         by_role = (a, b, c, g_slot[c])
         for p, template in zip((a, b), rule.gradients):
-            term = (template.term_shape, tuple(by_role[role] for role in template.slots), g_slot[c])
+            term = (template.term_shape, template.pick(by_role), g_slot[c])
             pending = terms[p]
             if pending is None:
                 terms[p] = [term]
