@@ -41,11 +41,10 @@ __all__ = ['compile', 'Compiled', 'MAX_NODES', 'COMPACT_ABOVE']
 MAX_NODES = 200_000
 """Largest graph ``compile`` accepts unless given a larger ``max_nodes``.
 
-CPython compiles the generated function in one piece, and the cost grows a little
-faster than the graph: micrograd's demo step (66,000 nodes) compiles in about a
-second and 0.3 GB; 200,000 nodes take several seconds and 0.5 GB in compact form,
-several times that in readable form. A bigger graph is refused with a message
-rather than leaving the user waiting.
+Readable code is one function of about three lines per node, which CPython compiles
+in one piece: 66,000 nodes take seconds and 0.5 GB. Compact code grows with the number
+of distinct formulas instead (about 2 s and 0.3 GB for 290,000 nodes, mostly tracing).
+A bigger graph is refused with a message rather than leaving the user waiting.
 """
 
 COMPACT_ABOVE = 2_000
@@ -681,9 +680,10 @@ def compile(root: Value, *, compact: bool | None = None, max_nodes: int = MAX_NO
     """Generate Python code for the forward pass and backprop of the graph below ``root``.
 
     ``compact=False`` writes one line per operation and per gradient contribution, with
-    names from the nodes' labels: code to read. ``compact=True`` folds values used only
-    once into the expression that uses them and skips lines that only copy a gradient:
-    the same arithmetic in the same order, far less code for CPython to compile. By
+    names from the nodes' labels: code to read. ``compact=True`` keeps values and
+    gradients in two lists, folds values used once into the expression that uses them,
+    and runs each formula as one loop over the nodes that share it: the same arithmetic
+    in the same order, from a few dozen lines whatever the size of the graph. By
     default graphs of more than :data:`COMPACT_ABOVE` nodes are compact.
 
     The graph is fixed when traced: a Python ``if`` that chose an operation while the
