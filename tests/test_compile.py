@@ -310,10 +310,12 @@ def test_leaves_accumulate_and_intermediates_are_untouched():
     assert h.grad == 0.0 and y.grad == 0.0
 
 
-def test_root_that_is_a_leaf():
+@pytest.mark.parametrize('compact', MODES)
+def test_root_that_is_a_leaf(compact):
     x = Value(3.0, 'x')
-    compiled = compile(x)
-    assert compiled() == 3.0 and x.grad == 1.0
+    x.grad = 0.5
+    compiled = compile(x, compact=compact)
+    assert compiled() == 3.0 and x.grad == 1.5
 
 
 def test_user_made_constants_are_reread():
