@@ -7,6 +7,10 @@ contribution (``g_w0 += g_x1 * s0``), from ``root`` back to the leaves. Calling 
 result re-reads the leaves' ``.data``, returns the new value of ``root`` and adds the
 gradients into the leaves' ``.grad``, exactly like ``root.backward()`` would.
 
+That readable form is for people; for big graphs the compact form computes the same
+numbers from a few dozen lines, running each formula as a loop over the nodes that
+share it (see :func:`compile` and docs/compile.md).
+
 Every formula in the generated code is a row of :data:`microgradnode.ops.OPS`, the
 same strings the engine evaluates: the operands ``a``, ``b``, ``out`` and the constant
 ``k`` are replaced on the parsed expression (an AST rewrite), never by editing text.
