@@ -24,7 +24,8 @@ __version__ = '0.1.0'
 
 # Public names whose modules import something heavy (graphviz, ...): name -> submodule,
 # imported on first use so that `import microgradnode` stays light.
-_LAZY = {'draw': 'diagram', 'Diagram': 'diagram'}
+# `compile` is not in __all__: a star import must not hide the builtin compile().
+_LAZY = {'draw': 'diagram', 'Diagram': 'diagram', 'compile': 'compiler', 'Compiled': 'compiler'}
 
 
 def __getattr__(name: str):
