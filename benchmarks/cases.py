@@ -66,6 +66,55 @@ def demo_workload(engine: str) -> Figures:
     return {phase: statistics.median(times) for phase, times in phases.items()}
 
 
+# -- the garbage collector -----------------------------------------------------------------
+
+GC_UNITS = {'collections per step': 'count', 'full collections per step': 'count',
+            'share of forward spent collecting': '%', 'collections during backward': 'count',
+            'tracked objects after a step': 'count'}
+
+
+@measurement("The garbage collector during the demo workload's training steps", section='Garbage collector',
+             repeats=1, units=GC_UNITS)
+def garbage_collector(engine: str) -> Figures:
+    """How often the collector runs, for how long, and what it is left to walk."""
+    scalar_engine = make_engine(engine)
+    points, labels = workload.moons()
+    mlp = workload.init_mlp(scalar_engine)
+    workload.train_step(scalar_engine, mlp, points, labels)  # warm-up
+    collecting = {'since': 0.0, 'seconds': 0.0, 'count': 0}
+
+    def on_collection(phase: str, info: dict) -> None:
+        if phase == 'start':
+            collecting['since'] = perf_counter()
+        else:
+            collecting['seconds'] += perf_counter() - collecting['since']
+            collecting['count'] += 1
+
+    ends: dict[str, tuple[float, float, int]] = {}
+
+    def mark(phase: str) -> None:
+        ends[phase] = (perf_counter(), collecting['seconds'], collecting['count'])
+
+    steps = WORKLOAD_STEPS
+    full_before = gc.get_stats()[2]['collections']
+    gc.callbacks.append(on_collection)
+    try:
+        shares, during_backward = [], 0
+        for _ in range(steps):
+            start = (perf_counter(), collecting['seconds'], collecting['count'])
+            workload.train_step(scalar_engine, mlp, points, labels, mark=mark)
+            forward_time = ends['forward'][0] - start[0]
+            shares.append((ends['forward'][1] - start[1]) / forward_time)
+            during_backward += ends['backward'][2] - ends['zero_grad'][2]
+    finally:
+        gc.callbacks.remove(on_collection)
+    return {'collections per step': collecting['count'] / steps,
+            'full collections per step': (gc.get_stats()[2]['collections'] - full_before) / steps,
+            'share of forward spent collecting': statistics.median(shares),
+            'collections during backward': during_backward / steps,
+            'tracked objects after a step': len(gc.get_objects())}
+
+
 # -- memory --------------------------------------------------------------------------------
 
 def count_graph_nodes(engine: str, root) -> int:

@@ -35,7 +35,7 @@ class Measurement:
     engines: tuple[str, ...]
     function: Callable[[str], Figures]
     repeats: int                            # fresh processes per engine (medians over them)
-    units: dict[str, str] = field(default_factory=dict)  # metric -> 's' (default), 'B', 'count', 'x'
+    units: dict[str, str] = field(default_factory=dict)  # metric -> 's' (default), 'B', 'count', '%'
     section: str = 'Other'
 
     def unit(self, metric: str) -> str:

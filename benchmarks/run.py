@@ -142,7 +142,9 @@ def format_figure(value: Figure, unit: str) -> str:
         return f'{value * 1e3:.3g} ms' if value < 1 else f'{value:.3g} s'
     if unit == 'B':
         return f'{value:.0f} B'
-    return f'{value:,.0f}'
+    if unit == '%':
+        return f'{value:.0%}'
+    return f'{value:,.0f}' if value == int(value) or value >= 100 else f'{value:.1f}'
 
 
 def ratio_pairs(engines: list[str], table: dict) -> list[tuple[str, str]]:
