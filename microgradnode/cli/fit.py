@@ -116,10 +116,11 @@ def run(args: argparse.Namespace) -> int:
 
     final_accuracy = _final_accuracy(model, points, labels)
     shape = '-'.join(str(n) for n in [2, *args.layers, 1])
+    how = ', compiled' if args.compile else ''
     print(f'{args.dataset}: {args.samples} points, MLP {shape} {args.activation}, {args.loss} loss, '
           f'{args.optimizer} lr={lr:g}, {args.steps} steps: loss {history.losses[-1]:.4f}, '
           f'training accuracy {final_accuracy:.1%} '
-          f'({history.median_step_seconds * 1000:.0f} ms per step, median{", compiled" if args.compile else ""})')
+          f'({history.median_step_seconds * 1000:.0f} ms per step, median{how})')
     if args.plot_boundary or args.plot_loss:
         _plots(args, model, points, labels, history, shape, final_accuracy)
     return 0
