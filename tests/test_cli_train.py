@@ -164,3 +164,22 @@ def test_the_console_command_runs_without_a_traceback(tmp_path):
                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert bad.returncode == 2
     assert bad.stderr.count('\n') == 1 and 'Traceback' not in bad.stderr
+
+
+def test_show_code_prints_the_generated_backprop_before_the_report(capsys):
+    status, out, err = run(capsys, '--steps', 2, '--show-code')
+    assert status == 0, err
+    code, report = out.split('Training the seed', 1)
+    for line in ('x1 = w0 * s0', 's1 = sigmoid(x1)', 'out = w2 * s2',
+                 'g_w2 += g_out * s2', 'g_x2 = g_s2 * (s2 * (1.0 - s2))', 'g_w0 += g_x1 * s0'):
+        assert line in code
+    assert 'iteration' in report
+    # the printed code is real: it runs and gives the engine's gradients
+    from microgradnode.compiler import compile as compile_graph
+    net = twonode.build()
+    compiled = compile_graph(net.loss)
+    assert compiled.source in code
+    compiled()
+    fresh = twonode.build()
+    fresh.loss.backward()
+    assert (net.w0.grad, net.w1.grad, net.w2.grad) == (fresh.w0.grad, fresh.w1.grad, fresh.w2.grad)

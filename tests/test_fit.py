@@ -142,3 +142,33 @@ def test_train_raises_when_the_loss_stops_being_a_number():
     model = MLP(2, [4, 1], seed=0)
     with pytest.raises(FloatingPointError, match='training diverged at step'):
         train(model, points, labels, loss='mse', steps=5, optimizer=SGD(model.parameters(), lr=1e300))
+
+
+def test_compiled_training_matches_eager_training_exactly():
+    import math
+
+    from microgradnode.datasets import moons
+    from microgradnode.nn import MLP
+    from microgradnode.optim import Adam
+    from microgradnode.training import train
+
+    points, labels = moons(40, seed=3)
+    histories = []
+    for compiled in (False, True):
+        model = MLP(2, [6, 1], activation='tanh', seed=3)
+        histories.append((train(model, points, labels, steps=12, loss='bce', compiled=compiled,
+                                accuracy_every=5, optimizer=Adam(model.parameters(), lr=0.05)),
+                          [p.data for p in model.parameters()]))
+    (eager, eager_weights), (compiled, compiled_weights) = histories
+    assert compiled.losses == eager.losses          # bit for bit, step by step
+    assert compiled_weights == eager_weights
+    measured = [i for i, a in enumerate(compiled.accuracies) if not math.isnan(a)]
+    assert measured == [0, 5, 10, 11]
+    assert [compiled.accuracies[i] for i in measured] == [eager.accuracies[i] for i in measured]
+
+
+def test_fit_compile_option_trains_and_says_so(capsys):
+    status = main(['fit', '--steps', '30', '--samples', '40', '--layers', '8', '--no-progress', '--compile'])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert 'compiled' in out and '30 steps' in out

@@ -59,6 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     training.add_argument('--seed', type=int, default=0,
                           help='seed for the data and the initial weights (default: 0)')
     training.add_argument('--no-progress', action='store_true', help='no progress bar')
+    training.add_argument('--compile', action='store_true',
+                          help='record the loss graph once and replay it as generated Python code '
+                               '(same numbers, much faster steps; accuracy measured every 10 steps)')
     output = parser.add_argument_group('output')
     output.add_argument('--plot-boundary', metavar='FILE.png',
                         help='save the decision boundary with the data as a PNG')
@@ -105,19 +108,19 @@ def run(args: argparse.Namespace) -> int:
     model = MLP(2, [*args.layers, 1], activation=args.activation, seed=args.seed)
     lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
-    # A later --compile option would swap the graph-building loss for a compiled one here.
     try:
         history = train(model, points, labels, optimizer=optimizer, steps=args.steps, loss=args.loss,
-                        l2=args.l2, progress=not args.no_progress)
+                        l2=args.l2, progress=not args.no_progress, compiled=args.compile)
     except ArithmeticError as error:  # diverged: too large a learning rate
         raise UsageError(f'{error} (--lr {lr:g})') from None
 
     final_accuracy = _final_accuracy(model, points, labels)
     shape = '-'.join(str(n) for n in [2, *args.layers, 1])
+    how = ', compiled' if args.compile else ''
     print(f'{args.dataset}: {args.samples} points, MLP {shape} {args.activation}, {args.loss} loss, '
           f'{args.optimizer} lr={lr:g}, {args.steps} steps: loss {history.losses[-1]:.4f}, '
           f'training accuracy {final_accuracy:.1%} '
-          f'({history.median_step_seconds * 1000:.0f} ms per step, median)')
+          f'({history.median_step_seconds * 1000:.0f} ms per step, median{how})')
     if args.plot_boundary or args.plot_loss:
         _plots(args, model, points, labels, history, shape, final_accuracy)
     return 0
