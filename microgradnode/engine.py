@@ -392,7 +392,7 @@ def _check_gradient(gradient: object) -> float:
     return float(gradient)
 
 
-def _backward(root: Value, gradient: Number) -> None:
+def _backward(root: Value, gradient: Number, trace: list[Value] | None = None) -> None:
     """The backward pass of ``Value.backward``: the sums of ``backward_steps``, made fast.
 
     Same algorithm as :func:`_backward_order` followed by the sums, fused into two
@@ -408,10 +408,11 @@ def _backward(root: Value, gradient: Number) -> None:
     by one rather than through a tuple built per node; leaves are not counted at all
     (nothing waits on a leaf: it only accumulates). Apart from its two lists it creates
     no object the garbage collector tracks, so no collection runs during backward.
-    Intermediate values are processed in exactly the order of :func:`_backward_order`,
-    so every sum is added in the same order and gradients are bit-for-bit those of
-    ``backward_steps``. Every count is back to 0 when it returns, and is reset if the
-    pass is interrupted; two threads must not run backward over shared nodes at once.
+    ``trace``, when given, receives each intermediate value as it passes its gradient
+    on: :func:`backward_steps` reads the walkthrough's record from it, so there is one
+    backward pass in the project, not a fast one and a teaching one. Every count is
+    back to 0 when it returns, and is reset if the pass is interrupted; two threads
+    must not run backward over shared nodes at once.
     """
     gradient = _check_gradient(gradient)
     if root._a is None:  # a leaf: nothing to propagate; leaves accumulate
@@ -442,6 +443,8 @@ def _backward(root: Value, gradient: Number) -> None:
         ready = [root]
         while ready:
             node = ready.pop()
+            if trace is not None:
+                trace.append(node)
             a = node._a
             upstream = node.grad
             a.grad += upstream * node._da
@@ -467,22 +470,37 @@ def _backward(root: Value, gradient: Number) -> None:
 def backward_steps(root: Value, gradient: Number = 1.0) -> list[Step]:
     """Run ``root.backward()`` and return what each step did, in the order it happened.
 
+    The pass is ``backward()``'s own; its trace says in which order the values passed
+    their gradients on, and the record is read from that: each contribution is
+    ``upstream × local``, and each running total is added up in the order the pass
+    added it, so the totals shown are bit for bit the grads the pass computed. A leaf
+    gets its (empty) step as soon as its last consumer has reported.
+
     >>> x = Value(3.0, 'x'); y = x * x
     >>> [(s.node.label or s.node.op, s.grad) for s in backward_steps(y)]
     [('mul', 1.0), ('x', 6.0)]
     """
-    gradient = _check_gradient(gradient)
-    order = _backward_order(root)
-    for node in order:  # intermediate values show this pass only; leaves accumulate
-        if node._a is not None:
-            node.grad = 0.0
-    root.grad += gradient
-    steps: list[Step] = []
+    order = topological_order(root)
+    totals = {node: node.grad for node in order if node._a is None}  # leaves accumulate
+    edges_left: dict[Value, int] = {}
     for node in order:
-        upstream = node.grad
-        edges = []
+        for parent in node.parents:
+            edges_left[parent] = edges_left.get(parent, 0) + 1
+    trace: list[Value] = []
+    _backward(root, gradient, trace)
+    if root._a is None:
+        return [Step(root, root.grad, ())]
+    steps: list[Step] = []
+    for node in trace:
+        upstream = node.grad  # final: a value passes its gradient on only once it is complete
+        edges, finished_leaves = [], []
         for parent, local in zip(node.parents, node.local_grads):
-            parent.grad += upstream * local
-            edges.append((parent, local, upstream * local, parent.grad))
+            contribution = upstream * local
+            totals[parent] = totals.get(parent, 0.0) + contribution
+            edges.append((parent, local, contribution, totals[parent]))
+            edges_left[parent] -= 1
+            if parent._a is None and not edges_left[parent]:
+                finished_leaves.append(parent)
         steps.append(Step(node, upstream, tuple(edges)))
+        steps.extend(Step(leaf, leaf.grad, ()) for leaf in finished_leaves)
     return steps

@@ -20,7 +20,7 @@ with previous/next buttons, a slider and arrow keys. In Jupyter the object displ
 >>> walk = walkthrough(y)
 >>> [frame.title for frame in walk.frames]  # doctest: +NORMALIZE_WHITESPACE
 ['Forward 1/2: the inputs', 'Forward 2/2: compute y', 'Backward 1/4: start at y',
- 'Backward 2/4: y passes its gradient back', 'Backward 3/4: x is done', 'Backward 4/4: w is done']
+ 'Backward 2/4: y passes its gradient back', 'Backward 3/4: w is done', 'Backward 4/4: x is done']
 >>> print('\\n'.join(walk.frames[3].lines))
 y has its whole gradient: d y / d y = 1.
 It passes it to each parent, multiplied by the local derivative:
