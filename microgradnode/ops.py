@@ -80,10 +80,15 @@ def slope_power(a: float, k: float) -> float:
         return math.nan
 
 
+def softplus(x: float) -> float:
+    """``log(1 + exp(x))`` without overflow and without losing small terms to rounding."""
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
 FUNCTIONS = {
     'exp': math.exp, 'log': math.log, 'sqrt': math.sqrt, 'tanh': math.tanh,
     'sin': math.sin, 'cos': math.cos, 'fabs': math.fabs,
-    'sigmoid': sigmoid, 'power': power, 'slope_power': slope_power,
+    'sigmoid': sigmoid, 'softplus': softplus, 'power': power, 'slope_power': slope_power,
     'inf': math.inf, 'nan': math.nan,
 }
 """Names the formulas may use besides a, b, k and out."""
@@ -109,6 +114,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
        problem='sqrt needs a non-negative input'),
     Op('sigmoid', 'σ',    'sigmoid(a)',          ('out * (1.0 - out)',)),
     Op('tanh',    'tanh', 'tanh(a)',             ('1.0 - out * out',)),
+    Op('softplus', 'softplus', 'softplus(a)',    ('sigmoid(a)',)),
     Op('relu',    'ReLU', 'a if a > 0.0 else 0.0', ('1.0 if a > 0.0 else 0.0',)),
     Op('abs',     '|·|',  'fabs(a)',             ('1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0',)),
     Op('sin',     'sin',  'sin(a)',              ('cos(a)',)),

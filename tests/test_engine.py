@@ -87,6 +87,8 @@ UNARY_CASES = [
     ('abs+', lambda x: abs(x), 0.7, 0.7, 1.0),
     ('abs-', lambda x: abs(x), -0.7, 0.7, -1.0),
     ('abs0', lambda x: abs(x), 0.0, 0.0, 0.0),
+    ('softplus', lambda x: x.softplus(), 0.7, math.log1p(math.exp(0.7)), sig(0.7)),
+    ('softplus-', lambda x: x.softplus(), -40.0, math.exp(-40.0), sig(-40.0)),
     ('sin', lambda x: x.sin(), 0.7, math.sin(0.7), math.cos(0.7)),
     ('cos', lambda x: x.cos(), 0.7, math.cos(0.7), -math.sin(0.7)),
     ('x * x', lambda x: x * x, -1.5, 2.25, -3.0),
@@ -141,6 +143,7 @@ def test_zero_base_and_zero_exponent_follow_pytorch():
 
 
 def test_sigmoid_and_tanh_are_numerically_stable():
+    assert Value(1000).softplus().data == 1000.0 and Value(-1000).softplus().data == 0.0
     assert Value(-1000).sigmoid().data == 0.0
     assert Value(1000).sigmoid().data == 1.0
     assert Value(-1000).tanh().data == -1.0 and Value(1000).tanh().data == 1.0
