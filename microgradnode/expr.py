@@ -27,12 +27,15 @@ import warnings
 from collections.abc import Mapping
 
 from .engine import Value
+from .ops import OPS
 
 __all__ = ['parse_expression', 'ExpressionError', 'UnknownNameError', 'FUNCTIONS',
            'MAX_LENGTH', 'MAX_DEPTH', 'MAX_LITERAL']
 
-FUNCTIONS = ('exp', 'log', 'sqrt', 'sigmoid', 'tanh', 'relu', 'sin', 'cos', 'abs')
-"""Functions an expression may call; each is the Value method of that name (``abs`` too)."""
+FUNCTIONS = tuple(name for name, op in OPS.items()
+                  if op.arity == 1 and not op.constant and name != 'neg')
+"""Functions an expression may call: the one-argument rows of the operation table, each
+the Value method of that name (``neg`` is written ``-x``). A new row is callable at once."""
 
 MAX_LENGTH = 2000
 """Longest expression text accepted, in characters."""
