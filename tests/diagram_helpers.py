@@ -5,13 +5,14 @@ Shared by the diagram tests; it parses with pygraphviz, which the project depend
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from dataclasses import dataclass
 
 import pygraphviz
 
-from microgradnode import Value
+from microgradnode import Value, twonode
 
 _CELL = re.compile(r'<TD[^>]*>(.*?)</TD>', re.S)
 _TAG = re.compile(r'<[^>]+>')
@@ -71,20 +72,10 @@ def parse(source: str) -> ParsedDiagram:
 
 
 def two_node_network() -> dict[str, Value]:
-    """The seed notebook's network, built here from Values, after one backward pass."""
-    s0, w0, w1, w2 = Value(2.0, 's0'), Value(2.0, 'w0'), Value(1.0, 'w1'), Value(0.5, 'w2')
-    target = Value(0.7, 'target')
-    x1 = w0 * s0
-    s1 = x1.sigmoid()
-    x2 = w1 * s1
-    s2 = x2.sigmoid()
-    out = w2 * s2
-    loss = 0.5 * (out - target) ** 2
-    for name, value in (('x1', x1), ('s1', s1), ('x2', x2), ('s2', s2), ('out', out), ('loss', loss)):
-        value.label = name
-    loss.backward()
-    return dict(s0=s0, w0=w0, w1=w1, w2=w2, target=target, x1=x1, s1=s1, x2=x2, s2=s2, out=out,
-                loss=loss)
+    """The seed notebook's network (microgradnode.twonode), after one backward pass."""
+    net = twonode.build()
+    net.loss.backward()
+    return {field.name: getattr(net, field.name) for field in dataclasses.fields(net)}
 
 
 def micrograd_expression() -> Value:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.workload import forward, init_mlp, moons, parameters, train_step, value_engine
-from microgradnode import Value, no_grad
+from microgradnode import Value, no_grad, twonode
 from microgradnode.compiler import COMPACT_ABOVE, Compiled, compile
 from microgradnode.ops import FUNCTIONS, OPS
 
@@ -89,17 +89,8 @@ def check_against_engine(build, trace_data, run_data, *, compact: bool) -> Compi
 # -- the two-node network of the notebook --------------------------------------------------
 
 def two_node_network(w0=2.0, w1=1.0, w2=0.5, s0=2.0, target=0.7):
-    w0, w1, w2 = Value(w0, 'w0'), Value(w1, 'w1'), Value(w2, 'w2')
-    s0, target = Value(s0, 's0'), Value(target, 'target')
-    x1 = w0 * s0
-    s1 = x1.sigmoid()
-    x2 = w1 * s1
-    s2 = x2.sigmoid()
-    out = w2 * s2
-    loss = 0.5 * (out - target) ** 2
-    for node, name in ((x1, 'x1'), (s1, 's1'), (x2, 'x2'), (s2, 's2'), (out, 'out'), (loss, 'loss')):
-        node.label = name
-    return loss, (w0, w1, w2)
+    net = twonode.build(w0=w0, w1=w1, w2=w2, s0=s0, target=target)
+    return net.loss, (net.w0, net.w1, net.w2)
 
 
 def code_lines(source: str) -> list[str]:
