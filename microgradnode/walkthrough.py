@@ -232,9 +232,11 @@ class Walkthrough:
         from .diagram import draw
         frame = self.frames[index]
         shown = {node: frame.grads.get(node) for node in self.order}
+        # Unlabelled intermediate values get the names the words and the table use.
+        names = {node: self.names[node] for node in self.order if not node.label and not node.is_leaf}
         return draw(self.root, rankdir=self.rankdir, number_format=self.number_format,
                     show_grad=frame.phase == 'backward', highlight=frame.nodes,
-                    highlight_edges=frame.highlight_edges, grads=shown)
+                    highlight_edges=frame.highlight_edges, grads=shown, names=names)
 
     def html(self, *, title: str | None = None) -> str:
         """One self-contained HTML page (no network requests) to step through every frame."""

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from microgradnode import Value, draw, topological_order
+from microgradnode import Value, draw, topological_order, twonode
 from microgradnode.diagram import DEFAULT_MAX_NODES, RendererUnavailableError
 from microgradnode.diagram.renderers import render
 from microgradnode.ops import OPS
@@ -323,3 +323,23 @@ def test_gradient_colours_are_scaled_to_the_values_not_the_output_seed():
     labels = {box.name: parsed.graph.get_node(node_id).attr['label'] for node_id, box in parsed.boxes.items()}
     assert f'BGCOLOR="{grad_fill(1.0, 1.0)}"' in labels['x']
     assert f'BGCOLOR="{grad_fill(0.01, 0.02)}"' in labels['w']
+
+
+def test_names_option_shows_display_names_and_checks_them():
+    x = Value(2.0, 'x')
+    hidden = x * 3.0
+    out = hidden.tanh()
+    source = draw(out, names={hidden: '(x·3)'}).source
+    assert '(x·3)' in source
+    with pytest.raises(ValueError, match='names: .* is not a Value of the graph'):
+        draw(out, names={Value(1.0): 'stranger'})
+    with pytest.raises(TypeError, match='must be a str'):
+        draw(out, names={hidden: 3})
+
+
+def test_walkthrough_diagrams_name_unlabelled_values_as_its_text_does():
+    from microgradnode import walkthrough
+    net = twonode.build()
+    walk = walkthrough(net.loss)
+    source = walk.diagram(len(walk.frames) - 1).source
+    assert '(out - target)' in source

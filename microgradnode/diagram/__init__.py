@@ -31,7 +31,8 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
          number_format: str = '.4g', color_by_grad: bool = False, legend: bool = False,
          title: str = '', max_nodes: int = DEFAULT_MAX_NODES, highlight: Iterable[Value] = (),
          highlight_edges: Iterable[tuple[Value, Value]] = (),
-         grads: Mapping[Value, float | None] | None = None, renderer: str = 'auto') -> Diagram:
+         grads: Mapping[Value, float | None] | None = None, names: Mapping[Value, str] | None = None,
+         renderer: str = 'auto') -> Diagram:
     """Draw ``root`` and every Value it was computed from.
 
     Options (keyword only):
@@ -49,6 +50,8 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
       pairs whose edges to emphasise (the arrows from parent through child's operation).
     - ``grads``: a mapping Value -> grad to show instead of ``.grad``; ``None`` shows
       ``grad ?`` (not computed yet). Values missing from the mapping show ``.grad``.
+    - ``names``: a mapping Value -> name to show instead of ``.label`` (for instance
+      ``(out - target)`` for an unlabelled value, as the walkthrough does).
     - ``renderer``: ``'auto'``, ``'pygraphviz'`` or ``'dot'``, used by ``save`` and ``pipe``.
 
     >>> from microgradnode import Value
@@ -60,6 +63,6 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
                           number_format=number_format, color_by_grad=color_by_grad, legend=legend,
                           title=title, max_nodes=max_nodes)
     drawing = build_digraph(root, options, highlight=highlight, highlight_edges=highlight_edges,
-                            grads=grads)
+                            grads=grads, names=names)
     return Diagram(drawing.digraph, value_count=drawing.value_count,
                    operation_count=drawing.operation_count, renderer=renderer)

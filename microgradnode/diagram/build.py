@@ -115,9 +115,25 @@ def _check_marks(order: list[Value], highlight: Iterable[Value],
     return marked, marked_edges, grads
 
 
+def _check_names(order: list[Value], names: Mapping[Value, str] | None) -> Mapping[Value, str]:
+    """Validate the ``names`` option: display names for Values of this graph."""
+    if names is None:
+        return {}
+    if not isinstance(names, Mapping):
+        raise TypeError(f'names must be a mapping from Value to str, not {type(names).__name__}')
+    members = set(order)
+    for value, name in names.items():
+        if not isinstance(value, Value) or value not in members:
+            raise ValueError(f'names: {value!r} is not a Value of the graph being drawn')
+        if not isinstance(name, str):
+            raise TypeError(f'names: the name shown for {value!r} must be a str, not {type(name).__name__}')
+    return names
+
+
 def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Value] = (),
                   highlight_edges: Iterable[tuple[Value, Value]] = (),
-                  grads: Mapping[Value, float | None] | None = None) -> Drawing:
+                  grads: Mapping[Value, float | None] | None = None,
+                  names: Mapping[Value, str] | None = None) -> Drawing:
     """The diagram of ``root`` and everything it was computed from, as a Digraph."""
     if not isinstance(root, Value):
         raise TypeError(f'draw needs a Value, not {type(root).__name__}')
@@ -125,6 +141,7 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
     if len(order) > options.max_nodes:
         raise _graph_too_large(len(order), options.max_nodes)
     marked, marked_edges, grads = _check_marks(order, highlight, highlight_edges, grads)
+    names = _check_names(order, names)
     ids = {node: index for index, node in enumerate(order)}
 
     def shown_grad(node: Value) -> float | None:
@@ -161,7 +178,7 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
             grad_text = '?' if grad is None else options.number(grad)
         emphasised = node in marked
         dot.node(f'v{index}', value_label(
-            name=node.label, data=options.number(node.data), grad=grad_text, fill=fill,
+            name=names.get(node, node.label), data=options.number(node.data), grad=grad_text, fill=fill,
             border=HIGHLIGHT if emphasised else style.border,
             border_width=3 if emphasised else style.border_width), shape='plain')
         if node.is_leaf:
