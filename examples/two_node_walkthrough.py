@@ -37,11 +37,11 @@ print(f'    {"d loss/d out":<12} = {"out - target":<17} = {factor:+.6f}')
 terms = ['(out - target)']
 for link in gradient_chain(net, 'w0'):
     factor *= link.local
-    terms.append(f'({link.formula})' if ' ' in link.formula else link.formula)
+    terms.append(link.formula)
     edge = f'd {link.child.label}/d {link.parent.label}'
     print(f'    {edge:<12} = {link.formula:<17} = {link.local:+.6f}')
 print(f'  Their product is {factor!r}, the engine\'s w0.grad: {net.w0.grad!r}')
-print(f'  So  w0 = w0 - alpha * {" * ".join(terms)}')
+print(f'  So  w0 = w0 - alpha · {" · ".join(terms)}')
 
 alpha = 0.1
 print(f'\n  With learning rate alpha = {alpha}, each weight moves by -alpha * gradient:')

@@ -32,7 +32,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
-from .engine import Value, topological_order
+from .engine import Value
 
 __all__ = ['TwoNodeNetwork', 'build', 'Link', 'gradient_chain', 'Row', 'TrainingResult', 'train', 'ORDERS',
            'OrderGap', 'order_gap', 'write_csv', 'read_csv', 'training_figure', 'save_figure',
@@ -142,27 +142,20 @@ def gradient_chain(net: TwoNodeNetwork, weight: str) -> list[Link]:
 
     The product of the ``local`` numbers, times d loss / d out, is the weight's gradient:
     this answers the notebook's "What is the expression for w0?" from the engine's graph.
+    The network is a chain, so this is the one path :func:`microgradnode.explain` finds.
 
     >>> [link.formula for link in gradient_chain(build(), 'w0')]
-    ['w2', 's2 * (1.0 - s2)', 'w1', 's1 * (1.0 - s1)', 's0']
+    ['w2', 's2·(1 - s2)', 'w1', 's1·(1 - s1)', 's0']
     """
-    import re
-
-    from .ops import OPS
+    from .explain import explain
 
     goal = getattr(net, weight, None) if weight in ('w0', 'w1', 'w2') else None
     if goal is None:
         raise ValueError(f'weight must be one of w0, w1, w2, not {weight!r}')
-    links = []
-    node = net.out
-    while node is not goal:
-        index = next(i for i, parent in enumerate(node.parents) if goal in topological_order(parent))
-        names = {'out': node.label, **dict(zip('ab', (parent.label for parent in node.parents)))}
-        formula = re.sub(r'\b(a|b|out)\b', lambda match, names=names: names[match.group()],
-                         OPS[node.op].local[index])
-        links.append(Link(node, node.parents[index], formula, node.local_grads[index]))
-        node = node.parents[index]
-    return links
+    (path,) = explain(net.out, goal).paths
+    down = path.nodes[::-1]  # out first, as the formulas and numbers are
+    return [Link(child, parent, formula.text, local)
+            for child, parent, formula, local in zip(down, down[1:], path.formulas, path.local_grads)]
 
 
 # -- training ------------------------------------------------------------------------------

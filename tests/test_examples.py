@@ -33,7 +33,7 @@ def test_walkthrough_script_shows_the_four_steps(tmp_path):
         assert step in out
     assert 'sigmoid(0.5) = 0.6224593312018546' in out
     assert 'out = 0.36375380675182073' in out
-    assert 'w0 = w0 - alpha * (out - target) * w2 * (s2 * (1.0 - s2)) * w1 * (s1 * (1.0 - s1)) * s0' in out
+    assert 'w0 = w0 - alpha · (out - target) · w2 · s2·(1 - s2) · w1 · s1·(1 - s1) · s0' in out
     last = train(order='notebook').rows[-1]
     assert f'{last.iteration:>9}  {last.w2:.6f}  {last.w1:.6f}  {last.w0:.6f}  {last.out:.6f}' in out
     assert figure.read_bytes().startswith(b'\x89PNG')

@@ -318,8 +318,8 @@ def test_training_result_is_plain_data():
 
 @pytest.mark.parametrize('weight, formulas', [
     ('w2', ['s2']),
-    ('w1', ['w2', 's2 * (1.0 - s2)', 's1']),
-    ('w0', ['w2', 's2 * (1.0 - s2)', 'w1', 's1 * (1.0 - s1)', 's0']),
+    ('w1', ['w2', 's2·(1 - s2)', 's1']),
+    ('w0', ['w2', 's2·(1 - s2)', 'w1', 's1·(1 - s1)', 's0']),
 ])
 def test_gradient_chain_multiplies_out_to_the_engines_gradient(weight, formulas):
     net = build(w0=0.7, w1=-1.3, w2=2.1, s0=1.7, target=0.1)
