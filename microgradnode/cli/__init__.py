@@ -42,7 +42,12 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog='microgradnode',
         description='Learn backpropagation: train the two-node network, draw computation graphs, '
-                    'and watch backprop step by step.')
+                    'and watch backprop step by step.',
+        epilog="start with:  microgradnode train --plot results.png --graph graph.svg\n"
+               "then:        microgradnode explain --wrt w0\n"
+               "             microgradnode walkthrough --html walk.html\n"
+               "help on one command:  microgradnode COMMAND --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     from microgradnode import __version__
     parser.add_argument('--version', action='version', version=f'microgradnode {__version__}')
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND',
