@@ -13,6 +13,8 @@ from microgradnode import GradcheckError, Value, backward_steps, gradcheck, no_g
 from microgradnode.engine import is_grad_enabled
 from microgradnode.ops import OPS
 
+from .conftest import require_module
+
 # -- construction ----------------------------------------------------------------------------
 
 
@@ -28,7 +30,7 @@ def test_value_converts_real_numbers_to_float(data, expected):
 
 
 def test_value_converts_numpy_scalars():
-    np = pytest.importorskip('numpy')
+    np = require_module('numpy')
     assert Value(np.float32(0.5)).data == 0.5
     assert Value(np.int64(7)).data == 7.0
     assert type(Value(np.float64(1.5)).data) is float

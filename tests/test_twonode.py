@@ -26,6 +26,8 @@ from microgradnode.twonode import (
     write_csv,
 )
 
+from .conftest import require_module
+
 NOTEBOOK = dict(s0=2, target=0.7, w0=2, w1=1, w2=0.5, alpha=0.1, steps=1000)
 
 
@@ -287,7 +289,7 @@ def test_read_csv_names_a_wrong_header(tmp_path):
 
 
 def test_figure_png_has_the_notebooks_lines(tmp_path):
-    image = pytest.importorskip('matplotlib.image')
+    image = require_module('matplotlib.image')
     result = train(steps=200)
     path = save_figure(result, tmp_path / 'training.png')
     pixels = image.imread(path)
