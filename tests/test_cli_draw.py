@@ -143,3 +143,15 @@ def test_as_a_real_command_with_no_dot_on_path(tmp_path):
 
 def test_parse_assignments_accepts_spaces_and_signs():
     assert parse_assignments(['x = -1.5', 'y=+2e3']) == {'x': -1.5, 'y': 2000.0}
+
+
+@pytest.mark.parametrize('command', [['draw', 'x*2', '-o', 'unused.svg'], ['walkthrough', 'x*2'],
+                                     ['explain', 'x*2']])
+def test_set_without_equals_names_the_missing_equals(command, capsys):
+    from microgradnode.cli import main
+    with pytest.raises(SystemExit) as exit_info:  # argparse reports it and exits
+        main([*command, '--set', 'x', '2'])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count('\n') == 1
+    assert "argument --set: expected NAME=VALUE, e.g. --set x=2, not 'x'" in err

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..engine import Value, topological_order
 from . import UsageError
+from .expression import assignment_text
 
 TWO_NODE_SETTINGS = ('s0', 'w0', 'w1', 'w2', 'target')
 
@@ -40,6 +41,7 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an expression such as 'sigmoid(w*x + b)' (the same as the draw command "
                              "takes); without it, the two-node network")
     parser.add_argument('--set', dest='assignments', metavar='NAME=VALUE', action='append', default=[],
+                        type=assignment_text,
                         help='the value of a name in EXPR (repeat for each name); without EXPR, one '
                              f'of the network\'s settings {", ".join(TWO_NODE_SETTINGS)}')
 

@@ -18,7 +18,7 @@ from ..engine import Value
 from ..expr import FUNCTIONS, ExpressionError, UnknownNameError, parse_expression
 from . import UsageError
 
-__all__ = ['add_expression_arguments', 'expression_from_args', 'parse_assignments']
+__all__ = ['add_expression_arguments', 'expression_from_args', 'parse_assignments', 'assignment_text']
 
 
 def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +29,15 @@ def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
              f"parentheses and the functions {', '.join(FUNCTIONS)}")
     parser.add_argument(
         '--set', dest='assignments', metavar='NAME=VALUE', action='append', default=[],
-        help='give a name in EXPR its value (repeat for each name), e.g. --set x=2')
+        type=assignment_text, help='give a name in EXPR its value (repeat for each name), e.g. --set x=2')
+
+
+def assignment_text(text: str) -> str:
+    # Checked as soon as argparse reads it, so that `--set x 2` is reported as the
+    # missing '=' rather than as a stray argument '2'.
+    if '=' not in text:
+        raise argparse.ArgumentTypeError(f'expected NAME=VALUE, e.g. --set x=2, not {text!r}')
+    return text
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, float]:
