@@ -62,7 +62,7 @@ def test_options_reach_the_drawing(capsys, tmp_path):
     (['1e999'], 'the number is too large'),
     (['x' + '+x' * 3000, '--set', 'x=1'], 'the expression is too long'),
     (['log(x)', '--set', 'x=-1'], "in EXPR at column 1: 'log(x)': log(x=-1.0): log needs a positive input"),
-    (['x', '--set', 'x'], "--set 'x': expected NAME=VALUE, e.g. --set x=2"),
+    (['x', '--set', 'x'], "argument --set: expected NAME=VALUE, e.g. --set x=2, not 'x'"),
     (['x', '--set', '=1'], "--set '=1': expected NAME=VALUE"),
     (['x', '--set', 'x=two'], "--set 'x=two': 'two' is not a number"),
     (['x', '--set', 'x=nan'], 'the value must be a finite number'),
