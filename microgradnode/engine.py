@@ -173,23 +173,6 @@ def _as_value(x: object) -> Value:
     return NotImplemented
 
 
-def _node(data: float, op: str, a: Value | None, da: float,
-          b: Value | None, db: float, k: float | None) -> Value:
-    """A Value made by an operation; skips the user-facing checks of __init__."""
-    node = _new_value(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ''
-    node._op = op
-    node._a = a
-    node._da = da
-    node._b = b
-    node._db = db
-    node._k = k
-    node._waiting = 0
-    return node
-
-
 _new_value = object.__new__
 
 
@@ -230,7 +213,7 @@ def {method}(self{other_param}):
             return node
     except (ArithmeticError, ValueError) as error:
         raise _domain_error(OPS[{name!r}], error, {parents}, {k}) from None
-    return _node(out, '', None, 0.0, None, 0.0, None)
+    return Value(out)  # under no_grad: a plain leaf
 '''
 
 _COERCE = '''if not isinstance(other, Value):
@@ -250,7 +233,7 @@ _OPERATORS = {
 
 # The globals of every generated method. One shared dict, so that no_grad flips
 # the single `_recording` flag that all of them read.
-_namespace: dict = {**FUNCTIONS, 'OPS': OPS, 'Value': Value, '_node': _node, '_new_value': _new_value,
+_namespace: dict = {**FUNCTIONS, 'OPS': OPS, 'Value': Value, '_new_value': _new_value,
                     '_as_value': _as_value, '_domain_error': _domain_error,
                     '_recording': True}
 
