@@ -1,0 +1,80 @@
+"""Writing files so that a failed write never leaves a truncated file behind.
+
+Every file the project writes (diagrams, pages, CSV reports, figures, benchmark
+results) goes through :func:`atomic_write` or :func:`replacing`: the content is written
+to a temporary file in the destination's own folder and renamed over the destination
+only once it is complete. A full disk, a file-size limit or Ctrl-C part way through
+leaves the previous file as it was and no temporary file behind.
+
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> atomic_write(folder / 'note.txt', 'hello\\n').read_text()
+'hello\\n'
+>>> with replacing(folder / 'note.txt', 'w') as file:
+...     _ = file.write('bye\\n')
+>>> (folder / 'note.txt').read_text(), sorted(p.name for p in folder.iterdir())
+('bye\\n', ['note.txt'])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ['atomic_write', 'replacing']
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success it replaces ``path``.
+
+    ``mode`` is ``'w'`` (text) or ``'wb'`` (bytes); ``open_args`` go to :func:`open`
+    (``encoding``, ``newline``). If the block raises, ``path`` is left untouched and
+    the temporary file is removed.
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / 'data.csv'
+    >>> with replacing(target, 'w', newline='') as file:
+    ...     _ = file.write('a,b\\n')
+    >>> target.read_text()
+    'a,b\\n'
+    """
+    if mode not in ('w', 'wb'):
+        raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
+    path = Path(path)
+    # Same folder as the destination, so that the final rename stays on one file system.
+    handle, temporary = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
+    try:
+        with open(handle, mode, **open_args) as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        # mkstemp creates the file readable by its owner only; give it the usual mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, encoding: str = 'utf-8') -> Path:
+    """Write ``data`` (text or bytes) to ``path`` all at once or not at all; returns the path.
+
+    >>> import tempfile, pathlib
+    >>> atomic_write(pathlib.Path(tempfile.mkdtemp()) / 'x.bin', b'\\x00\\x01').read_bytes()
+    b'\\x00\\x01'
+    """
+    if isinstance(data, str):
+        with replacing(path, 'w', encoding=encoding, newline='') as file:
+            file.write(data)
+    else:
+        with replacing(path, 'wb') as file:
+            file.write(data)
+    return Path(path)
