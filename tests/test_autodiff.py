@@ -109,8 +109,9 @@ def test_hvp_is_the_hessian_times_the_vector():
 @pytest.mark.parametrize('n', range(1, 7))
 def test_nth_derivatives_in_closed_form(n):
     x0 = 0.8
+    sine_derivatives = [math.sin, math.cos, lambda t: -math.sin(t), lambda t: -math.cos(t)]
     cases = {
-        'sin': (lambda x: x.sin(), [math.sin, math.cos, lambda t: -math.sin(t), lambda t: -math.cos(t)][n % 4]),
+        'sin': (lambda x: x.sin(), sine_derivatives[n % 4]),
         'exp': (lambda x: x.exp(), math.exp),
         'x**5': (lambda x: x ** 5, lambda t: math.perm(5, n) * t ** (5 - n) if n <= 5 else 0.0),
         'x**-2': (lambda x: x ** -2, lambda t: (-1) ** n * math.factorial(n + 1) * t ** (-2 - n)),
