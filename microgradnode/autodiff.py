@@ -56,6 +56,8 @@ def _slope_power(a: Value | float, k: Value | float) -> Value | float:
     """
     if not isinstance(a, Value):
         return slope_power(a, _number(k))
+    if type(k) is float and k in (0.0, 1.0):
+        return a if k else 1.0  # a ** 1.0 is a and a ** 0.0 is 1.0, exactly: no node needed
     try:
         return a ** k
     except (ArithmeticError, ValueError):

@@ -240,3 +240,50 @@ def test_a_single_value_is_one_input():
     x = Value(3.0)
     (g,) = grad(x * x, x)
     assert g.data == 6.0
+
+
+# -- every view works on a gradient graph ------------------------------------------------------
+
+def _gradient_of_two_node_loss():
+    from microgradnode import twonode
+    net = twonode.build()
+    (g,) = grad(net.loss, [net.w0], create_graph=True)
+    return net, g
+
+
+def test_draw_shows_the_gradient_graph():
+    require_module('graphviz')
+    from microgradnode import draw
+    net, g = _gradient_of_two_node_loss()
+    g.label = 'dloss/dw0'
+    source = draw(g).source
+    for label in ('dloss/dw0', 'w0', 'w1', 'w2', 's0', 's1', 's2', 'out', 'target'):
+        assert label in source
+    assert source.count('->') >= len([n for n in topological_order(g) if not n.is_leaf])
+
+
+def test_explain_sums_the_paths_of_the_gradient_graph_to_the_second_derivative():
+    from microgradnode import explain
+    net, g = _gradient_of_two_node_loss()
+    explanation = explain(g, net.w0)
+    (second,) = grad(g, [net.w0])
+    assert math.isclose(explanation.path_sum, second.data, rel_tol=1e-12)
+    assert explanation.gradient == second.data
+    assert len(explanation.paths) == 5
+
+
+def test_compile_of_a_gradient_graph_is_code_for_the_second_derivative():
+    from microgradnode import twonode
+    from microgradnode.compiler import compile as compile_graph
+    net, g = _gradient_of_two_node_loss()
+    step = compile_graph(g)
+    for w0 in (2.0, 1.5, -0.3):
+        net.w0.data = w0
+        for leaf in step.leaves:
+            leaf.grad = 0.0
+        first = step()
+        fresh = twonode.build(w0=w0)
+        (expected_first,) = grad(fresh.loss, [fresh.w0], create_graph=True)
+        (expected_second,) = grad(expected_first, [fresh.w0])
+        assert first == expected_first.data
+        assert math.isclose(net.w0.grad, expected_second.data, rel_tol=1e-12)
