@@ -25,7 +25,7 @@ import numbers
 from collections.abc import Iterable, Sequence
 
 from .engine import Value, _backward_order
-from .formula_syntax import code
+from .formula_syntax import function
 from .ops import FUNCTIONS, OPS, slope_power
 
 __all__ = ['grad', 'hessian', 'hvp']
@@ -77,17 +77,17 @@ for _name, _helper in FUNCTIONS.items():
         raise ImportError(f'autodiff does not know how to run the ops table helper {_name!r} on Values')
 del _name, _helper
 
-# op name -> the code of each of its local derivatives, compiled once.
-_LOCAL_CODE = {name: tuple(code(formula, tests_on_numbers=True) for formula in op.local)
-               for name, op in OPS.items()}
+class _LocalValues(dict):
+    """op name -> a function (a, b, k, out) -> d out / d each parent, built as Values from
+    the node's row of the table; compiled on first use, once per operation, so that
+    ``import microgradnode`` pays nothing for it."""
+
+    def __missing__(self, name: str):
+        local = self[name] = function(OPS[name].local, _HELPERS, tests_on_numbers=True)
+        return local
 
 
-def _local_values(node: Value) -> tuple[Value | float, ...]:
-    """d node / d parent for each parent, built as Values from the node's row of the table."""
-    operands = {'a': node._a, 'b': node._b, 'k': node._k, 'out': node}
-    # The code comes from the fixed operation table only (see formula_syntax.code).
-    return tuple(eval(formula, _HELPERS, operands)  # noqa: S307
-                 for formula in _LOCAL_CODE[node._op])
+_LOCAL_VALUES = _LocalValues()
 
 
 def _times(upstream: Value | float, local: Value | float) -> Value | float:
@@ -154,7 +154,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool =
         upstream = gradients[node]
         b = node._b
         if create_graph:
-            locals_ = _local_values(node)
+            locals_ = _LOCAL_VALUES[node._op](a, b, node._k, node)
             contribution = _times(upstream, locals_[0])
             gradients[a] = contribution if a not in gradients else gradients[a] + contribution
             if b is not None:

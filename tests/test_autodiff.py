@@ -287,3 +287,24 @@ def test_compile_of_a_gradient_graph_is_code_for_the_second_derivative():
         (expected_second,) = grad(expected_first, [fresh.w0])
         assert first == expected_first.data
         assert math.isclose(net.w0.grad, expected_second.data, rel_tol=1e-12)
+
+
+def test_hvp_of_the_benchmarks_moons_mlp_loss_matches_pytorch_double_backward():
+    torch = require_module('torch')
+    from benchmarks import bench_second_order, workload
+
+    products = {}
+    for name in ('microgradnode', 'pytorch'):
+        engine, mlp, points, labels, parameters, vector = bench_second_order._loss(name)
+        loss, _ = workload.forward(engine, mlp, points[:6], labels[:6])
+        if name == 'pytorch':
+            gradient = torch.autograd.grad(loss, parameters, create_graph=True)
+            dot = sum(g * v for g, v in zip(gradient, vector))
+            products[name] = [0.0 if p is None else p.item()
+                              for p in torch.autograd.grad(dot, parameters, allow_unused=True)]
+        else:
+            products[name] = hvp(loss, parameters, vector)
+    assert len(products['pytorch']) == 337
+    assert any(products['pytorch'])
+    for mine, theirs in zip(products['microgradnode'], products['pytorch']):
+        assert _close(mine, theirs, 1e-12), (mine, theirs)
