@@ -111,3 +111,24 @@ def test_gradient_descent_stays_the_default_and_unchanged(capsys):
     ordered = run(capsys, '--method', 'gd', '--order', 'simultaneous')
     assert default == explicit == ordered
     assert 'Newton' not in default[1]
+
+
+def test_the_docs_show_the_report_the_command_prints(capsys):
+    from pathlib import Path
+    docs = (Path(__file__).resolve().parent.parent / 'docs' / 'higher_order.md').read_text()
+    shown = docs.split('$ microgradnode train --method newton\n', 1)[1].split('```', 1)[0]
+    status, out, _ = run(capsys, '--method', 'newton')
+    assert status == 0 and out == shown
+
+
+def test_the_docs_python_examples_print_what_they_say():
+    import contextlib
+    import io
+    from pathlib import Path
+    docs = (Path(__file__).resolve().parent.parent / 'docs' / 'higher_order.md').read_text()
+    first = docs.split('```python\n', 1)[1].split('```', 1)[0]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(first, {})
+    expected = first.split('print(dy.data, d2y.data, d3y.data)', 1)[1].split('#', 1)[1].strip()
+    assert printed.getvalue().strip() == expected
