@@ -308,3 +308,42 @@ def test_hvp_of_the_benchmarks_moons_mlp_loss_matches_pytorch_double_backward():
     assert any(products['pytorch'])
     for mine, theirs in zip(products['microgradnode'], products['pytorch']):
         assert _close(mine, theirs, 1e-12), (mine, theirs)
+
+
+def test_conditions_in_the_table_test_the_data_not_the_values():
+    # powv's d/db is 'out * log(a) if a > 0.0 else 0.0 if a == 0.0 else nan': on Values,
+    # == is identity, so the condition must look at the number to give PyTorch's 0 at a = 0.
+    torch = require_module('torch')
+    a, b = Value(0.0), Value(2.0)
+    ta = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    ours = grad(a ** b, [a, b], create_graph=True)
+    theirs = torch.autograd.grad(ta ** tb, [ta, tb], create_graph=True)
+    assert [g.data for g in ours] == [t.item() for t in theirs] == [0.0, 0.0]
+    # sqrt's slope '0.5 / out if out else inf' is finite away from 0 (a Value is always truthy).
+    x = Value(4.0)
+    (slope,) = grad(x.sqrt(), [x], create_graph=True)
+    (curvature,) = grad(slope, [x])
+    assert (slope.data, curvature.data) == (0.25, -1 / 32)
+
+
+def test_threads_computing_gradients_of_one_graph_agree():
+    import threading
+    x, y = Value(0.3), Value(-1.2)
+    out = (x * y).tanh() * x + (y * y).sin()
+    expected = hessian(out, [x, y])
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(20):
+                results.append(hessian(out, [x, y]))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(results) == 80
+    assert all(result == expected for result in results)
