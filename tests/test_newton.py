@@ -98,11 +98,19 @@ def test_cli_newton_says_when_gradient_descent_does_not_get_there(capsys):
     (['--method', 'newton', '--weights', '1000000', '-1000000', '1e-9'],
      "Newton's method stopped"),
     (['--method', 'bfgs'], "argument --method: invalid choice: 'bfgs'"),
+    (['--method', 'newton', '--target', '1e300'], "Newton's method stopped: pow(-1e+300, k=2.0)"),
 ])
 def test_cli_newton_errors_are_one_line(capsys, arguments, message):
     status, out, err = run(capsys, *arguments)
     assert status == 2
     assert message in err and err.count('\n') == 1 and 'Traceback' not in err
+
+
+def test_cli_newton_reports_a_diverging_gradient_descent_without_failing(capsys):
+    status, out, err = run(capsys, '--method', 'newton', '--alpha', '1000', '--steps', '3000')
+    assert status == 0 and err == ''
+    assert '  Newton:           4\n' in out
+    assert '  gradient descent: diverged (alpha = 1000)' in out
 
 
 def test_gradient_descent_stays_the_default_and_unchanged(capsys):

@@ -121,20 +121,22 @@ def run(args: argparse.Namespace) -> int:
     settings = dict(steps=args.steps, alpha=args.alpha, target=args.target, s0=args.input,
                     weights=tuple(args.weights), progress=args.steps >= PROGRESS_FROM_STEPS)
     other_order = next(other for other in twonode.ORDERS if other != order)
-    try:
-        if args.method == 'newton':
+    if args.method == 'newton':
+        try:
             result = twonode.train_newton(steps=args.steps, target=args.target, s0=args.input,
                                           weights=tuple(args.weights))
-        else:
-            result = twonode.train(order=order, **settings)
-        other = twonode.train(order=other_order if args.method == 'gd' else 'simultaneous', **settings)
-    except OverflowError as error:
-        if args.method == 'newton':  # only gradient descent, run for comparison, can overflow
+        except ArithmeticError as error:  # no step lowers the loss, or the numbers overflow
+            raise UsageError(f"Newton's method stopped: {error}") from None
+        try:
+            other = twonode.train(order='simultaneous', **settings)
+        except OverflowError:  # gradient descent, run for comparison only, diverged
             other = None
-        else:
+    else:
+        try:
+            result = twonode.train(order=order, **settings)
+            other = twonode.train(order=other_order, **settings)
+        except OverflowError as error:
             raise UsageError(str(error).replace('smaller alpha', 'smaller --alpha')) from None
-    except ArithmeticError as error:  # Newton's method found no step that lowers the loss
-        raise UsageError(f"Newton's method stopped: {error}") from None
 
     written = []
     if args.csv:
