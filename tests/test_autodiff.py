@@ -347,3 +347,13 @@ def test_threads_computing_gradients_of_one_graph_agree():
         thread.join()
     assert not errors and len(results) == 80
     assert all(result == expected for result in results)
+
+
+def test_under_no_grad_create_graph_records_nothing():
+    from microgradnode import no_grad
+    x = Value(3.0)
+    y = x * x * x
+    with no_grad():
+        (g,) = grad(y, [x], create_graph=True)
+    assert (g.data, g.is_leaf) == (27.0, True)
+    assert grad(g, [x])[0].data == 0.0
