@@ -357,3 +357,17 @@ def test_under_no_grad_create_graph_records_nothing():
         (g,) = grad(y, [x], create_graph=True)
     assert (g.data, g.is_leaf) == (27.0, True)
     assert grad(g, [x])[0].data == 0.0
+
+
+def test_compiled_hessian_vector_product_of_an_mlp_loss_is_hvp_bit_for_bit():
+    from benchmarks import bench_second_order, workload
+    from microgradnode.compiler import compile as compile_graph
+    engine, mlp, points, labels, parameters, vector = bench_second_order._loss('microgradnode')
+    loss, _ = workload.forward(engine, mlp, points[:4], labels[:4])
+    gradient = grad(loss, parameters, create_graph=True)
+    dot = sum((g * v for g, v in zip(gradient, vector)), 0.0)
+    step = compile_graph(dot, compact=True)
+    for parameter in parameters:
+        parameter.grad = 0.0
+    step()
+    assert [p.grad for p in parameters] == hvp(loss, parameters, vector)
