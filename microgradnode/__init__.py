@@ -8,6 +8,7 @@
 0.393224
 """
 
+from .autodiff import grad, hessian, hvp
 from .check import GradcheckError, gradcheck
 from .engine import Value, backward_steps, is_grad_enabled, no_grad, topological_order
 
@@ -18,7 +19,7 @@ from .explain import explain
 from .walkthrough import walkthrough
 
 __all__ = ['Value', 'no_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
-           'topological_order', 'backward_steps', 'explain', 'walkthrough']
+           'topological_order', 'backward_steps', 'explain', 'walkthrough', 'grad', 'hessian', 'hvp']
 __version__ = '0.1.0'
 
 

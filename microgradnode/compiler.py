@@ -13,7 +13,8 @@ share it (see :func:`compile` and docs/compile.md).
 
 Every formula in the generated code is a row of :data:`microgradnode.ops.OPS`, the
 same strings the engine evaluates: the operands ``a``, ``b``, ``out`` and the constant
-``k`` are replaced on the parsed expression (an AST rewrite), never by editing text.
+``k`` are replaced on the parsed expression (an AST rewrite, with the parsing,
+substitution and folding of :mod:`microgradnode.formula_syntax`), never by editing text.
 
 >>> from microgradnode import Value
 >>> from microgradnode.compiler import compile
@@ -38,6 +39,7 @@ import re
 from collections.abc import Callable
 
 from .engine import Value, no_grad, topological_order
+from .formula_syntax import FoldNumbers, Substitute, number, parse
 from .ops import FUNCTIONS, OPS
 
 __all__ = ['compile', 'Compiled', 'MAX_NODES', 'COMPACT_ABOVE']
@@ -86,79 +88,12 @@ def _slot_name(role: int) -> str:
     return f'\x00{role}\x00'
 
 
-class _Substitute(ast.NodeTransformer):
-    """Replace a, b, out with slots and k with its number; refuse anything unexpected."""
+class _FoldConstants(FoldNumbers):
+    """Work out the parts that depend only on numbers (``k - 1.0``, ``... if k else``)."""
 
-    _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Compare, ast.BoolOp,
-                ast.Call, ast.Name, ast.Constant, ast.operator, ast.unaryop, ast.cmpop,
-                ast.boolop, ast.expr_context)
-
-    def __init__(self, k: float | None) -> None:
-        self.k = k
-
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        if not isinstance(node, self._ALLOWED):
-            raise ValueError(f'the ops table has an expression compile() cannot use: '
-                             f'{type(node).__name__}')
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
-                                               and node.func.id in FUNCTIONS and not node.keywords):
-            raise ValueError('the ops table may only call its helper functions')
-        return super().generic_visit(node)
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        if node.id in ('a', 'b', 'out'):
-            return ast.Name(_slot_name(_ROLES.index(node.id)), ast.Load())
-        if node.id == 'k':
-            if self.k is None:
-                raise ValueError('an ops table formula uses k but the node has no constant')
-            return ast.Constant(self.k)
-        if node.id in FUNCTIONS:
-            return node
-        raise ValueError(f'unknown name {node.id!r} in an ops table formula')
-
-    def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        if type(node.value) not in (int, float):
-            raise ValueError(f'unexpected constant {node.value!r} in an ops table formula')
-        return node
-
-
-def _number(node: ast.AST) -> float | None:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return node.value
-    return None
-
-
-class _FoldConstants(ast.NodeTransformer):
-    """Work out the parts that depend only on numbers (``k - 1.0``, ``... if k else``).
-
-    Folding evaluates the very same float operations Python would run later, so the
-    results are identical; it only makes the code shorter to read and to run.
-    """
-
-    _BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__,
-               ast.Mult: float.__mul__, ast.Div: float.__truediv__}
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:  # noqa: N802 - NodeTransformer API
         self.generic_visit(node)
-        left, right = _number(node.left), _number(node.right)
-        operation = self._BINARY.get(type(node.op))
-        if left is None or right is None or operation is None:
-            return node
-        try:
-            return ast.Constant(operation(float(left), float(right)))
-        except ArithmeticError:
-            return node  # left for run time, where it fails like the engine does
-
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
-        self.generic_visit(node)
-        value = _number(node.operand)
-        if value is not None and isinstance(node.op, ast.USub):
-            return ast.Constant(-value)
-        return node
-
-    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
-        self.generic_visit(node)
-        test = _number(node.test)
+        test = number(node.test)
         if test is None:
             return node
         return node.body if test else node.orelse
@@ -258,9 +193,12 @@ _rules: dict[object, _Rule] = {}
 
 
 def _formula(expression: str, k: float | None) -> ast.AST:
-    tree = ast.parse(expression, mode='eval')
-    tree = _Substitute(k).visit(tree)
-    return _FoldConstants().visit(tree).body
+    """The table's formula with slots for a, b, out, its constant k in place, numbers folded."""
+    replacements: dict[str, ast.expr] = {role: ast.Name(_slot_name(_ROLES.index(role)), ast.Load())
+                                         for role in ('a', 'b', 'out')}
+    if k is not None:
+        replacements['k'] = ast.Constant(k)
+    return _FoldConstants().visit(Substitute(replacements).visit(parse(expression)))
 
 
 def _forward_template(op: str, k: float | None) -> _Template:
@@ -271,7 +209,7 @@ def _gradient_template(op: str, k: float | None, parent: int) -> _Template:
     """``g * local`` for the parent's edge, with ``g * 1.0`` written ``g`` (exactly equal)."""
     local = _formula(OPS[op].local[parent], k)
     upstream = ast.Name(_slot_name(_G), ast.Load())
-    value = _number(local)
+    value = number(local)
     if value == 1.0:        # g * 1.0 == g, bit for bit
         return _Template(upstream)
     if value == -1.0:       # g * -1.0 == -g, and x + -g == x - g, bit for bit

@@ -25,10 +25,10 @@ import ast
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from .engine import Value, topological_order
-from .ops import FUNCTIONS, OPS
+from .formula_syntax import FoldNumbers, Known, Substitute, evaluate, number, parse
+from .ops import OPS
 
 __all__ = ['NodeNames', 'Formula', 'local_formula', 'format_number']
 
@@ -57,68 +57,18 @@ def format_number(value: float, spec: str = '.6g') -> str:
     return format(value, spec)
 
 
-class _Named(ast.expr):
+class _Named(Known):
     """A node of the graph inside a formula: printed as its name, evaluated as its data."""
-
-    _fields = ()
 
     def __init__(self, text: str, precedence: int, value: float, constant: bool = False,
                  bare: str | None = None) -> None:
-        super().__init__()
+        super().__init__(value)
         self.text = text
         self.bare = text if bare is None else bare  # without the parentheses around a node
         self.precedence = precedence
-        self.value = value
         # An unlabelled leaf: a plain number in the formula, but one that stays written
         # as it is (never folded into its neighbours: 0.3·0.3 must not become 0.09).
         self.constant = constant
-
-
-@cache
-def _parse(source: str) -> ast.expr:
-    return ast.parse(source, mode='eval').body
-
-
-# -- evaluating a formula on numbers (to pick a conditional's branch) ------------------------
-
-_ARITHMETIC = {ast.Add: lambda x, y: x + y, ast.Sub: lambda x, y: x - y,
-               ast.Mult: lambda x, y: x * y, ast.Div: lambda x, y: x / y,
-               ast.Pow: lambda x, y: x ** y}
-_COMPARISONS = {ast.Gt: lambda x, y: x > y, ast.GtE: lambda x, y: x >= y,
-                ast.Lt: lambda x, y: x < y, ast.LtE: lambda x, y: x <= y,
-                ast.Eq: lambda x, y: x == y, ast.NotEq: lambda x, y: x != y}
-
-
-def _evaluate(tree: ast.expr, env: dict[str, float]) -> float:
-    """The value of a table formula: a small interpreter for the few forms the table uses.
-
-    Used instead of eval(): it runs only arithmetic, comparisons and the table's helpers.
-    """
-    if isinstance(tree, _Named):
-        return tree.value
-    if isinstance(tree, ast.Constant):
-        return tree.value
-    if isinstance(tree, ast.Name):
-        return env[tree.id] if tree.id in env else FUNCTIONS[tree.id]
-    if isinstance(tree, ast.BinOp):
-        return _ARITHMETIC[type(tree.op)](_evaluate(tree.left, env), _evaluate(tree.right, env))
-    if isinstance(tree, ast.UnaryOp):
-        operand = _evaluate(tree.operand, env)
-        return -operand if isinstance(tree.op, ast.USub) else (not operand) if isinstance(
-            tree.op, ast.Not) else +operand
-    if isinstance(tree, ast.IfExp):
-        return _evaluate(tree.body if _evaluate(tree.test, env) else tree.orelse, env)
-    if isinstance(tree, ast.Compare):
-        left = _evaluate(tree.left, env)
-        for op, comparator in zip(tree.ops, tree.comparators):
-            right = _evaluate(comparator, env)
-            if not _COMPARISONS[type(op)](left, right):
-                return False
-            left = right
-        return True
-    if isinstance(tree, ast.Call):
-        return FUNCTIONS[tree.func.id](*(_evaluate(arg, env) for arg in tree.args))
-    raise ValueError(f'formula form not supported: {ast.dump(tree)}')
 
 
 def _environment(node: Value) -> dict[str, float]:
@@ -143,38 +93,18 @@ class _TakeBranches(ast.NodeTransformer):
         self.env = env
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.expr:  # noqa: N802 - NodeTransformer API
-        return self.visit(node.body if _evaluate(node.test, self.env) else node.orelse)
+        return self.visit(node.body if evaluate(node.test, self.env) else node.orelse)
 
 
-class _Substitute(ast.NodeTransformer):
-    """Put the graph's nodes (or plain numbers) in place of a, b, out and k."""
-
-    def __init__(self, replacements: dict[str, ast.expr]) -> None:
-        self.replacements = replacements
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:  # noqa: N802 - NodeTransformer API
-        return self.replacements.get(node.id, node)
-
-
-def _number(tree: ast.expr) -> float | None:
-    if isinstance(tree, ast.Constant) and isinstance(tree.value, (int, float)) \
-            and not isinstance(tree.value, bool):
-        return float(tree.value)
-    return None
-
-
-class _Simplify(ast.NodeTransformer):
+class _Simplify(FoldNumbers):
     """Arithmetic on plain numbers done, and the trivial ×1, /1, +0, x^1 removed."""
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:  # noqa: N802 - NodeTransformer API
-        self.generic_visit(node)
-        left, right = _number(node.left), _number(node.right)
+        node = super().visit_BinOp(node)
+        if not isinstance(node, ast.BinOp):
+            return node
+        left, right = number(node.left), number(node.right)
         op = type(node.op)
-        if left is not None and right is not None and op in _ARITHMETIC:
-            try:
-                return ast.Constant(_ARITHMETIC[op](left, right))
-            except (ArithmeticError, ValueError):
-                return node
         if op is ast.Mult and left == 1.0:
             return node.right
         if op in (ast.Mult, ast.Div) and right == 1.0:
@@ -185,17 +115,10 @@ class _Simplify(ast.NodeTransformer):
             return node.left
         return node
 
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:  # noqa: N802 - NodeTransformer API
-        self.generic_visit(node)
-        value = _number(node.operand)
-        if value is not None and isinstance(node.op, ast.USub):
-            return ast.Constant(-value)
-        return node
-
     def visit_Call(self, node: ast.Call) -> ast.expr:  # noqa: N802 - NodeTransformer API
         self.generic_visit(node)
         if node.func.id in ('power', 'slope_power') and len(node.args) == 2:
-            exponent = _number(node.args[1])
+            exponent = number(node.args[1])
             if exponent == 1.0:
                 return node.args[0]
             if exponent == 0.0:
@@ -209,9 +132,9 @@ def _print(tree: ast.expr) -> tuple[str, int]:
     """(text, precedence) of a formula."""
     if isinstance(tree, _Named):
         return tree.text, tree.precedence
-    number = _number(tree)
-    if number is not None:
-        return format_number(number), _UNARY if number < 0 else _ATOM
+    plain = number(tree)
+    if plain is not None:
+        return format_number(plain), _UNARY if plain < 0 else _ATOM
     if isinstance(tree, ast.Name):
         return tree.id, _ATOM
     if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
@@ -313,7 +236,7 @@ class NodeNames:
     def _expression(self, node: Value, atom=None) -> ast.expr:
         """The node's forward formula with its parents' names (or ``atom(parent)``) substituted."""
         op = OPS[node.op]
-        tree = _parse(op.forward)
+        tree = parse(op.forward)
         if isinstance(tree, ast.IfExp):  # relu: name it, do not spell out its cases
             tree = ast.Call(func=ast.Name(id=op.name), args=[ast.Name(id='a')], keywords=[])
         replacements = {}
@@ -321,7 +244,7 @@ class NodeNames:
             replacements[letter] = (atom or self.atom)(parent)
         if node.constant is not None:
             replacements['k'] = ast.Constant(node.constant)
-        return _Simplify().visit(_Substitute(replacements).visit(_copy(tree)))
+        return _Simplify().visit(Substitute(replacements).visit(tree))
 
     def atom(self, node: Value) -> ast.expr:
         """The node as a piece of a formula: a plain number for an unlabelled constant."""
@@ -381,11 +304,6 @@ class NodeNames:
         return [(name, expression) for name, expression in pairs if name in used]
 
 
-def _copy(tree: ast.expr) -> ast.expr:
-    # The parsed table formulas are cached and shared: transform a copy.
-    return ast.parse(ast.unparse(tree), mode='eval').body
-
-
 # -- one local derivative, written out ------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -435,27 +353,27 @@ def local_formula(child: Value, index: int, names: NodeNames) -> Formula:
         raise ValueError('a leaf has no local derivatives')
     op = OPS[child.op]
     env = _environment(child)
-    tree = _TakeBranches(env).visit(_copy(_parse(op.local[index])))
+    tree = _TakeBranches(env).visit(parse(op.local[index]))
     replacements: dict[str, ast.expr] = {'out': names.atom(child)}
     for letter, parent in zip('ab', child.parents):
         replacements[letter] = names.atom(parent)
     if child.constant is not None:
         replacements['k'] = ast.Constant(child.constant)
-    tree = _Simplify().visit(_Substitute(replacements).visit(tree))
+    tree = _Simplify().visit(Substitute(replacements).visit(tree))
     coefficient, rest = _split_coefficient(tree)
     if not rest:
         return Formula(coefficient, '', _ATOM, 1.0)
     product = _product(rest)
     text, precedence = _print(product)
     quotient = isinstance(product, ast.BinOp) and isinstance(product.op, ast.Div)
-    return Formula(coefficient, text, precedence, float(_evaluate(product, env)), quotient)
+    return Formula(coefficient, text, precedence, float(evaluate(product, env)), quotient)
 
 
 def _split_coefficient(tree: ast.expr) -> tuple[float, list[ast.expr]]:
     """A product's plain-number factors multiplied together, and its other factors."""
-    number = tree.value if isinstance(tree, _Named) and tree.constant else _number(tree)
-    if number is not None:
-        return number, []
+    plain = tree.value if isinstance(tree, _Named) and tree.constant else number(tree)
+    if plain is not None:
+        return plain, []
     if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
         coefficient, rest = _split_coefficient(tree.operand)
         return -coefficient, rest

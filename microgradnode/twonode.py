@@ -36,7 +36,7 @@ from .engine import Value
 
 __all__ = ['TwoNodeNetwork', 'build', 'Link', 'gradient_chain', 'Row', 'TrainingResult', 'train', 'ORDERS',
            'OrderGap', 'order_gap', 'write_csv', 'read_csv', 'training_figure', 'save_figure',
-           'FIGURE_SUFFIXES']
+           'FIGURE_SUFFIXES', 'NewtonResult', 'train_newton', 'steps_to_target']
 
 ORDERS = ('simultaneous', 'notebook')
 """The two ways of applying one iteration's updates (see :func:`train`)."""
@@ -52,6 +52,11 @@ DEFAULT_WEIGHTS = (2.0, 1.0, 0.5)  # w0, w1, w2
 DEFAULT_TARGET = 0.7
 DEFAULT_ALPHA = 0.1
 DEFAULT_STEPS = 1000
+
+# Newton's method (see train_newton and docs/higher_order.md).
+NEWTON_TOLERANCE = 1e-10   # |out - target| counted as reached
+NEWTON_DAMPING = 1e-3      # the first damping tried; it adapts from there
+_LARGEST_DAMPING = 1e12    # beyond this, the step is a tiny gradient step: give up
 
 
 def _finite(name: str, value: object) -> float:
@@ -320,6 +325,124 @@ def _send_back(root: Value, signal: float) -> None:
     root.backward(signal)
 
 
+# -- Newton's method --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewtonResult(TrainingResult):
+    """A :class:`TrainingResult` of :func:`train_newton`: one row per Newton step, and the
+    damping each step used (``dampings[i]`` for ``rows[i]``)."""
+
+    dampings: tuple[float, ...] = ()
+    tolerance: float = NEWTON_TOLERANCE
+
+    @property
+    def reached(self) -> bool:
+        """True when the final output is within ``tolerance`` of the target."""
+        return abs(self.final_out - self.target) <= self.tolerance
+
+
+def steps_to_target(result: TrainingResult, tolerance: float = NEWTON_TOLERANCE) -> int | None:
+    """How many updates a run needed before its output was within ``tolerance`` of the target.
+
+    None when it never got there. Row ``i`` holds the output before update ``i``, so
+    the answer is the first such ``i``, or the number of rows if only the final
+    output (after the last update) is close enough.
+
+    >>> steps_to_target(train(steps=1000)), steps_to_target(train(steps=100))
+    (367, None)
+    """
+    for row in result.rows:
+        if abs(row.out - result.target) <= tolerance:
+            return row.iteration
+    if abs(result.final_out - result.target) <= tolerance:
+        return result.steps
+    return None
+
+
+def _solve(matrix: list[list[float]], right: list[float]) -> list[float] | None:
+    """``matrix @ x = right`` by Gaussian elimination with partial pivoting; None if singular."""
+    n = len(right)
+    rows = [list(row) + [value] for row, value in zip(matrix, right)]
+    for column in range(n):
+        pivot = max(range(column, n), key=lambda r: abs(rows[r][column]))
+        if not rows[pivot][column] or not math.isfinite(rows[pivot][column]):
+            return None
+        rows[column], rows[pivot] = rows[pivot], rows[column]
+        for r in range(column + 1, n):
+            factor = rows[r][column] / rows[column][column]
+            for c in range(column, n + 1):
+                rows[r][c] -= factor * rows[column][c]
+    solution = [0.0] * n
+    for r in reversed(range(n)):
+        total = rows[r][n] - sum(rows[r][c] * solution[c] for c in range(r + 1, n))
+        solution[r] = total / rows[r][r]
+    return solution if all(map(math.isfinite, solution)) else None
+
+
+def train_newton(*, steps: int = DEFAULT_STEPS, target: float = DEFAULT_TARGET, s0: float = DEFAULT_S0,
+                 weights: tuple[float, float, float] = DEFAULT_WEIGHTS, damping: float = NEWTON_DAMPING,
+                 tolerance: float = NEWTON_TOLERANCE) -> NewtonResult:
+    """Train with damped Newton steps until ``|out - target| <= tolerance`` (at most ``steps``).
+
+    Each step builds the network, takes the gradient ``g`` and Hessian ``H`` of the loss
+    with :func:`microgradnode.hessian` (the engine differentiating its own backward pass)
+    and moves the weights by ``-(H + λI)⁻¹ g``. One sample and three weights: near the
+    solution ``H`` is close to ``J Jᵀ`` (J = d out / d weights), a matrix of rank 1, so the
+    undamped step does not exist. ``λ`` (Levenberg–Marquardt) is divided by 10 after a step
+    that lowers the loss and multiplied by 10, the step retried, when it does not.
+
+    >>> result = train_newton()
+    >>> result.steps, result.reached, abs(result.final_out - 0.7) < 1e-10
+    (4, True, True)
+    """
+    from .autodiff import grad, hessian
+
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise TypeError(f'steps must be an integer, not {type(steps).__name__}: {steps!r}'[:200])
+    if steps < 0:
+        raise ValueError(f'steps must be 0 or more, not {steps}')
+    target, s0 = _finite('target', target), _finite('s0', s0)
+    damping, tolerance = _finite('damping', damping), _finite('tolerance', tolerance)
+    if damping <= 0.0:
+        raise ValueError(f'damping must be positive, not {damping!r}')
+    if tolerance <= 0.0:
+        raise ValueError(f'tolerance must be positive, not {tolerance!r}')
+    weights = tuple(weights)
+    if len(weights) != 3:
+        raise ValueError(f'weights must be three numbers (w0, w1, w2), not {len(weights)}')
+    initial = tuple(_finite(name, w) for name, w in zip(('w0', 'w1', 'w2'), weights))
+    current = list(initial)
+    rows, dampings = [], []
+    for iteration in range(steps):
+        net = build(s0=s0, w0=current[0], w1=current[1], w2=current[2], target=target)
+        if abs(net.out.data - target) <= tolerance:
+            break
+        gradient = [g.data for g in grad(net.loss, net.weights)]
+        matrix = hessian(net.loss, net.weights)
+        while True:
+            damped = [[h + (damping if i == j else 0.0) for j, h in enumerate(row)]
+                      for i, row in enumerate(matrix)]
+            step = _solve(damped, [-g for g in gradient])
+            if step is not None:
+                trial = [w + d for w, d in zip(current, step)]
+                loss = build(s0=s0, w0=trial[0], w1=trial[1], w2=trial[2], target=target).loss.data
+                if loss < net.loss.data:
+                    break
+            damping *= 10.0
+            if damping > _LARGEST_DAMPING:
+                size = math.sqrt(sum(g * g for g in gradient))
+                raise ArithmeticError(f'Newton step {iteration} found no damping that lowers the loss '
+                                      f'(w0={current[0]!r}, w1={current[1]!r}, w2={current[2]!r}, '
+                                      f'gradient size {size:.3g}: a plateau, or the loss is as low as '
+                                      f'floats can tell)')
+        rows.append(Row(iteration, trial[2], trial[1], trial[0], net.out.data))
+        dampings.append(damping)
+        current = trial
+        damping = max(damping / 10.0, 1e-15)
+    return NewtonResult(rows=tuple(rows), order='newton', alpha=1.0, target=target, s0=s0,
+                        initial_weights=initial, dampings=tuple(dampings), tolerance=tolerance)
+
+
 # -- comparing the two orders --------------------------------------------------------------
 
 class OrderGap(NamedTuple):
@@ -407,8 +530,9 @@ def training_figure(result: TrainingResult):
     # Under the other lines, so that out is seen reaching the target rather than hidden by it.
     axes.plot(iterations, [result.target] * len(iterations), 'k', label='target', zorder=1.5)
     axes.set_xlabel('Iteration number')
-    axes.set_title(f'Two-node network, {result.order} updates: alpha = {result.alpha:g}, '
-                   f'input s0 = {result.s0:g}', fontsize='medium')
+    method = ('damped Newton steps' if isinstance(result, NewtonResult)
+              else f'{result.order} updates: alpha = {result.alpha:g}')
+    axes.set_title(f'Two-node network, {method}, input s0 = {result.s0:g}', fontsize='medium')
     axes.legend(loc='center left', bbox_to_anchor=(1.0, 0.5))
     axes.grid(alpha=0.3)
     return figure

@@ -2,7 +2,8 @@
 
 Prints a short report (settings, the first and last rows, the final loss, and how far
 the other update order ends up), and optionally writes the rows as CSV, the notebook's
-figure, and the computation graph of the loss.
+figure, and the computation graph of the loss. ``--method newton`` trains with damped
+Newton steps instead and compares the steps needed with gradient descent's.
 """
 
 from __future__ import annotations
@@ -38,10 +39,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument('--weights', type=_finite_number, nargs='+', metavar='W',
                         default=list(twonode.DEFAULT_WEIGHTS),
                         help='the three initial weights: w0 w1 w2 (default: 2 1 0.5)')
-    parser.add_argument('--order', choices=twonode.ORDERS, default='simultaneous',
+    parser.add_argument('--method', choices=('gd', 'newton'), default='gd',
+                        help='gd: gradient descent with learning rate --alpha; newton: damped Newton steps '
+                             'with the Hessian of the loss, until the output is within 1e-10 of the target '
+                             '(at most --steps), compared with gradient descent (default: %(default)s)')
+    parser.add_argument('--order', choices=twonode.ORDERS, default=None,
                         help='simultaneous: gradient descent, all weights updated from one backward '
                              "pass; notebook: the notebook's loop, where w1's update already uses the "
-                             "new w2, and w0's the new w2 and w1 (default: %(default)s)")
+                             "new w2, and w0's the new w2 and w1 (default: simultaneous; --method gd only)")
     parser.add_argument('--csv', type=Path, metavar='FILE',
                         help='write one row per iteration: iteration,w2,w1,w0,out')
     parser.add_argument('--plot', type=Path, metavar='FILE',
@@ -108,16 +113,30 @@ def run(args: argparse.Namespace) -> int:
     _output(args.csv, '--csv', ('.csv', '.txt'))
     _output(args.plot, '--plot', twonode.FIGURE_SUFFIXES)
     _output(args.graph, '--graph', GRAPH_SUFFIXES)
+    if args.method == 'newton' and args.order is not None:
+        raise UsageError('--order applies to --method gd only (Newton updates all weights at once)')
+    order = args.order or 'simultaneous'
     draw = _diagram_drawer() if args.graph else None
 
     settings = dict(steps=args.steps, alpha=args.alpha, target=args.target, s0=args.input,
                     weights=tuple(args.weights), progress=args.steps >= PROGRESS_FROM_STEPS)
-    other_order = next(order for order in twonode.ORDERS if order != args.order)
-    try:
-        result = twonode.train(order=args.order, **settings)
-        other = twonode.train(order=other_order, **settings)
-    except OverflowError as error:
-        raise UsageError(str(error).replace('smaller alpha', 'smaller --alpha')) from None
+    other_order = next(other for other in twonode.ORDERS if other != order)
+    if args.method == 'newton':
+        try:
+            result = twonode.train_newton(steps=args.steps, target=args.target, s0=args.input,
+                                          weights=tuple(args.weights))
+        except ArithmeticError as error:  # no step lowers the loss, or the numbers overflow
+            raise UsageError(f"Newton's method stopped: {error}") from None
+        try:
+            other = twonode.train(order='simultaneous', **settings)
+        except OverflowError:  # gradient descent, run for comparison only, diverged
+            other = None
+    else:
+        try:
+            result = twonode.train(order=order, **settings)
+            other = twonode.train(order=other_order, **settings)
+        except OverflowError as error:
+            raise UsageError(str(error).replace('smaller alpha', 'smaller --alpha')) from None
 
     written = []
     if args.csv:
@@ -134,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         written.append(f'{args.graph} (the loss graph after the first backward pass)')
     if args.show_code:
         print(_generated_code(args))
-    print(_report(result, other))
+    print(_newton_report(result, other, args.alpha) if args.method == 'newton' else _report(result, other))
     if written:
         print(f'\nWrote {", ".join(written)}.')
     return 0
@@ -199,4 +218,47 @@ def _report(result: twonode.TrainingResult, other: twonode.TrainingResult) -> st
                  f'loss {other.final_loss:.3g}')
     lines.append(f'  difference: up to {gap.largest_weight_gap:.3g} in a weight, {abs(gap.out):.3g} in the '
                  f'output, {abs(gap.loss):.3g} in the loss (why they differ: docs/two_node.md)')
+    return '\n'.join(lines)
+
+
+def _newton_report(result: twonode.NewtonResult, gd: twonode.TrainingResult | None, alpha: float) -> str:
+    w0, w1, w2 = result.initial_weights
+    tolerance = f'{result.tolerance:g}'
+    lines = [
+        "Training the seed notebook's two-node network with damped Newton steps",
+        f'  input s0 = {result.s0:g}, target output = {result.target:g}',
+        f'  initial weights w0 = {w0:g}, w1 = {w1:g}, w2 = {w2:g}',
+        '  each step: w = w - (H + λ·I)⁻¹ g, g and H the gradient and Hessian of the loss',
+        f'  (microgradnode.grad and hessian); λ starts at {twonode.NEWTON_DAMPING:g}, is divided by 10',
+        '  after a step that lowers the loss, multiplied by 10 and the step retried when not',
+        '',
+    ]
+    if result.rows:
+        lines.append("Each row: the weights after that step, the output before it, and the step's λ.")
+        lines.append(f'{"step":>9}  {"w2":>10}  {"w1":>10}  {"w0":>10}  {"out":>10}  '
+                     f'{"|out - target|":>14}  {"λ":>8}')
+        shown = list(zip(result.rows, result.dampings))
+        if len(shown) > 2 * FIRST_ROWS + 1:
+            shown = shown[:FIRST_ROWS] + [None] + shown[-FIRST_ROWS:]
+        for item in shown:
+            if item is None:
+                lines.append(f'{"...":>9}')
+                continue
+            row, damping = item
+            lines.append(f'{row.iteration:>9}  ' + '  '.join(f'{v:>10.6f}' for v in row[1:])
+                         + f'  {abs(row.out - result.target):>14.3g}  {damping:>8.0e}')
+        lines.append('')
+    w0, w1, w2 = result.final_weights
+    lines.append(f'Final weights w0 = {w0:.6f}, w1 = {w1:.6f}, w2 = {w2:.6f}')
+    lines.append(f'Final output {result.final_out:.6f} (target {result.target:g}), '
+                 f'|out - target| = {abs(result.final_out - result.target):.3g}')
+    newton = twonode.steps_to_target(result, result.tolerance)
+    lines.append(f'Steps to reach the target within {tolerance}:')
+    lines.append(f'  Newton:           {newton if newton is not None else f"not reached in {result.steps}"}')
+    if gd is None:
+        lines.append(f'  gradient descent: diverged (alpha = {alpha:g})')
+    else:
+        steps = twonode.steps_to_target(gd, result.tolerance)
+        lines.append(f'  gradient descent: {steps if steps is not None else f"not reached in {gd.steps}"} '
+                     f'(alpha = {gd.alpha:g})')
     return '\n'.join(lines)

@@ -1,0 +1,27 @@
+"""Backprop is itself a computation graph: draw d loss / d w0 of the two-node network.
+
+Run: python examples/draw_gradient_graph.py [FOLDER]   (default: docs/images)
+
+``grad(loss, [w0], create_graph=True)`` runs the backward pass with Values instead of
+floats, so the gradient comes back as a graph of ordinary operations over the network's
+own nodes. This script draws that graph after differentiating it once more (so every box
+shows d²loss / d w0 d value as its grad) and writes two_node_gradient_graph.svg and .png.
+"""
+
+import sys
+from pathlib import Path
+
+from microgradnode import draw, grad, twonode
+
+net = twonode.build()                                   # the seed notebook's network
+(dloss_dw0,) = grad(net.loss, [net.w0], create_graph=True)
+dloss_dw0.label = 'dloss/dw0'
+dloss_dw0.backward()                                    # grads: d (dloss/dw0) / d each value
+
+print(f'dloss/dw0 = {dloss_dw0.data:.6g}, d2loss/dw0^2 = {net.w0.grad:.6g}')
+folder = Path(sys.argv[1] if len(sys.argv) > 1 else 'docs/images')
+diagram = draw(dloss_dw0, rankdir='TB', legend=True,
+               title='d loss / d w0 of the two-node network, as a graph (grads: d/d value of it)')
+print(diagram.save(folder / 'two_node_gradient_graph.svg'))
+diagram.digraph.attr(dpi='80')
+print(diagram.save(folder / 'two_node_gradient_graph.png'))
