@@ -14,6 +14,7 @@ from pathlib import Path
 
 from microgradnode import twonode
 from microgradnode.cli import UsageError
+from microgradnode.extras import MissingExtraError, require
 
 # Above this many steps, training takes a few seconds: show a progress bar (on a terminal).
 PROGRESS_FROM_STEPS = 20_000
@@ -109,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     _output(args.plot, '--plot', twonode.FIGURE_SUFFIXES)
     _output(args.graph, '--graph', GRAPH_SUFFIXES)
     draw = _diagram_drawer() if args.graph else None
+    if args.plot:  # before anything is written: no results.csv without the figure asked for
+        require('matplotlib', 'figures')
 
     settings = dict(steps=args.steps, alpha=args.alpha, target=args.target, s0=args.input,
                     weights=tuple(args.weights), progress=args.steps >= PROGRESS_FROM_STEPS)
@@ -153,6 +156,8 @@ def _diagram_drawer():
     # The diagram package is heavier (graphviz) and optional here: load it only for --graph.
     try:
         from microgradnode.diagram import draw
+    except MissingExtraError:
+        raise  # its message names the extra to install
     except ImportError as error:
         raise UsageError(f'diagrams are not available: {error}') from None
     return draw
