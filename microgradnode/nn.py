@@ -5,8 +5,11 @@ bias, passed through an activation; each of those is an operation of the engine,
 ``loss.backward()`` trains any network made of them, from the seed's two-node chain
 to a classifier with hundreds of weights.
 
-Weights start uniform in [-1, 1] and biases at 0, drawn from ``random.Random(seed)``:
-the same seed always gives the same network.
+Weights start uniform in [-1, 1] and biases at 0. With ``seed=...`` they are drawn from
+``random.Random(seed)``: the same seed always gives the same network. Without a seed
+they come from Python's global ``random``, in the order micrograd's ``nn`` draws them,
+so that micrograd's demo run with ``random.seed(1337)`` gets micrograd's very weights
+(and prints micrograd's losses step for step).
 
 >>> from microgradnode.nn import MLP
 >>> model = MLP(2, [4, 1], seed=0)
@@ -25,6 +28,7 @@ from __future__ import annotations
 import numbers
 import random
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from .engine import Value
 
@@ -48,16 +52,24 @@ def _check_size(n: object, what: str) -> int:
     return int(n)
 
 
-def _make_rng(rng: random.Random | None, seed: int | None) -> random.Random:
+class _Uniform(Protocol):
+    """What a neuron needs of a random source: a ``random.Random``, or the ``random`` module."""
+
+    def uniform(self, a: float, b: float) -> float: ...
+
+
+def _make_rng(rng: _Uniform | None, seed: int | None) -> _Uniform:
     if rng is not None and seed is not None:
         raise ValueError('give either rng or seed, not both')
     if rng is not None:
-        if not isinstance(rng, random.Random):
+        if not (isinstance(rng, random.Random) or rng is random):
             raise TypeError(f'rng must be a random.Random, not {type(rng).__name__}')
         return rng
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise TypeError(f'seed must be an integer, not {type(seed).__name__}')
-    return random.Random(0 if seed is None else seed)
+    if seed is None:
+        return random  # the global generator, as micrograd does: random.seed() governs it
+    return random.Random(seed)
 
 
 def _plural(n: int, word: str) -> str:
@@ -113,7 +125,7 @@ class Neuron(Module):
     """
 
     def __init__(self, nin: int, *, activation: str = 'relu', bias: bool = True,
-                 rng: random.Random | None = None, seed: int | None = None, name: str = '') -> None:
+                 rng: _Uniform | None = None, seed: int | None = None, name: str = '') -> None:
         self.nin = _check_size(nin, 'nin (number of inputs)')
         self.activation = _check_activation(activation)
         rng = _make_rng(rng, seed)
@@ -159,7 +171,7 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, *, activation: str = 'relu', bias: bool = True,
-                 rng: random.Random | None = None, seed: int | None = None, name: str = '') -> None:
+                 rng: _Uniform | None = None, seed: int | None = None, name: str = '') -> None:
         self.nin = _check_size(nin, 'nin (number of inputs)')
         self.nout = _check_size(nout, 'nout (number of neurons)')
         self.activation = _check_activation(activation)
@@ -199,7 +211,7 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], *, activation: str = 'relu',
-                 output_activation: str = 'linear', bias: bool = True, seed: int = 0) -> None:
+                 output_activation: str = 'linear', bias: bool = True, seed: int | None = None) -> None:
         self.nin = _check_size(nin, 'nin (number of inputs)')
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f'nouts must be a non-empty list of layer sizes, not {nouts!r}')
