@@ -47,8 +47,11 @@ def extra_for(package: str) -> str:
     return EXTRAS.get(package.partition('.')[0], 'all')
 
 
-def require(module: str, feature: str) -> ModuleType:
+def require(module: str, feature: str, *, install: str = '') -> ModuleType:
     """Import ``module`` for ``feature`` (a plural noun: 'diagrams', 'figures'), or say how to get it.
+
+    ``install`` is the command to show instead of the extra's (for a package no extra
+    installs, such as torch, whose right build depends on the machine).
 
     Only the module itself being absent becomes a :class:`MissingExtraError`; an import
     error inside an installed package (a broken install) passes through unchanged, so
@@ -60,6 +63,6 @@ def require(module: str, feature: str) -> ModuleType:
         package = module.partition('.')[0]
         if error.name != package:
             raise
-        raise MissingExtraError(
-            f"{feature} need the package {package!r}, which is not installed: "
-            f"pip install 'microgradnode[{extra_for(package)}]'", name=package) from None
+        command = install or f"pip install 'microgradnode[{extra_for(package)}]'"
+        raise MissingExtraError(f'{feature} need the package {package!r}, which is not installed: {command}',
+                                name=package) from None

@@ -28,14 +28,21 @@ from __future__ import annotations
 import numbers
 import random
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .engine import Value
+from .extras import require
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ['ACTIVATIONS', 'Module', 'Neuron', 'Layer', 'MLP']
 
 ACTIVATIONS = ('relu', 'tanh', 'sigmoid', 'linear')
 """Activation names a neuron accepts; 'linear' means none (the weighted sum itself)."""
+
+# Our activation names and the torch.nn modules that compute the same functions.
+_TORCH_ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}
 
 Input = Value | float
 
@@ -234,6 +241,95 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def to_torch(self) -> torch.nn.Sequential:
+        """The same network in PyTorch: ``Linear`` layers (float64, these weights) and activations.
+
+        Outputs and gradients agree with this MLP's to rounding. The weights are copied:
+        training one does not change the other (:meth:`from_torch` reads them back).
+        torch is imported only here.
+
+        >>> model = MLP(2, [3, 1], activation='tanh', seed=0)
+        >>> model.to_torch()  # doctest: +SKIP
+        Sequential(
+          (0): Linear(in_features=2, out_features=3, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=3, out_features=1, bias=True)
+        )
+        """
+        torch = require('torch', 'MLP.to_torch and MLP.from_torch', install='pip install torch')
+        modules = []
+        for layer in self.layers:
+            has_bias = layer.neurons[0].bias is not None
+            linear = torch.nn.Linear(layer.nin, layer.nout, bias=has_bias, dtype=torch.float64)
+            with torch.no_grad():
+                linear.weight.copy_(torch.tensor([[w.data for w in n.weights] for n in layer.neurons],
+                                                 dtype=torch.float64))
+                if has_bias:
+                    linear.bias.copy_(torch.tensor([n.bias.data for n in layer.neurons],  # type: ignore[union-attr]
+                                                   dtype=torch.float64))
+            modules.append(linear)
+            if layer.activation != 'linear':
+                modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[layer.activation])())
+        return torch.nn.Sequential(*modules)
+
+    @classmethod
+    def from_torch(cls, module: torch.nn.Sequential) -> MLP:
+        """An MLP with the weights of a ``torch.nn.Sequential`` of ``Linear`` layers and activations.
+
+        Each ``Linear`` may be followed by one of ``ReLU``, ``Tanh``, ``Sigmoid`` or
+        ``Identity``; the hidden layers share one activation, the last may differ (as
+        :class:`MLP` itself allows), and either every layer has a bias or none has.
+
+        For example (torch is not needed to import this module, so not run as a doctest)::
+
+            net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+            MLP.from_torch(net)   # MLP(2 -> [4, 1], 17 parameters)
+        """
+        torch = require('torch', 'MLP.to_torch and MLP.from_torch', install='pip install torch')
+        if not isinstance(module, torch.nn.Sequential):
+            raise TypeError(f'from_torch needs a torch.nn.Sequential, not {type(module).__name__}')
+        names = {module_name: ours for ours, module_name in _TORCH_ACTIVATIONS.items()}
+        names['Identity'] = 'linear'
+        linears: list[Any] = []
+        activations: list[str] = []
+        chosen: set[int] = set()  # the Linear layers (numbered from 1) already given an activation
+        for index, part in enumerate(module):
+            kind = type(part).__name__
+            if isinstance(part, torch.nn.Linear):
+                if linears and part.in_features != linears[-1].out_features:
+                    raise ValueError(f'layer ({index}): Linear takes {part.in_features} inputs but the layer '
+                                     f'before it gives {linears[-1].out_features}')
+                linears.append(part)
+                activations.append('linear')
+            elif kind in names and linears and len(linears) not in chosen:
+                activations[-1] = names[kind]
+                chosen.add(len(linears))
+            else:
+                raise ValueError(f'layer ({index}): cannot convert {kind} here; an MLP is Linear layers, '
+                                 'each followed by at most one of ReLU, Tanh, Sigmoid, Identity')
+        if not linears:
+            raise ValueError('from_torch needs at least one Linear layer')
+        hidden = set(activations[:-1])
+        if len(hidden) > 1:
+            raise ValueError(f'the hidden layers use different activations ({", ".join(sorted(hidden))}); '
+                             'an MLP has one activation for all hidden layers')
+        with_bias = {linear.bias is not None for linear in linears}
+        if len(with_bias) > 1:
+            raise ValueError('some Linear layers have a bias and some do not; an MLP has all or none')
+        model = cls(linears[0].in_features, [linear.out_features for linear in linears],
+                    activation=hidden.pop() if hidden else 'relu', output_activation=activations[-1],
+                    bias=with_bias.pop(), seed=0)
+        numbers_: list[float] = []
+        for linear in linears:
+            weight = linear.weight.detach().to(torch.float64).tolist()
+            bias = linear.bias.detach().to(torch.float64).tolist() if linear.bias is not None else None
+            for j, row in enumerate(weight):
+                numbers_ += row
+                if bias is not None:
+                    numbers_.append(bias[j])
+        model.load_parameters(numbers_)
+        return model
 
     def __repr__(self) -> str:
         lines = [f'MLP({self.nin} -> {self.nouts}, {_plural(len(self.parameters()), "parameter")})']

@@ -39,7 +39,7 @@ def demo_loop(value_class, mlp_class, points, labels, steps):
         losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(labels, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
         alpha = 1e-4
-        reg_loss = alpha * sum((p * p for p in model.parameters()))
+        reg_loss = alpha * sum(p * p for p in model.parameters())
         total_loss = data_loss + reg_loss
         accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(labels, scores)]
         model.zero_grad()
