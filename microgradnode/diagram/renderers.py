@@ -31,7 +31,7 @@ FORMATS = ('svg', 'png', 'pdf')
 RENDERERS = ('pygraphviz', 'dot')
 
 _HOW_TO_GET_ONE = (
-    "no Graphviz renderer is available: install pygraphviz 2.x (`pip install 'microgradnode[draw]'`, "
+    'no Graphviz renderer is available: install pygraphviz 2.x (`pip install "pygraphviz>=2"`, '
     'whose wheels include Graphviz) or a system Graphviz that provides the `dot` program '
     '(e.g. `apt install graphviz`, `brew install graphviz`); Diagram.source and '
     'Diagram.save("graph.dot") work without either')
