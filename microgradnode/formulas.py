@@ -26,6 +26,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from .engine import Value, topological_order
 from .ops import FUNCTIONS, OPS
@@ -89,10 +90,18 @@ _COMPARISONS = {ast.Gt: lambda x, y: x > y, ast.GtE: lambda x, y: x >= y,
                 ast.Eq: lambda x, y: x == y, ast.NotEq: lambda x, y: x != y}
 
 
-def _evaluate(tree: ast.expr, env: dict[str, float]) -> float:
+def _called_name(call: ast.Call) -> str:
+    """The name of the function a table formula calls (the table calls only its helpers by name)."""
+    if not isinstance(call.func, ast.Name):
+        raise ValueError(f'formula form not supported: {ast.dump(call)}')
+    return call.func.id
+
+
+def _evaluate(tree: ast.expr, env: dict[str, float]) -> Any:
     """The value of a table formula: a small interpreter for the few forms the table uses.
 
     Used instead of eval(): it runs only arithmetic, comparisons and the table's helpers.
+    Its values are numbers, truth values and (for a bare name) the table's functions.
     """
     if isinstance(tree, _Named):
         return tree.value
@@ -117,7 +126,8 @@ def _evaluate(tree: ast.expr, env: dict[str, float]) -> float:
             left = right
         return True
     if isinstance(tree, ast.Call):
-        return FUNCTIONS[tree.func.id](*(_evaluate(arg, env) for arg in tree.args))
+        function: Any = FUNCTIONS[_called_name(tree)]  # the table's helpers, by name
+        return function(*(_evaluate(arg, env) for arg in tree.args))
     raise ValueError(f'formula form not supported: {ast.dump(tree)}')
 
 
@@ -194,7 +204,7 @@ class _Simplify(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.expr:  # noqa: N802 - NodeTransformer API
         self.generic_visit(node)
-        if node.func.id in ('power', 'slope_power') and len(node.args) == 2:
+        if _called_name(node) in ('power', 'slope_power') and len(node.args) == 2:
             exponent = _number(node.args[1])
             if exponent == 1.0:
                 return node.args[0]
@@ -228,7 +238,7 @@ def _print(tree: ast.expr) -> tuple[str, int]:
         operand = _print(tree.operand)
         return f'-{_wrap(operand, operand[1] < _POWER)}', _UNARY
     if isinstance(tree, ast.Call):
-        name = tree.func.id
+        name = _called_name(tree)
         args = [_print(arg) for arg in tree.args]
         # Inside a call's own parentheses, a node needs none of its own: sigmoid(x - 2).
         bare = [arg.bare if isinstance(arg, _Named) else text for arg, (text, _) in zip(tree.args, args)]

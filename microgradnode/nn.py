@@ -50,7 +50,7 @@ Input = Value | float
 def _check_activation(activation: object, option: str = 'activation') -> str:
     if activation not in ACTIVATIONS:
         raise ValueError(f'unknown {option} {activation!r}; choose one of: {", ".join(ACTIVATIONS)}')
-    return activation  # type: ignore[return-value]
+    return activation
 
 
 def _check_size(n: object, what: str) -> int:
@@ -85,6 +85,10 @@ def _plural(n: int, word: str) -> str:
 
 class Module:
     """Anything with trainable parameters (Values whose ``data`` an optimizer changes)."""
+
+    def __call__(self, x: Sequence[Input]) -> Any:
+        """The module's output for inputs ``x``: a Value, or a list of Values (each subclass says)."""
+        raise NotImplementedError(f'{type(self).__name__} does not define __call__')
 
     def parameters(self) -> list[Value]:
         """Every trainable Value, in a fixed order (the order ``load_parameters`` uses).
@@ -235,9 +239,10 @@ class MLP(Module):
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
         if len(x) != self.nin:
             raise ValueError(f'MLP expected {self.nin} inputs, got {len(x)}')
-        for layer in self.layers:
-            x = layer(x)
-        return x[0] if len(x) == 1 else x
+        outputs = self.layers[0](x)
+        for layer in self.layers[1:]:
+            outputs = layer(outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

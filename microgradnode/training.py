@@ -235,7 +235,7 @@ def plot_history(history: History, path: str, *, title: str = 'Training') -> Non
     right.set_ylabel('training accuracy (%)', color='#1f5fa8')
     right.set_ylim(0, 102)
     lines = ax.get_lines() + right.get_lines()
-    ax.legend(lines, [line.get_label() for line in lines], loc='center right')
+    ax.legend(lines, [str(line.get_label()) for line in lines], loc='center right')
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)

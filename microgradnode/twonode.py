@@ -108,11 +108,11 @@ def build(*, s0: float = DEFAULT_S0, w0: float = DEFAULT_WEIGHTS[0], w1: float =
     ...
     TypeError: w0 must be a real number, not str: '2'
     """
-    s0 = Value(_finite('s0', s0), 's0')
-    w0 = Value(_finite('w0', w0), 'w0')
-    w1 = Value(_finite('w1', w1), 'w1')
-    w2 = Value(_finite('w2', w2), 'w2')
-    target = Value(_finite('target', target), 'target')
+    numbers_ = {'s0': s0, 'w0': w0, 'w1': w1, 'w2': w2, 'target': target}
+    return _forward(**{name: Value(_finite(name, number), name) for name, number in numbers_.items()})
+
+
+def _forward(*, s0: Value, w0: Value, w1: Value, w2: Value, target: Value) -> TwoNodeNetwork:
     x1 = w0 * s0
     x1.label = 'x1'
     s1 = x1.sigmoid()
@@ -285,7 +285,8 @@ def train(*, steps: int = DEFAULT_STEPS, alpha: float = DEFAULT_ALPHA, target: f
 
 
 def _simultaneous_update(net: TwoNodeNetwork, alpha: float) -> tuple[float, float, float]:
-    return tuple(w.data - alpha * w.grad for w in net.weights)
+    w0, w1, w2 = (w.data - alpha * w.grad for w in net.weights)
+    return w0, w1, w2
 
 
 def _notebook_update(net: TwoNodeNetwork, alpha: float) -> tuple[float, float, float]:

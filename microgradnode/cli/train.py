@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         _write(args.plot, '--plot', lambda: twonode.save_figure(result, args.plot))
         written.append(str(args.plot))
-    if args.graph:
+    if draw is not None:  # --graph
         net = twonode.build(s0=args.input, w0=args.weights[0], w1=args.weights[1],
                             w2=args.weights[2], target=args.target)
         net.loss.backward()
@@ -183,7 +183,7 @@ def _report(result: twonode.TrainingResult, other: twonode.TrainingResult) -> st
     if result.rows:
         lines.append('Each row: the weights after that iteration\'s update, and the output before it.')
         lines.append(f'{"iteration":>9}  {"w2":>10}  {"w1":>10}  {"w0":>10}  {"out":>10}')
-        shown = list(result.rows[:FIRST_ROWS])
+        shown: list[twonode.Row | None] = list(result.rows[:FIRST_ROWS])  # None: the '...' row
         if len(result.rows) > FIRST_ROWS + 1:
             shown.append(None)
         if len(result.rows) > FIRST_ROWS:
