@@ -57,9 +57,10 @@ def main(mode: str) -> None:
         check(set(installed) <= {'microgradnode', 'pip', 'setuptools'},
               f'pip install . installed third-party packages: {installed}')
         for done, extra in ((drawn, 'draw'), (trained, 'plot')):
-            check(done.returncode == 2, f'{done.args[1]} without [{extra}] exited {done.returncode}: {done.stderr}')
+            what = f'{done.args[1]} without [{extra}]'
+            check(done.returncode == 2, f'{what} exited {done.returncode}: {done.stderr}')
             check(done.stderr.strip().endswith(f"pip install 'microgradnode[{extra}]'")
-                  and done.stderr.count('\n') == 1, f'{done.args[1]} without [{extra}] said: {done.stderr!r}')
+                  and done.stderr.count('\n') == 1, f'{what} said: {done.stderr!r}')
         check(list(folder.iterdir()) == [], f'files written without their extra: {list(folder.iterdir())}')
         try:
             from microgradnode import draw  # noqa: F401
