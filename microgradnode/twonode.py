@@ -272,6 +272,8 @@ def train(*, steps: int = DEFAULT_STEPS, alpha: float = DEFAULT_ALPHA, target: f
             if not all(map(math.isfinite, new_weights)):
                 raise OverflowError('the weights are no longer finite numbers')
         except ArithmeticError as error:
+            if bar is not None:
+                bar.close()  # end the terminal's line before the error is reported
             raise OverflowError(f'training diverged at iteration {iteration} (w0={w0!r}, w1={w1!r}, '
                                 f'w2={w2!r}): {error}; try a smaller alpha') from error
         w0, w1, w2 = new_weights
