@@ -43,7 +43,8 @@ class Progress:
         self.total = max(int(total), 0)
         self.description = description
         self.unit = unit
-        self.stream = sys.stderr if stream is None else stream
+        # sys.stderr is None when the process was started with fd 2 closed: then report nothing.
+        self.stream: IO[str] | None = sys.stderr if stream is None else stream
         self.count = 0
         self.note = ''
         self._terminal = _is_terminal(self.stream)
@@ -90,6 +91,8 @@ class Progress:
         return f'{line}, {self.note}' if self.note else line
 
     def _write(self, text: str) -> None:
+        if self.stream is None:
+            return
         try:
             self.stream.write(text)
             self.stream.flush()
@@ -101,7 +104,9 @@ class Progress:
         self._drawn = self._terminal
 
 
-def _is_terminal(stream: IO[str]) -> bool:
+def _is_terminal(stream: IO[str] | None) -> bool:
+    if stream is None:
+        return False
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

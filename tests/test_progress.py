@@ -1,6 +1,7 @@
 """The progress bar: animated on a terminal, a few plain lines to a file or pipe."""
 
 import io
+import os
 import subprocess
 import sys
 
@@ -51,6 +52,18 @@ def test_a_closed_stream_does_not_stop_training():
         bar.update()
     bar.close()
     assert bar.count == 4
+
+
+def test_no_stderr_at_all_is_no_error(monkeypatch):
+    monkeypatch.setattr(sys, 'stderr', None)  # what Python sets when fd 2 was closed at start
+    with Progress(3, 'fit') as bar:
+        for _ in range(3):
+            bar.update('loss 0')
+    assert bar.count == 3
+    command = [sys.executable, '-m', 'microgradnode', 'fit', '--dataset', 'xor', '--steps', '3']
+    result = subprocess.run(command, stderr=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+                            timeout=120, preexec_fn=lambda: os.close(2))
+    assert result.returncode == 0 and result.stdout.startswith('xor: 4 points')
 
 
 def test_fit_to_a_pipe_writes_plain_progress_lines():
