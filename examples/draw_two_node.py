@@ -1,6 +1,7 @@
 """Draw the two-node network of the seed notebook after one backward pass.
 
-Run: python examples/draw_two_node.py [FOLDER]   (default: docs/images)
+Run: python examples/draw_two_node.py [FOLDER]   (default: the current folder;
+the repository's own pictures are made with FOLDER = docs/images)
 
 Writes two_node_graph.svg and two_node_graph.png: every value with its data and
 grad, and on each arrow the local derivative, so the chain rule can be checked by
@@ -31,7 +32,7 @@ out = named(w2 * s2, 'out')
 loss = named(0.5 * (out - target) ** 2, 'loss')
 loss.backward()
 
-folder = Path(sys.argv[1] if len(sys.argv) > 1 else 'docs/images')
+folder = Path(sys.argv[1] if len(sys.argv) > 1 else '.')
 diagram = draw(loss, rankdir='TB', legend=True)
 print(diagram.save(folder / 'two_node_graph.svg'))
 diagram.digraph.attr(dpi='110')           # a sharper PNG for screens

@@ -192,7 +192,7 @@ class _Template:
 _rules: dict[object, _Rule] = {}
 
 
-def _formula(expression: str, k: float | None) -> ast.AST:
+def _formula(expression: str, k: float | None) -> ast.expr:
     """The table's formula with slots for a, b, out, its constant k in place, numbers folded."""
     replacements: dict[str, ast.expr] = {role: ast.Name(_slot_name(_ROLES.index(role)), ast.Load())
                                          for role in ('a', 'b', 'out')}
@@ -429,11 +429,12 @@ def _generate_compact(order: list[Value]) -> tuple[str, list[Value], tuple]:
             continue
         template = rule.forward
         a, b = first[i], second[i]
-        shape_a = _bracketed(template, _A, rules[a], shape[a]) if folded[a] else shape[a]
+        rule_a, rule_b = rules[a], rules[b]  # not None where folded: only operations fold
+        shape_a = _bracketed(template, _A, rule_a, shape[a]) if folded[a] and rule_a else shape[a]
         if b < 0:
             text = template.pattern.format(shape_a, '')
         else:
-            shape_b = _bracketed(template, _B, rules[b], shape[b]) if folded[b] else shape[b]
+            shape_b = _bracketed(template, _B, rule_b, shape[b]) if folded[b] and rule_b else shape[b]
             text = template.pattern.format(shape_a, shape_b)
         # The operands' indices, in the order the text mentions them.
         if template.slots == _A_THEN_B:
@@ -445,7 +446,8 @@ def _generate_compact(order: list[Value]) -> tuple[str, list[Value], tuple]:
                             for index in (operands[a] if role == _A else operands[b]))
         if uses[i] == 1 and not rule.stored and i != root and depth[i] < _MAX_FOLD_DEPTH:
             c = consumer[i] >> 1
-            if rules[c].folds[consumer[i] & 1]:
+            consumer_rule = rules[c]
+            if consumer_rule is not None and consumer_rule.folds[consumer[i] & 1]:
                 shape[i], operands[i], folded[i] = text, indices, True
                 if depth[c] <= depth[i]:
                     depth[c] = depth[i] + 1
@@ -468,6 +470,7 @@ def _generate_compact(order: list[Value]) -> tuple[str, list[Value], tuple]:
             continue
         if c != root:
             pending = terms[c]
+            assert pending is not None, 'every value but the root feeds an operation'
             if copied[c] and len(pending) == 1:
                 g_slot[c] = pending[0][2]     # the same number: no statement
             else:
@@ -483,8 +486,9 @@ def _generate_compact(order: list[Value]) -> tuple[str, list[Value], tuple]:
             else:
                 pending.append(term)
     for i in graph.leaf_position:
-        if terms[i]:
-            _add_sum(groups, g_level, i, _GRADIENT, terms[i])
+        leaf_terms = terms[i]
+        if leaf_terms:
+            _add_sum(groups, g_level, i, _GRADIENT, leaf_terms)
     backward_groups = sorted(groups.items(), key=lambda item: item[0][0])
 
     # -- the function: read the leaves, run the groups in order, write the leaves' grads

@@ -137,9 +137,11 @@ class Explanation:
             if ' · ' in numeric:
                 numeric += f' = {format_number(path.value, number_format)}'
             symbolic = path.symbolic()
-            lines += ['' if number == 1 else None, f'path {number}: {route}', f'  = {symbolic}',
-                      f'  = {numeric}' if numeric != symbolic else None]
-        lines = [line for line in lines if line is not None]
+            if number == 1:
+                lines.append('')  # one blank line between the heading and the paths
+            lines += [f'path {number}: {route}', f'  = {symbolic}']
+            if numeric != symbolic:
+                lines.append(f'  = {numeric}')
         lines.append('')
         result = format_number(self.gradient, '.6g')
         if self.complete:

@@ -102,6 +102,10 @@ def _check_values(values: Mapping[str, float]) -> None:
             raise TypeError(f'the value of {name!r} must be a number, not {number!r}')
 
 
+# The syntax nodes that carry a source position (what an error can point at).
+_Located = ast.expr | ast.stmt | ast.keyword
+
+
 class _Builder:
     """Walks the syntax tree of one expression, building Values for allowed nodes only."""
 
@@ -111,25 +115,24 @@ class _Builder:
         self.lead = lead  # whitespace stripped before parsing, to count columns in the original
         self.leaves: dict[str, Value] = {}  # the same name is the same leaf
 
-    def fail(self, node: ast.AST, message: str) -> ExpressionError:
+    def fail(self, node: _Located, message: str) -> ExpressionError:
         segment = ast.get_source_segment(self.text, node) or ''
         return ExpressionError(message, column=self.lead + _column(self.text, node), text=segment)
 
-    def build(self, node: ast.AST, depth: int) -> Value | float:
+    def build(self, node: ast.expr, depth: int) -> Value | float:
         if depth > MAX_DEPTH:
             raise self.fail(node, f'the expression is nested too deeply (more than {MAX_DEPTH} levels)')
-        kind = type(node)
-        if kind is ast.Constant:
+        if isinstance(node, ast.Constant):
             return self.number(node)
-        if kind is ast.Name:
+        if isinstance(node, ast.Name):
             return self.name(node)
-        if kind is ast.BinOp:
+        if isinstance(node, ast.BinOp):
             return self.binary(node, depth)
-        if kind is ast.UnaryOp:
+        if isinstance(node, ast.UnaryOp):
             return self.unary(node, depth)
-        if kind is ast.Call:
+        if isinstance(node, ast.Call):
             return self.call(node, depth)
-        what = _REFUSED.get(kind, type(node).__name__)
+        what = _REFUSED.get(type(node), type(node).__name__)
         raise self.fail(node, f'{what} is not allowed')
 
     def number(self, node: ast.Constant) -> float:
@@ -196,7 +199,7 @@ class _Builder:
         # engine, never on Python ints (where 9 ** 9 ** 9 would run for hours).
         return x if isinstance(x, Value) else Value(x)
 
-    def apply(self, node: ast.AST, operation, *arguments) -> Value:
+    def apply(self, node: ast.expr, operation, *arguments) -> Value:
         try:
             return operation(*arguments)
         except OverflowError:
@@ -255,7 +258,7 @@ def _parse(text: str, lead: int) -> ast.Expression:
         raise ExpressionError(str(error)) from None
 
 
-def _column(text: str, node: ast.AST) -> int:
+def _column(text: str, node: _Located) -> int:
     """1-based character column of ``node`` in the whole text (ast counts UTF-8 bytes per line)."""
     lines = text.splitlines(keepends=True)
     line = lines[node.lineno - 1] if node.lineno <= len(lines) else ''

@@ -28,11 +28,12 @@ import builtins
 import copy
 import operator
 from functools import cache
+from typing import Any
 
 from .ops import FUNCTIONS
 
 __all__ = ['OPERANDS', 'Known', 'parse', 'number', 'Substitute', 'FoldNumbers', 'ARITHMETIC',
-           'evaluate', 'function']
+           'evaluate', 'function', 'called_name']
 
 OPERANDS = ('a', 'b', 'k', 'out')
 """The letters a formula may use for its operation's operands."""
@@ -103,9 +104,21 @@ def number(tree: ast.AST) -> float | None:
     >>> number(ast.Constant(2)), number(ast.Name('a'))
     (2.0, None)
     """
-    if isinstance(tree, ast.Constant) and type(tree.value) in (int, float):
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, (int, float)) \
+            and not isinstance(tree.value, bool):
         return float(tree.value)
     return None
+
+
+def called_name(call: ast.Call) -> str:
+    """The name of the helper a table formula calls (``_check`` allows calls by name only).
+
+    >>> called_name(parse('sigmoid(a)'))
+    'sigmoid'
+    """
+    if not isinstance(call.func, ast.Name):
+        raise ValueError(f'formula form not supported: {ast.unparse(call)}')
+    return call.func.id
 
 
 class Substitute(ast.NodeTransformer):
@@ -154,10 +167,11 @@ class FoldNumbers(ast.NodeTransformer):
         return node
 
 
-def evaluate(tree: ast.expr, env: dict[str, float]) -> float:
+def evaluate(tree: ast.expr, env: dict[str, float]) -> Any:
     """The value of a formula on numbers: a small interpreter for the forms the table uses.
 
-    Used instead of eval() on trees that hold :class:`Known` placeholders.
+    Used instead of eval() on trees that hold :class:`Known` placeholders. Its values are
+    numbers, truth values and (for a bare name) the table's helper functions.
 
     >>> evaluate(parse('1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0'), {'a': -2.0})
     -1.0
@@ -184,7 +198,8 @@ def evaluate(tree: ast.expr, env: dict[str, float]) -> float:
             left = right
         return True
     if isinstance(tree, ast.Call):
-        return FUNCTIONS[tree.func.id](*(evaluate(arg, env) for arg in tree.args))
+        helper: Any = FUNCTIONS[called_name(tree)]  # the table calls only its helpers by name
+        return helper(*(evaluate(arg, env) for arg in tree.args))
     raise ValueError(f'formula form not supported: {ast.dump(tree)}')
 
 

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 from .engine import Value, topological_order
-from .formula_syntax import FoldNumbers, Known, Substitute, evaluate, number, parse
+from .formula_syntax import FoldNumbers, Known, Substitute, called_name, evaluate, number, parse
 from .ops import OPS
 
 __all__ = ['NodeNames', 'Formula', 'local_formula', 'format_number']
@@ -100,9 +100,10 @@ class _Simplify(FoldNumbers):
     """Arithmetic on plain numbers done, and the trivial ×1, /1, +0, x^1 removed."""
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:  # noqa: N802 - NodeTransformer API
-        node = super().visit_BinOp(node)
-        if not isinstance(node, ast.BinOp):
-            return node
+        folded = super().visit_BinOp(node)
+        if not isinstance(folded, ast.BinOp):
+            return folded
+        node = folded
         left, right = number(node.left), number(node.right)
         op = type(node.op)
         if op is ast.Mult and left == 1.0:
@@ -117,7 +118,7 @@ class _Simplify(FoldNumbers):
 
     def visit_Call(self, node: ast.Call) -> ast.expr:  # noqa: N802 - NodeTransformer API
         self.generic_visit(node)
-        if node.func.id in ('power', 'slope_power') and len(node.args) == 2:
+        if called_name(node) in ('power', 'slope_power') and len(node.args) == 2:
             exponent = number(node.args[1])
             if exponent == 1.0:
                 return node.args[0]
@@ -151,7 +152,7 @@ def _print(tree: ast.expr) -> tuple[str, int]:
         operand = _print(tree.operand)
         return f'-{_wrap(operand, operand[1] < _POWER)}', _UNARY
     if isinstance(tree, ast.Call):
-        name = tree.func.id
+        name = called_name(tree)
         args = [_print(arg) for arg in tree.args]
         # Inside a call's own parentheses, a node needs none of its own: sigmoid(x - 2).
         bare = [arg.bare if isinstance(arg, _Named) else text for arg, (text, _) in zip(tree.args, args)]

@@ -40,6 +40,12 @@ def _mean(values: list[Value]) -> Value:
     return _total(values) * (1.0 / len(values))
 
 
+def _values(scores: Sequence[Score]) -> list[Value]:
+    # Plain numbers are allowed as scores (a constant prediction): make them leaves, so
+    # that every loss is a Value whatever it was given.
+    return [s if isinstance(s, Value) else Value(s) for s in scores]
+
+
 def _check_pairs(scores: Sequence[Score], targets: Sequence[float], loss: str) -> None:
     if len(scores) != len(targets):
         raise ValueError(f'{loss}: {len(scores)} predictions but {len(targets)} targets')
@@ -49,7 +55,7 @@ def _check_pairs(scores: Sequence[Score], targets: Sequence[float], loss: str) -
 
 def _signs(labels: Sequence[float], loss: str) -> list[float]:
     """Labels as -1.0 / +1.0; 0 counts as the negative class."""
-    signs = []
+    signs: list[float] = []
     for label in labels:
         if isinstance(label, numbers.Real) and label in (-1, 0, 1):
             signs.append(1.0 if label == 1 else -1.0)
@@ -89,7 +95,7 @@ def mse(predictions: Sequence[Score], targets: Sequence[float], *, l2: float = 0
     2.5
     """
     _check_pairs(predictions, targets, 'mse')
-    return _regularised(_mean([(p - t) ** 2 for p, t in zip(predictions, targets)]), l2, parameters)
+    return _regularised(_mean([(p - t) ** 2 for p, t in zip(_values(predictions), targets)]), l2, parameters)
 
 
 def hinge(scores: Sequence[Score], labels: Sequence[float], *, l2: float = 0.0,
@@ -102,7 +108,7 @@ def hinge(scores: Sequence[Score], labels: Sequence[float], *, l2: float = 0.0,
     """
     _check_pairs(scores, labels, 'hinge')
     signs = _signs(labels, 'hinge')
-    return _regularised(_mean([(1.0 - y * s).relu() for s, y in zip(scores, signs)]), l2, parameters)
+    return _regularised(_mean([(1.0 - y * s).relu() for s, y in zip(_values(scores), signs)]), l2, parameters)
 
 
 def softplus(z: Value) -> Value:
@@ -129,7 +135,7 @@ def binary_cross_entropy(logits: Sequence[Score], labels: Sequence[float], *, l2
     """
     _check_pairs(logits, labels, 'binary_cross_entropy')
     ones = [(y + 1.0) / 2.0 for y in _signs(labels, 'binary_cross_entropy')]
-    terms = [softplus(z if isinstance(z, Value) else Value(z)) - y * z for z, y in zip(logits, ones)]
+    terms = [softplus(z) - y * z for z, y in zip(_values(logits), ones)]
     return _regularised(_mean(terms), l2, parameters)
 
 

@@ -5,8 +5,11 @@ bias, passed through an activation; each of those is an operation of the engine,
 ``loss.backward()`` trains any network made of them, from the seed's two-node chain
 to a classifier with hundreds of weights.
 
-Weights start uniform in [-1, 1] and biases at 0, drawn from ``random.Random(seed)``:
-the same seed always gives the same network.
+Weights start uniform in [-1, 1] and biases at 0. With ``seed=...`` they are drawn from
+``random.Random(seed)``: the same seed always gives the same network. Without a seed
+they come from Python's global ``random``, in the order micrograd's ``nn`` draws them,
+so that micrograd's demo run with ``random.seed(1337)`` gets micrograd's very weights
+(and prints micrograd's losses step for step).
 
 >>> from microgradnode.nn import MLP
 >>> model = MLP(2, [4, 1], seed=0)
@@ -25,13 +28,21 @@ from __future__ import annotations
 import numbers
 import random
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .engine import Value
+from .extras import require
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ['ACTIVATIONS', 'Module', 'Neuron', 'Layer', 'MLP']
 
 ACTIVATIONS = ('relu', 'tanh', 'sigmoid', 'linear')
 """Activation names a neuron accepts; 'linear' means none (the weighted sum itself)."""
+
+# Our activation names and the torch.nn modules that compute the same functions.
+_TORCH_ACTIVATIONS = {'relu': 'ReLU', 'tanh': 'Tanh', 'sigmoid': 'Sigmoid'}
 
 Input = Value | float
 
@@ -39,7 +50,7 @@ Input = Value | float
 def _check_activation(activation: object, option: str = 'activation') -> str:
     if activation not in ACTIVATIONS:
         raise ValueError(f'unknown {option} {activation!r}; choose one of: {", ".join(ACTIVATIONS)}')
-    return activation  # type: ignore[return-value]
+    return activation
 
 
 def _check_size(n: object, what: str) -> int:
@@ -48,16 +59,24 @@ def _check_size(n: object, what: str) -> int:
     return int(n)
 
 
-def _make_rng(rng: random.Random | None, seed: int | None) -> random.Random:
+class _Uniform(Protocol):
+    """What a neuron needs of a random source: a ``random.Random``, or the ``random`` module."""
+
+    def uniform(self, a: float, b: float) -> float: ...
+
+
+def _make_rng(rng: _Uniform | None, seed: int | None) -> _Uniform:
     if rng is not None and seed is not None:
         raise ValueError('give either rng or seed, not both')
     if rng is not None:
-        if not isinstance(rng, random.Random):
+        if not (isinstance(rng, random.Random) or rng is random):
             raise TypeError(f'rng must be a random.Random, not {type(rng).__name__}')
         return rng
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise TypeError(f'seed must be an integer, not {type(seed).__name__}')
-    return random.Random(0 if seed is None else seed)
+    if seed is None:
+        return random  # the global generator, as micrograd does: random.seed() governs it
+    return random.Random(seed)
 
 
 def _plural(n: int, word: str) -> str:
@@ -66,6 +85,10 @@ def _plural(n: int, word: str) -> str:
 
 class Module:
     """Anything with trainable parameters (Values whose ``data`` an optimizer changes)."""
+
+    def __call__(self, x: Sequence[Input]) -> Any:
+        """The module's output for inputs ``x``: a Value, or a list of Values (each subclass says)."""
+        raise NotImplementedError(f'{type(self).__name__} does not define __call__')
 
     def parameters(self) -> list[Value]:
         """Every trainable Value, in a fixed order (the order ``load_parameters`` uses).
@@ -113,7 +136,7 @@ class Neuron(Module):
     """
 
     def __init__(self, nin: int, *, activation: str = 'relu', bias: bool = True,
-                 rng: random.Random | None = None, seed: int | None = None, name: str = '') -> None:
+                 rng: _Uniform | None = None, seed: int | None = None, name: str = '') -> None:
         self.nin = _check_size(nin, 'nin (number of inputs)')
         self.activation = _check_activation(activation)
         rng = _make_rng(rng, seed)
@@ -159,7 +182,7 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, *, activation: str = 'relu', bias: bool = True,
-                 rng: random.Random | None = None, seed: int | None = None, name: str = '') -> None:
+                 rng: _Uniform | None = None, seed: int | None = None, name: str = '') -> None:
         self.nin = _check_size(nin, 'nin (number of inputs)')
         self.nout = _check_size(nout, 'nout (number of neurons)')
         self.activation = _check_activation(activation)
@@ -199,7 +222,7 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], *, activation: str = 'relu',
-                 output_activation: str = 'linear', bias: bool = True, seed: int = 0) -> None:
+                 output_activation: str = 'linear', bias: bool = True, seed: int | None = None) -> None:
         self.nin = _check_size(nin, 'nin (number of inputs)')
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f'nouts must be a non-empty list of layer sizes, not {nouts!r}')
@@ -216,12 +239,102 @@ class MLP(Module):
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
         if len(x) != self.nin:
             raise ValueError(f'MLP expected {self.nin} inputs, got {len(x)}')
-        for layer in self.layers:
-            x = layer(x)
-        return x[0] if len(x) == 1 else x
+        outputs = self.layers[0](x)
+        for layer in self.layers[1:]:
+            outputs = layer(outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def to_torch(self) -> torch.nn.Sequential:
+        """The same network in PyTorch: ``Linear`` layers (float64, these weights) and activations.
+
+        Outputs and gradients agree with this MLP's to rounding. The weights are copied:
+        training one does not change the other (:meth:`from_torch` reads them back).
+        torch is imported only here.
+
+        >>> model = MLP(2, [3, 1], activation='tanh', seed=0)
+        >>> model.to_torch()  # doctest: +SKIP
+        Sequential(
+          (0): Linear(in_features=2, out_features=3, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=3, out_features=1, bias=True)
+        )
+        """
+        torch = require('torch', 'MLP.to_torch and MLP.from_torch', install='pip install torch')
+        modules = []
+        for layer in self.layers:
+            has_bias = layer.neurons[0].bias is not None
+            linear = torch.nn.Linear(layer.nin, layer.nout, bias=has_bias, dtype=torch.float64)
+            with torch.no_grad():
+                linear.weight.copy_(torch.tensor([[w.data for w in n.weights] for n in layer.neurons],
+                                                 dtype=torch.float64))
+                if has_bias:
+                    linear.bias.copy_(torch.tensor([n.bias.data for n in layer.neurons],  # type: ignore[union-attr]
+                                                   dtype=torch.float64))
+            modules.append(linear)
+            if layer.activation != 'linear':
+                modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[layer.activation])())
+        return torch.nn.Sequential(*modules)
+
+    @classmethod
+    def from_torch(cls, module: torch.nn.Sequential) -> MLP:
+        """An MLP with the weights of a ``torch.nn.Sequential`` of ``Linear`` layers and activations.
+
+        Each ``Linear`` may be followed by one of ``ReLU``, ``Tanh``, ``Sigmoid`` or
+        ``Identity``; the hidden layers share one activation, the last may differ (as
+        :class:`MLP` itself allows), and either every layer has a bias or none has.
+
+        For example (torch is not needed to import this module, so not run as a doctest)::
+
+            net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+            MLP.from_torch(net)   # MLP(2 -> [4, 1], 17 parameters)
+        """
+        torch = require('torch', 'MLP.to_torch and MLP.from_torch', install='pip install torch')
+        if not isinstance(module, torch.nn.Sequential):
+            raise TypeError(f'from_torch needs a torch.nn.Sequential, not {type(module).__name__}')
+        names = {module_name: ours for ours, module_name in _TORCH_ACTIVATIONS.items()}
+        names['Identity'] = 'linear'
+        linears: list[Any] = []
+        activations: list[str] = []
+        chosen: set[int] = set()  # the Linear layers (numbered from 1) already given an activation
+        for index, part in enumerate(module):
+            kind = type(part).__name__
+            if isinstance(part, torch.nn.Linear):
+                if linears and part.in_features != linears[-1].out_features:
+                    raise ValueError(f'layer ({index}): Linear takes {part.in_features} inputs but the layer '
+                                     f'before it gives {linears[-1].out_features}')
+                linears.append(part)
+                activations.append('linear')
+            elif kind in names and linears and len(linears) not in chosen:
+                activations[-1] = names[kind]
+                chosen.add(len(linears))
+            else:
+                raise ValueError(f'layer ({index}): cannot convert {kind} here; an MLP is Linear layers, '
+                                 'each followed by at most one of ReLU, Tanh, Sigmoid, Identity')
+        if not linears:
+            raise ValueError('from_torch needs at least one Linear layer')
+        hidden = set(activations[:-1])
+        if len(hidden) > 1:
+            raise ValueError(f'the hidden layers use different activations ({", ".join(sorted(hidden))}); '
+                             'an MLP has one activation for all hidden layers')
+        with_bias = {linear.bias is not None for linear in linears}
+        if len(with_bias) > 1:
+            raise ValueError('some Linear layers have a bias and some do not; an MLP has all or none')
+        model = cls(linears[0].in_features, [linear.out_features for linear in linears],
+                    activation=hidden.pop() if hidden else 'relu', output_activation=activations[-1],
+                    bias=with_bias.pop(), seed=0)
+        numbers_: list[float] = []
+        for linear in linears:
+            weight = linear.weight.detach().to(torch.float64).tolist()
+            bias = linear.bias.detach().to(torch.float64).tolist() if linear.bias is not None else None
+            for j, row in enumerate(weight):
+                numbers_ += row
+                if bias is not None:
+                    numbers_.append(bias[j])
+        model.load_parameters(numbers_)
+        return model
 
     def __repr__(self) -> str:
         lines = [f'MLP({self.nin} -> {self.nouts}, {_plural(len(self.parameters()), "parameter")})']

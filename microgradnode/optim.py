@@ -28,7 +28,7 @@ __all__ = ['Optimizer', 'SGD', 'Momentum', 'Adam', 'OPTIMIZERS']
 
 def _check_rate(value: object, name: str, *, upper: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not (0.0 <= value < upper) or not math.isfinite(value):
+            or not (0.0 <= float(value) < upper) or not math.isfinite(value):
         bound = '' if upper == math.inf else f' and below {upper:g}'
         raise ValueError(f'{name} must be a finite number >= 0{bound}, not {value!r}')
     return float(value)

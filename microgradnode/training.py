@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import math
 import statistics
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .engine import Value, no_grad
+from .extras import require
 from .losses import LOSSES
 from .nn import Module
 from .optim import Optimizer
+from .progress import Progress
 
 __all__ = ['History', 'accuracy', 'batch_loss', 'train', 'scores', 'plot_decision_boundary',
            'plot_history']
@@ -81,7 +82,8 @@ def train(model: Module, points: Points, labels: Sequence[int], *, optimizer: Op
           compiled: bool = False, accuracy_every: int = 10) -> History:
     """Full-batch training: ``steps`` times forward, backward, optimizer step.
 
-    ``progress=True`` shows a tqdm bar on stderr with the loss and training accuracy.
+    ``progress=True`` reports progress on stderr with the loss and training accuracy (a bar
+    on a terminal, a few plain lines to a file or pipe).
     A loss that becomes inf or nan stops training with a ``FloatingPointError`` naming
     the step; the engine's own overflow errors (an ``ArithmeticError``) pass through.
 
@@ -102,8 +104,7 @@ def train(model: Module, points: Points, labels: Sequence[int], *, optimizer: Op
     history = History()
     bar = None
     if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=steps, desc='training', unit='step', file=sys.stderr, dynamic_ncols=True)
+        bar = Progress(steps, 'training')
     replay = None
     if compiled:
         from .compiler import compile as compile_graph
@@ -136,9 +137,7 @@ def train(model: Module, points: Points, labels: Sequence[int], *, optimizer: Op
             if not math.isnan(step_accuracy):
                 shown_accuracy = step_accuracy
             if bar is not None:
-                bar.set_postfix_str(f'loss {loss_value:.4f}, accuracy {shown_accuracy:.0%}',
-                                    refresh=False)
-                bar.update()
+                bar.update(f'loss {loss_value:.4f}, accuracy {shown_accuracy:.0%}')
     finally:
         if bar is not None:
             bar.close()
@@ -168,6 +167,7 @@ def plot_decision_boundary(model: Module, points: Points, labels: Sequence[int],
     >>> open(path, 'rb').read(4)
     b'\x89PNG'
     """
+    require('matplotlib', 'figures')
     from matplotlib.figure import Figure  # no pyplot: no global backend, no open windows
 
     xs = [p[0] for p in points]
@@ -215,6 +215,7 @@ def plot_history(history: History, path: str, *, title: str = 'Training') -> Non
     >>> os.path.getsize(path) > 0
     True
     """
+    require('matplotlib', 'figures')
     from matplotlib.figure import Figure  # no pyplot: no global backend, no open windows
 
     steps = range(1, len(history.losses) + 1)
@@ -234,7 +235,7 @@ def plot_history(history: History, path: str, *, title: str = 'Training') -> Non
     right.set_ylabel('training accuracy (%)', color='#1f5fa8')
     right.set_ylim(0, 102)
     lines = ax.get_lines() + right.get_lines()
-    ax.legend(lines, [line.get_label() for line in lines], loc='center right')
+    ax.legend(lines, [str(line.get_label()) for line in lines], loc='center right')
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)

@@ -26,13 +26,14 @@ from __future__ import annotations
 import csv
 import math
 import numbers
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
 from .engine import Value
+from .extras import require
+from .progress import Progress
 
 __all__ = ['TwoNodeNetwork', 'build', 'Link', 'gradient_chain', 'Row', 'TrainingResult', 'train', 'ORDERS',
            'OrderGap', 'order_gap', 'write_csv', 'read_csv', 'training_figure', 'save_figure',
@@ -112,11 +113,11 @@ def build(*, s0: float = DEFAULT_S0, w0: float = DEFAULT_WEIGHTS[0], w1: float =
     ...
     TypeError: w0 must be a real number, not str: '2'
     """
-    s0 = Value(_finite('s0', s0), 's0')
-    w0 = Value(_finite('w0', w0), 'w0')
-    w1 = Value(_finite('w1', w1), 'w1')
-    w2 = Value(_finite('w2', w2), 'w2')
-    target = Value(_finite('target', target), 'target')
+    numbers_ = {'s0': s0, 'w0': w0, 'w1': w1, 'w2': w2, 'target': target}
+    return _forward(**{name: Value(_finite(name, number), name) for name, number in numbers_.items()})
+
+
+def _forward(*, s0: Value, w0: Value, w1: Value, w2: Value, target: Value) -> TwoNodeNetwork:
     x1 = w0 * s0
     x1.label = 'x1'
     s1 = x1.sigmoid()
@@ -238,7 +239,7 @@ def train(*, steps: int = DEFAULT_STEPS, alpha: float = DEFAULT_ALPHA, target: f
     - ``order='notebook'``: the notebook's loop. w2 is updated first, and w1's update
       uses the *new* w2; then w0's update uses the new w2 and the new w1.
 
-    ``progress=True`` shows a tqdm bar on stderr (when stderr is a terminal). A learning
+    ``progress=True`` reports progress on stderr (a bar on a terminal, a few lines otherwise). A learning
     rate so large that the numbers overflow stops with an OverflowError saying where.
 
     >>> first = train(steps=1, order='notebook').rows[0]
@@ -265,14 +266,9 @@ def train(*, steps: int = DEFAULT_STEPS, alpha: float = DEFAULT_ALPHA, target: f
         raise ValueError(f'order must be one of {", ".join(ORDERS)}, not {order!r}')
     update = _notebook_update if order == 'notebook' else _simultaneous_update
 
-    iterations = range(steps)
-    if progress:
-        from tqdm import tqdm
-        # disable=None: no bar when stderr is not a terminal (logs, captured test output).
-        iterations = tqdm(iterations, desc=f'training ({order})', file=sys.stderr,
-                          disable=None, leave=False, unit='step')
+    bar = Progress(steps, f'training ({order})') if progress else None
     rows = []
-    for iteration in iterations:
+    for iteration in range(steps):
         try:
             net = build(s0=s0, w0=w0, w1=w1, w2=w2, target=target)
             net.loss.backward()
@@ -281,16 +277,23 @@ def train(*, steps: int = DEFAULT_STEPS, alpha: float = DEFAULT_ALPHA, target: f
             if not all(map(math.isfinite, new_weights)):
                 raise OverflowError('the weights are no longer finite numbers')
         except ArithmeticError as error:
+            if bar is not None:
+                bar.close()  # end the terminal's line before the error is reported
             raise OverflowError(f'training diverged at iteration {iteration} (w0={w0!r}, w1={w1!r}, '
                                 f'w2={w2!r}): {error}; try a smaller alpha') from error
         w0, w1, w2 = new_weights
         rows.append(Row(iteration, w2, w1, w0, out))
+        if bar is not None:
+            bar.update(f'out {out:.6f}')
+    if bar is not None:
+        bar.close()
     return TrainingResult(rows=tuple(rows), order=order, alpha=alpha, target=target, s0=s0,
                           initial_weights=initial)
 
 
 def _simultaneous_update(net: TwoNodeNetwork, alpha: float) -> tuple[float, float, float]:
-    return tuple(w.data - alpha * w.grad for w in net.weights)
+    w0, w1, w2 = (w.data - alpha * w.grad for w in net.weights)
+    return w0, w1, w2
 
 
 def _notebook_update(net: TwoNodeNetwork, alpha: float) -> tuple[float, float, float]:
@@ -520,6 +523,7 @@ def training_figure(result: TrainingResult):
     'Iteration number'
     """
     # The Figure class directly (not pyplot): no GUI backend, no global state.
+    require('matplotlib', 'figures')
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(12, 3.6), layout='constrained')

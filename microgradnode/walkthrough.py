@@ -141,11 +141,12 @@ class Walkthrough:
             name = names[node]
             expression = names.expression(node)
             with_numbers = names.expression_with_numbers(node, self.number_format)
-            lines = [name if name in (expression, f'({expression})') else f'{name} = {expression}',
-                     f'= {with_numbers}' if with_numbers != expression else None,
-                     f'= {self._number(node.data)}',
-                     'The engine also records the local derivative'
-                     f'{"s" if len(node.parents) > 1 else ""} that backward will need:']
+            lines = [name if name in (expression, f'({expression})') else f'{name} = {expression}']
+            if with_numbers != expression:
+                lines.append(f'= {with_numbers}')
+            lines += [f'= {self._number(node.data)}',
+                      'The engine also records the local derivative'
+                      f'{"s" if len(node.parents) > 1 else ""} that backward will need:']
             for index, parent in enumerate(node.parents):
                 formula = local_formula(node, index, names).text
                 value = self._number(node.local_grads[index])

@@ -3,8 +3,9 @@
 Each subcommand lives in its own module of this package with a ``register(subparsers)``
 function; modules import nothing heavy at the top, so ``--help`` stays instant.
 
-Bad input never ends in a traceback: argument errors and :class:`UsageError` print one
-line on stderr and exit with status 2.
+Bad input never ends in a traceback: argument errors, :class:`UsageError` and a feature
+used without its optional extra (:class:`~microgradnode.extras.MissingExtraError`) print
+one line on stderr and exit with status 2.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+
+from microgradnode.extras import MissingExtraError
 
 __all__ = ['main', 'UsageError', 'ArgumentParser']
 
@@ -71,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.run(args) or 0
-    except UsageError as error:
+    except (UsageError, MissingExtraError) as error:
         print(f'microgradnode {args.command}: error: {error}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ import os
 
 # The library modules named here import only the engine: --help stays instant.
 from microgradnode.datasets import DATASETS
+from microgradnode.extras import require
 from microgradnode.losses import LOSSES
 from microgradnode.nn import ACTIVATIONS
 from microgradnode.optim import OPTIMIZERS
@@ -100,6 +101,8 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
+    if args.plot_boundary or args.plot_loss:  # now, not after a minute of training
+        require('matplotlib', 'figures')
     from microgradnode.nn import MLP
     from microgradnode.training import train
 

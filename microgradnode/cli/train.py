@@ -15,6 +15,7 @@ from pathlib import Path
 
 from microgradnode import twonode
 from microgradnode.cli import UsageError
+from microgradnode.extras import MissingExtraError, require
 
 # Above this many steps, training takes a few seconds: show a progress bar (on a terminal).
 PROGRESS_FROM_STEPS = 20_000
@@ -117,10 +118,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError('--order applies to --method gd only (Newton updates all weights at once)')
     order = args.order or 'simultaneous'
     draw = _diagram_drawer() if args.graph else None
+    if args.plot:  # before anything is written: no results.csv without the figure asked for
+        require('matplotlib', 'figures')
 
     settings = dict(steps=args.steps, alpha=args.alpha, target=args.target, s0=args.input,
                     weights=tuple(args.weights), progress=args.steps >= PROGRESS_FROM_STEPS)
     other_order = next(other for other in twonode.ORDERS if other != order)
+    result: twonode.TrainingResult | twonode.NewtonResult
+    other: twonode.TrainingResult | None
     if args.method == 'newton':
         try:
             result = twonode.train_newton(steps=args.steps, target=args.target, s0=args.input,
@@ -145,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         _write(args.plot, '--plot', lambda: twonode.save_figure(result, args.plot))
         written.append(str(args.plot))
-    if args.graph:
+    if draw is not None:  # --graph
         net = twonode.build(s0=args.input, w0=args.weights[0], w1=args.weights[1],
                             w2=args.weights[2], target=args.target)
         net.loss.backward()
@@ -153,7 +158,11 @@ def run(args: argparse.Namespace) -> int:
         written.append(f'{args.graph} (the loss graph after the first backward pass)')
     if args.show_code:
         print(_generated_code(args))
-    print(_newton_report(result, other, args.alpha) if args.method == 'newton' else _report(result, other))
+    if isinstance(result, twonode.NewtonResult):
+        print(_newton_report(result, other, args.alpha))
+    else:
+        assert other is not None, 'gradient descent always runs the other order too'
+        print(_report(result, other))
     if written:
         print(f'\nWrote {", ".join(written)}.')
     return 0
@@ -172,6 +181,8 @@ def _diagram_drawer():
     # The diagram package is heavier (graphviz) and optional here: load it only for --graph.
     try:
         from microgradnode.diagram import draw
+    except MissingExtraError:
+        raise  # its message names the extra to install
     except ImportError as error:
         raise UsageError(f'diagrams are not available: {error}') from None
     return draw
@@ -197,7 +208,7 @@ def _report(result: twonode.TrainingResult, other: twonode.TrainingResult) -> st
     if result.rows:
         lines.append('Each row: the weights after that iteration\'s update, and the output before it.')
         lines.append(f'{"iteration":>9}  {"w2":>10}  {"w1":>10}  {"w0":>10}  {"out":>10}')
-        shown = list(result.rows[:FIRST_ROWS])
+        shown: list[twonode.Row | None] = list(result.rows[:FIRST_ROWS])  # None: the '...' row
         if len(result.rows) > FIRST_ROWS + 1:
             shown.append(None)
         if len(result.rows) > FIRST_ROWS:
@@ -237,7 +248,7 @@ def _newton_report(result: twonode.NewtonResult, gd: twonode.TrainingResult | No
         lines.append("Each row: the weights after that step, the output before it, and the step's λ.")
         lines.append(f'{"step":>9}  {"w2":>10}  {"w1":>10}  {"w0":>10}  {"out":>10}  '
                      f'{"|out - target|":>14}  {"λ":>8}')
-        shown = list(zip(result.rows, result.dampings))
+        shown: list[tuple[twonode.Row, float] | None] = list(zip(result.rows, result.dampings))
         if len(shown) > 2 * FIRST_ROWS + 1:
             shown = shown[:FIRST_ROWS] + [None] + shown[-FIRST_ROWS:]
         for item in shown:

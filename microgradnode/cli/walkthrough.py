@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from microgradnode.extras import require
+
 from . import UsageError
 from ._graph import add_graph_arguments, graph_from_args
 
@@ -40,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.html is None:
         print(walk.text())
         return 0
+    require('graphviz', 'diagrams')  # the page's pictures; the text above needs no extra
     try:
         path = walk.save(args.html)
     except OSError as error:

@@ -1,7 +1,8 @@
 """Diagrams of computation graphs: :func:`draw` and the :class:`Diagram` it returns.
 
 This package imports the ``graphviz`` package; ``import microgradnode`` does not
-import it until ``microgradnode.draw`` is first used.
+import it until ``microgradnode.draw`` is first used. Without it (the ``[draw]`` extra
+is not installed) importing this package raises :class:`microgradnode.extras.MissingExtraError`.
 
 >>> from microgradnode import Value, draw
 >>> x = Value(2.0, 'x'); y = (x * x).sigmoid()
@@ -16,6 +17,11 @@ PosixPath('graph.svg')
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+
+from ..extras import require as _require
+
+# Before .build and .figure import graphviz: without the [draw] extra, one line naming it.
+_require('graphviz', 'diagrams')
 
 from ..engine import Value
 from .build import build_digraph
