@@ -228,35 +228,36 @@ def jacobian(f: Callable[..., Value | Sequence[Value]], inputs: Sequence[float],
 
 
 def jacobian_of(outputs: Sequence[Value], inputs: Sequence[Value], *,
-                mode: str = 'reverse') -> tuple[list[list[float]], int]:
-    """The Jacobian of built graphs, and the multiply-adds computing it took (for cost tables).
+                mode: str = 'reverse') -> tuple[list[list[float]], list[int]]:
+    """The Jacobian of graphs already built, and the multiply-adds each pass took (for cost tables).
 
-    A forward pass does one multiply-add per edge downstream of its input, once per
-    input; a backward pass one per edge of one output's graph, once per output.
+    A forward pass does one multiply-add per edge its input reaches, once per input; a
+    backward pass one per edge of its output's graph (what ``backward()`` does), once
+    per output. ``'auto'`` picks forward when there are fewer inputs than outputs.
 
     >>> x = Value(2.0); y = Value(3.0)
-    >>> jacobian_of([x * y], [x, y], mode='forward')
-    ([[3.0, 2.0]], 2)
-    >>> jacobian_of([x * y], [x, y], mode='reverse')
-    ([[3.0, 2.0]], 2)
+    >>> jacobian_of([x * y, x + 1], [x, y], mode='forward')
+    ([[3.0, 2.0], [1.0, 0.0]], [2, 1])
+    >>> jacobian_of([x * y, x + 1], [x, y], mode='reverse')
+    ([[3.0, 2.0], [1.0, 0.0]], [2, 2])
     """
     if mode == 'auto':
         mode = 'forward' if len(inputs) < len(outputs) else 'reverse'
+    costs = []
     if mode == 'forward':
         order = forward_order(outputs)
-        columns, multiply_adds = [], 0
+        columns = []
         for value in inputs:
             pushed, count = _push(order, {value: 1.0})
             columns.append([pushed.get(output, 0.0) for output in outputs])
-            multiply_adds += count
-        return [list(row) for row in zip(*columns)], multiply_adds
+            costs.append(count)
+        return [list(row) for row in zip(*columns)], costs
     from .autodiff import grad
-    rows, multiply_adds = [], 0
+    rows = []
     for output in outputs:
         rows.append([gradient.data for gradient in grad(output, list(inputs))])
-        # backward and grad do one upstream × local (and one addition) per edge
-        multiply_adds += sum(1 if node._b is None else 2 for node in _backward_order(output) if node._a)
-    return rows, multiply_adds
+        costs.append(sum(1 if node._b is None else 2 for node in _backward_order(output) if node._a))
+    return rows, costs
 
 
 def hvp_forward_over_reverse(gradients: Sequence[Value], inputs: Sequence[Value],

@@ -24,6 +24,7 @@ COMMANDS: list[str] = [
     'fit',
     'explain',
     'walkthrough',
+    'modes',
 ]
 
 
