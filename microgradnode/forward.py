@@ -108,13 +108,14 @@ def _push(order: list[Value], seeds: Mapping[Value, float]) -> tuple[dict[Value,
     return tangents, multiply_adds
 
 
-def forward_tangents(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) -> dict[Value, float]:
+def forward_tangents(outputs: Value | Sequence[Value], seeds: Mapping[Value, float], *,
+                     what: str = 'forward_tangents() seeds') -> dict[Value, float]:
     """The tangent of every value ``outputs`` depend on, given the tangents ``seeds`` of some.
 
     ``seeds`` maps Values of the graph (usually inputs) to their tangents; every other
     leaf stays still. The result maps each value to d value / d t when each seeded value
     moves at its seed's speed (with ``{x: 1.0}``, d value / d x); a value the seeds do
-    not reach gets 0.
+    not reach gets 0. ``what`` names the argument in error messages.
 
     >>> x = Value(2.0, 'x'); y = x.sin() * x
     >>> round(forward_tangents(y, {x: 1.0})[y], 6)   # sin x + x cos x
@@ -122,15 +123,15 @@ def forward_tangents(outputs: Value | Sequence[Value], seeds: Mapping[Value, flo
     """
     outputs = _check_values(outputs, 'forward_tangents', 'outputs')
     if not isinstance(seeds, Mapping):
-        raise TypeError(f'forward_tangents() needs seeds as a mapping from Value to number, '
+        raise TypeError(f'{what} must be a mapping from Value to number, such as {{x: 1.0}}, '
                         f'not {type(seeds).__name__}')
     order = forward_order(outputs)
     members = set(order)
     checked = {}
     for value, tangent in seeds.items():
         if not isinstance(value, Value) or value not in members:
-            raise ValueError(f'forward_tangents() seeds: {value!r} is not a Value of the graph'[:200])
-        checked[value] = _real(tangent, f'forward_tangents() seeds: the tangent of {value!r}')
+            raise ValueError(f'{what}: {value!r} is not a Value of the graph'[:200])
+        checked[value] = _real(tangent, f'{what}: the tangent of {value!r}')
     pushed = _push(order, checked)[0]
     return {node: pushed.get(node, 0.0) for node in order}
 

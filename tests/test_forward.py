@@ -241,7 +241,7 @@ def test_threads_pushing_tangents_through_one_graph_agree():
     (lambda: hvp(Value(1.0) * 2, [Value(1.0)], [1.0], mode='forward'), ValueError,
      "'reverse-over-reverse', 'forward-over-reverse'"),
     (lambda: forward_tangents(Value(1.0) * 2, {Value(3.0): 1.0}), ValueError, 'is not a Value of the graph'),
-    (lambda: forward_tangents(Value(1.0) * 2, [1.0]), TypeError, 'seeds as a mapping'),
+    (lambda: forward_tangents(Value(1.0) * 2, [1.0]), TypeError, 'seeds must be a mapping from Value'),
 ])
 def test_bad_arguments_are_named(call, error, message):
     with pytest.raises(error) as raised:
