@@ -395,6 +395,9 @@ def _check_mode(mode: str, wrt: Value | None, order: list[Value]) -> tuple[str, 
     if not isinstance(wrt, Value) or wrt not in set(order):
         raise ValueError(f"walkthrough: mode='forward' needs wrt, a Value of the graph to differentiate "
                          f'with respect to, not {wrt!r}'[:200])
+    if not wrt.is_leaf:  # its tangent would be 1 whatever its parents': the frames would not add up
+        raise ValueError(f'walkthrough: wrt must be an input of the graph (a leaf), not a computed value: '
+                         f'{wrt!r}'[:200])
     return mode, wrt
 
 

@@ -102,6 +102,9 @@ def test_walkthrough_mode_errors():
         walkthrough(y, wrt=x)
     with pytest.raises(ValueError, match="mode must be 'reverse' or 'forward', not 'sideways'"):
         walkthrough(y, mode='sideways')
+    # a computed value would keep its tangent 1 whatever its parents: the frames would not add up
+    with pytest.raises(ValueError, match=r"wrt must be an input of the graph \(a leaf\), not a computed"):
+        walkthrough(y, mode='forward', wrt=y)
 
 
 def test_the_reverse_mode_page_is_unchanged_by_the_forward_mode_words():
@@ -138,6 +141,11 @@ def test_cli_forward_mode_text_and_page(capsys, tmp_path):
     (['--mode', 'forward', '--wrt', 'nothing'], "--wrt nothing: no value is named 'nothing'"),
     (['--wrt', 'w0'], '--wrt goes with --mode forward'),
     (['--mode', 'sideways'], "argument --mode: invalid choice: 'sideways'"),
+    (['x*x', '--set', 'x=2', '--mode', 'forward', '--wrt', 'f'],
+     '--wrt f: f is computed from other values; differentiate with respect to an input: x'),
+    (['--mode', 'forward', '--wrt', 's1'], '--wrt s1: s1 is computed from other values; '
+                                            'differentiate with respect to an input: w2, w1, w0, s0, target'),
+    (['2*3', '--mode', 'forward'], '--mode forward: EXPR has no named input to differentiate'),
 ])
 def test_cli_forward_mode_errors_are_one_line(capsys, arguments, message):
     status, out, err = run(capsys, *arguments)

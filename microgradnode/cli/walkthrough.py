@@ -14,6 +14,18 @@ from ._graph import add_graph_arguments, graph_from_args
 __all__ = ['register', 'run']
 
 
+def _forward_input(graph, name: str | None):
+    """The input ``--wrt`` names (default: the first one), or a UsageError that lists the inputs."""
+    inputs = [label for label, node in graph.labelled.items() if node.is_leaf]
+    if not inputs:
+        raise UsageError('--mode forward: EXPR has no named input to differentiate with respect to')
+    wrt = graph.find(name if name is not None else graph.default_inputs[0], option='--wrt')
+    if not wrt.is_leaf:
+        raise UsageError(f'--wrt {name}: {name} is computed from other values; differentiate with '
+                         f'respect to an input: {", ".join(inputs)}')
+    return wrt
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         'walkthrough', help='step through the forward and backward passes (text, or an HTML page)',
@@ -41,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
     graph = graph_from_args(args)
     if args.wrt is not None and args.mode != 'forward':
         raise UsageError('--wrt goes with --mode forward (reverse mode finds every gradient at once)')
-    wrt = None
-    if args.mode == 'forward':
-        wrt = graph.find(args.wrt if args.wrt is not None else graph.default_inputs[0], option='--wrt')
+    wrt = _forward_input(graph, args.wrt) if args.mode == 'forward' else None
     try:
         walk = walkthrough(graph.output, rankdir=args.rankdir, mode=args.mode, wrt=wrt)
     except ValueError as error:
