@@ -7,36 +7,17 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from microgradnode import Value, grad
 from microgradnode.forward import forward_tangents
 from microgradnode.walkthrough import walkthrough
 
-from .conftest import require_module, require_program
-from .test_walkthrough_browser import ARTIFACTS, CHROMIUM_ARGS, shown
+from . import test_walkthrough_browser as reverse_page
+from .test_walkthrough_browser import ARTIFACTS, shown
+
+browser = reverse_page.browser  # the same headless Chromium fixture as the reverse mode page's
 
 
-@pytest.fixture(scope='module')
-def chromium():
-    executable = require_program('chromium')
-    sync_api = require_module('playwright.sync_api')
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _open(browser, path, viewport):
-    page = browser.new_page(viewport=viewport)
-    requests, errors = [], []
-    page.on('request', lambda request: requests.append(request.url))
-    page.on('pageerror', lambda error: errors.append(str(error)))
-    page.goto(path.as_uri())
-    return page, requests, errors
-
-
-def test_forward_mode_walkthrough_in_chromium(chromium, tmp_path):
+def test_forward_mode_walkthrough_in_chromium(browser, tmp_path):
     x = Value(0.5, 'x')
     w = Value(-1.5, 'w')
     y = (w * x + x).tanh() * x
@@ -48,7 +29,8 @@ def test_forward_mode_walkthrough_in_chromium(chromium, tmp_path):
     assert count == 1 + sum(1 for node in walk.order if not node.is_leaf)
     ARTIFACTS.mkdir(exist_ok=True)
     for width, height in ((1280, 800), (390, 844)):
-        page, requests, errors = _open(chromium, path, {'width': width, 'height': height})
+        page, requests, errors = reverse_page.open_page(browser, path)
+        page.set_viewport_size({'width': width, 'height': height})
         assert page.title() == 'Forward mode step by step: d y / d x'
         assert page.locator('#nodes thead th').nth(2).text_content() == 'tangent d·/dx'
         assert 'Forward mode' in page.locator('p.lead').text_content()
