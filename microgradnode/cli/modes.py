@@ -116,7 +116,7 @@ def measure(case: Case, mode: str, repeat: int) -> Measurement:
 
     >>> m = measure(trajectory_case(2), 'forward', 1)
     >>> m.costs, len(m.matrix)
-    ([4], 2)
+    ([8], 2)
     """
     from ..forward import jacobian_of
     times = []
