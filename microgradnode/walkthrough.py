@@ -227,6 +227,7 @@ class Walkthrough:
         recorded times the parent's tangent: the numbers backward multiplies, the other way.
         """
         names, tangents = self.names, self.tangents
+        assert self.wrt is not None  # forward mode always has one (checked in __init__)
         wrt, root_name = names[self.wrt], names[self.root]
         frames = self._forward_frames()
         first = frames[0]
@@ -328,7 +329,7 @@ class Walkthrough:
         } for frame in self.frames]
         values = {ids[node]: [node.data, self._number(node.data)] for node in self.order}
         page_title = title or f'Backpropagation step by step: {self.names[self.root]}'
-        if self.mode == 'forward':
+        if self.wrt is not None:  # forward mode
             template = _forward_mode_page(template, self.names[self.wrt])
             page_title = title or (f'Forward mode step by step: '
                                    f'd {self.names[self.root]} / d {self.names[self.wrt]}')
