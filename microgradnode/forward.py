@@ -82,17 +82,17 @@ def _push(order: list[Value], seeds: Mapping[Value, float]) -> tuple[dict[Value,
     than a tangent 0), so ``x * 2`` at x = nan has the slope 2, and a pass costs one
     multiply-add per edge out of the seeds' part of the graph, not of the whole graph.
     A tangent that happens to be 0 is multiplied like any other (0 × inf is nan, as in
-    PyTorch). A seeded value keeps its seed, whatever its parents: it is an input here
-    (as an intermediate value given to ``grad`` is).
+    PyTorch). A seed on a computed value is added to what its parents send it: the
+    tangent injected there pairs with the gradient reverse mode reads there, so the
+    output's tangent is Σ seed × d output / d seeded value, as ``grad`` gives them.
     """
     tangents: dict[Value, float] = {}
     multiply_adds = 0
     for node in order:
-        if node in seeds:
-            tangents[node] = seeds[node]
-            continue
         a = node._a
         if a is None:
+            if node in seeds:
+                tangents[node] = seeds[node]
             continue
         from_a = tangents.get(a)
         b = node._b
@@ -107,6 +107,8 @@ def _push(order: list[Value], seeds: Mapping[Value, float]) -> tuple[dict[Value,
         else:
             tangents[node] = node._da * from_a + node._db * from_b
             multiply_adds += 2
+        if node in seeds:
+            tangents[node] = tangents.get(node, 0.0) + seeds[node]
     return tangents, multiply_adds
 
 
@@ -276,9 +278,37 @@ def hvp_forward_over_reverse(gradients: Sequence[Value], inputs: Sequence[Value]
     >>> hvp_forward_over_reverse(grad(x * x * y, [x, y], create_graph=True), [x, y], [1.0, 0.0])
     [4.0, 2.0]
     """
+    _check_independent(inputs)
     seeds: dict[Value, float] = {}
     for value, number in zip(inputs, vector):
         # An input listed twice moves at the sum of its numbers, as in the dot product.
         seeds[value] = seeds.get(value, 0.0) + float(number)
     pushed, _ = _push(forward_order(gradients), seeds)
     return [pushed.get(gradient, 0.0) for gradient in gradients]
+
+
+def _check_independent(inputs: Sequence[Value]) -> None:
+    """Refuse inputs computed from other inputs, naming the first such pair.
+
+    The derivatives of ``grad`` with respect to such inputs (d / d h, and d / d x through
+    h too) form a matrix that is not symmetric: forward over reverse would give M·v where
+    reverse over reverse gives Mᵀ·v, and neither is the Hessian of a function of the inputs.
+    """
+    position = {}
+    for index, value in enumerate(inputs):
+        position.setdefault(value, index)
+    source: dict[Value, int] = {}  # value -> an input it is computed from
+    for node in forward_order(list(position)):
+        for parent in (node._a, node._b):
+            if parent is None:
+                continue
+            origin = position.get(parent, source.get(parent))
+            if origin is not None:
+                source[node] = origin
+                if node in position:
+                    raise ValueError(
+                        f"hvp(mode='forward-over-reverse'): inputs[{position[node]}] is computed from "
+                        f'inputs[{origin}]; with respect to values that depend on one another the second '
+                        'derivatives are not symmetric and the two modes differ (reverse-over-reverse '
+                        'gives grad of grad)')
+                break
