@@ -16,10 +16,12 @@ from .engine import Value, backward_steps, is_grad_enabled, no_grad, topological
 # would hand out the module once someone imported it directly. Both are small and import
 # nothing heavy (diagrams are drawn only when a page or frame picture is asked for).
 from .explain import explain
+from .forward import jacobian, jvp
 from .walkthrough import walkthrough
 
 __all__ = ['Value', 'no_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
-           'topological_order', 'backward_steps', 'explain', 'walkthrough', 'grad', 'hessian', 'hvp']
+           'topological_order', 'backward_steps', 'explain', 'walkthrough', 'grad', 'hessian', 'hvp',
+           'jvp', 'jacobian']
 __version__ = '0.1.0'
 
 

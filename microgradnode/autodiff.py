@@ -29,7 +29,9 @@ from .engine import Value, _backward_order
 from .formula_syntax import function
 from .ops import FUNCTIONS, OPS, slope_power
 
-__all__ = ['grad', 'hessian', 'hvp']
+__all__ = ['grad', 'hessian', 'hvp', 'HVP_MODES']
+
+HVP_MODES = ('reverse-over-reverse', 'forward-over-reverse')
 
 
 # -- the table's formulas, evaluated on Values -------------------------------------------------
@@ -203,15 +205,21 @@ def hessian(output: Value, inputs: Sequence[Value]) -> list[list[float]]:
     return [[value.data for value in grad(gradient, inputs)] for gradient in first]
 
 
-def hvp(output: Value, inputs: Sequence[Value], vector: Sequence[float]) -> list[float]:
+def hvp(output: Value, inputs: Sequence[Value], vector: Sequence[float], *,
+        mode: str = 'reverse-over-reverse') -> list[float]:
     """The Hessian of ``output`` times ``vector``, without forming the Hessian.
 
-    The gradient is built as a graph once, its dot product with ``vector`` taken as one
-    more Value, and that differentiated: two reverse passes, whatever the number of inputs.
+    The gradient is built as a graph once (a reverse pass). With the default
+    ``mode='reverse-over-reverse'`` its dot product with ``vector`` is taken as one more
+    Value and differentiated: a second reverse pass. With ``mode='forward-over-reverse'``
+    the tangent ``vector`` is pushed forward through the gradient graph instead
+    (:mod:`microgradnode.forward`), giving the same numbers up to rounding.
 
     >>> from microgradnode import Value
     >>> x = Value(1.0, 'x'); y = Value(2.0, 'y')
     >>> hvp(x * x * y, [x, y], [1.0, 0.0])
+    [4.0, 2.0]
+    >>> hvp(x * x * y, [x, y], [1.0, 0.0], mode='forward-over-reverse')
     [4.0, 2.0]
     """
     inputs = _check(output, inputs, 'hvp')
@@ -225,7 +233,12 @@ def hvp(output: Value, inputs: Sequence[Value], vector: Sequence[float]) -> list
         if isinstance(number, bool) or not isinstance(number, numbers.Real):
             raise TypeError(f'hvp() vector must hold real numbers; vector[{position}] is '
                             f'{type(number).__name__}: {number!r}'[:200])
+    if mode not in HVP_MODES:
+        raise ValueError(f"hvp() mode must be one of {', '.join(map(repr, HVP_MODES))}, not {mode!r}"[:200])
     first = grad(output, inputs, create_graph=True)
+    if mode == 'forward-over-reverse':
+        from .forward import hvp_forward_over_reverse
+        return hvp_forward_over_reverse(first, inputs, vector)
     dot = first[0] * float(vector[0])
     for gradient, number in zip(first[1:], vector[1:]):
         dot = dot + gradient * float(number)

@@ -58,7 +58,8 @@ class Frame:
     that carry something in this frame (values forward, gradients backward);
     ``computed`` the nodes whose value is known; ``grads`` the grads known so far
     (a node absent from it has not received any gradient yet); ``step`` the engine's
-    record of this backward step (None in the forward phase).
+    record of this backward step (None in the forward phase); ``tangents``, in a forward
+    mode walkthrough, the tangents known so far (None in a reverse mode one).
     """
 
     phase: str
@@ -70,6 +71,7 @@ class Frame:
     computed: frozenset[Value]
     grads: Mapping[Value, float]
     step: Step | None = None
+    tangents: Mapping[Value, float] | None = None  # forward mode: the tangents known so far
 
     def _replace_index(self, index: int) -> Frame:
         return dataclasses.replace(self, index=index)
@@ -89,7 +91,7 @@ class Walkthrough:
     """
 
     def __init__(self, root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
-                 max_nodes: int = DEFAULT_MAX_NODES) -> None:
+                 max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse', wrt: Value | None = None) -> None:
         if not isinstance(root, Value):
             raise TypeError(f'walkthrough needs a Value, not {type(root).__name__}')
         try:
@@ -105,10 +107,17 @@ class Walkthrough:
             raise ValueError(f'walkthrough: the graph has {len(self.order)} values, more than '
                              f'max_nodes={max_nodes}; step through a smaller expression, or raise max_nodes')
         self.names = NodeNames(root)
-        # Start from clean gradients so that every number on the way is this pass's own.
-        root.zero_grad()
-        self.steps = backward_steps(root)
-        frames = self._forward_frames() + self._backward_frames()
+        self.mode, self.wrt = _check_mode(mode, wrt, self.order)
+        if mode == 'forward':
+            from .forward import forward_tangents
+            self.steps = []
+            self.tangents = forward_tangents(root, {wrt: 1.0})
+            frames = self._forward_mode_frames()
+        else:
+            # Start from clean gradients so that every number on the way is this pass's own.
+            root.zero_grad()
+            self.steps = backward_steps(root)
+            frames = self._forward_frames() + self._backward_frames()
         self.frames: list[Frame] = [frame._replace_index(index) for index, frame in enumerate(frames)]
 
     # -- words -------------------------------------------------------------------------
@@ -212,6 +221,58 @@ class Walkthrough:
             frames[-1] = dataclasses.replace(final, lines=final.lines + summary)
         return frames
 
+    def _forward_mode_frames(self) -> list[Frame]:
+        """The forward pass again, each value now computed with its tangent v′ = d v / d wrt.
+
+        Each tangent is the sum over the node's parents of the local derivative the engine
+        recorded times the parent's tangent: the numbers backward multiplies, the other way.
+        """
+        names, tangents = self.names, self.tangents
+        assert self.wrt is not None  # forward mode always has one (checked in __init__)
+        wrt, root_name = names[self.wrt], names[self.root]
+        frames = self._forward_frames()
+        first = frames[0]
+        still = [names[node] for node in self.order if node.is_leaf and node is not self.wrt]
+        lines = (*first.lines,
+                 f'Forward mode also gives every value a tangent v′ = d v / d {wrt}: how fast it moves '
+                 f'when {wrt} moves at speed 1. So {wrt}′ = 1'
+                 + (f'; {", ".join(still)} {"stays" if len(still) == 1 else "stay"} still: tangent 0.'
+                    if still else '.'))
+        known = {node: tangents[node] for node in first.computed}
+        title = first.title.replace('the inputs', 'the inputs and their tangents')
+        result = [dataclasses.replace(first, title=title, lines=lines, tangents=known)]
+        for frame in frames[1:]:
+            (node,) = frame.nodes
+            name = names[node]
+            terms, numbers = [], []
+            for index, parent in enumerate(node.parents):
+                terms.append(f'd {name} / d {names[parent]} × {names[parent]}′')
+                numbers.append(f'{self._factor(node.local_grads[index])} × {self._factor(tangents[parent])}')
+            lines = (*frame.lines[:-1 - len(node.parents)],
+                     f'The engine records the local derivative{"s" if len(node.parents) > 1 else ""}, '
+                     'and forward mode uses them at once:',
+                     *frame.lines[-len(node.parents):],
+                     "Its tangent: each parent's tangent times its local derivative, added up:",
+                     f'{name}′ = {" + ".join(terms)}',
+                     f'= {" + ".join(numbers)} = {self._number(tangents[node])}')
+            known = {**known, node: tangents[node]}
+            result.append(dataclasses.replace(frame, title=f'{frame.title} and {name}′', lines=lines,
+                                              tangents=known))
+        count = len(result)
+        inputs = [names[node] for node in self.order if node.is_leaf and node.label and node is not self.wrt]
+        summary = [f'Done in one pass: d {root_name} / d {wrt} = {root_name}′ = '
+                   f'{self._number(tangents[self.root])}, and every value\'s derivative with respect to '
+                   f'{wrt} with it.']
+        if inputs:
+            summary.append(f'd {root_name} / d {inputs[0]} would need another pass, with {inputs[0]}′ = 1: '
+                           'one pass per input. Reverse mode (backward) gets d '
+                           f'{root_name} / d every input in one pass: that is why training uses it.')
+        last = result[-1]
+        result[-1] = dataclasses.replace(last, lines=(*last.lines, *summary))
+        return [dataclasses.replace(frame, title=re.sub(r'^Forward \d+/\d+', f'Forward {number}/{count}',
+                                                        frame.title))
+                for number, frame in enumerate(result, 1)]
+
     def text(self) -> str:
         """Every frame in words, forward then backward."""
         return '\n\n'.join(frame.text for frame in self.frames)
@@ -235,9 +296,13 @@ class Walkthrough:
         shown = {node: frame.grads.get(node) for node in self.order}
         # Unlabelled intermediate values get the names the words and the table use.
         names = {node: self.names[node] for node in self.order if not node.label and not node.is_leaf}
+        tangents = None
+        if frame.tangents is not None:
+            tangents = {node: frame.tangents.get(node) for node in self.order}
         return draw(self.root, rankdir=self.rankdir, number_format=self.number_format,
                     show_grad=frame.phase == 'backward', highlight=frame.nodes,
-                    highlight_edges=frame.highlight_edges, grads=shown, names=names)
+                    highlight_edges=frame.highlight_edges, grads=shown, names=names,
+                    tangent_values=tangents)
 
     def html(self, *, title: str | None = None) -> str:
         """One self-contained HTML page (no network requests) to step through every frame."""
@@ -259,10 +324,16 @@ class Walkthrough:
             'lines': list(frame.lines),
             'nodes': [ids[node] for node in frame.nodes],
             'computed': sorted(ids[node] for node in frame.computed),
-            'grads': {ids[node]: [grad, self._number(grad)] for node, grad in frame.grads.items()},
+            # forward mode: the table's third column shows the tangents
+            'grads': {ids[node]: [grad, self._number(grad)] for node, grad in
+                      (frame.grads if frame.tangents is None else frame.tangents).items()},
         } for frame in self.frames]
         values = {ids[node]: [node.data, self._number(node.data)] for node in self.order}
         page_title = title or f'Backpropagation step by step: {self.names[self.root]}'
+        if self.wrt is not None:  # forward mode
+            template = _forward_mode_page(template, self.names[self.wrt])
+            page_title = title or (f'Forward mode step by step: '
+                                   f'd {self.names[self.root]} / d {self.names[self.wrt]}')
         replacements = {
             '{{TITLE}}': html.escape(page_title),
             '{{FRAMES}}': frames_html,
@@ -296,10 +367,13 @@ class Walkthrough:
 
 
 def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
-                max_nodes: int = DEFAULT_MAX_NODES) -> Walkthrough:
+                max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse',
+                wrt: Value | None = None) -> Walkthrough:
     """The forward and backward passes of ``root``'s graph as frames (and an HTML page).
 
     Runs the backward pass (as ``root.backward()`` would, after zeroing the graph's grads).
+    With ``mode='forward'`` and ``wrt`` a Value of the graph, steps through forward mode
+    instead: one pass computing each value with its tangent d value / d wrt (no grad changes).
 
     >>> from microgradnode import Value
     >>> x = Value(0.5, 'x'); y = x.sigmoid() * x
@@ -309,7 +383,48 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     >>> walk.save('walk.html')  # doctest: +SKIP
     PosixPath('walk.html')
     """
-    return Walkthrough(root, number_format=number_format, rankdir=rankdir, max_nodes=max_nodes)
+    return Walkthrough(root, number_format=number_format, rankdir=rankdir, max_nodes=max_nodes,
+                       mode=mode, wrt=wrt)
+
+
+def _check_mode(mode: str, wrt: Value | None, order: list[Value]) -> tuple[str, Value | None]:
+    if mode not in ('reverse', 'forward'):
+        raise ValueError(f"walkthrough mode must be 'reverse' or 'forward', not {mode!r}"[:200])
+    if mode == 'reverse':
+        if wrt is not None:
+            raise ValueError("walkthrough: wrt is for mode='forward' (reverse mode finds every gradient)")
+        return mode, None
+    if not isinstance(wrt, Value) or wrt not in set(order):
+        raise ValueError(f"walkthrough: mode='forward' needs wrt, a Value of the graph to differentiate "
+                         f'with respect to, not {wrt!r}'[:200])
+    if not wrt.is_leaf:  # its tangent would be 1 whatever its parents': the frames would not add up
+        raise ValueError(f'walkthrough: wrt must be an input of the graph (a leaf), not a computed value: '
+                         f'{wrt!r}'[:200])
+    return mode, wrt
+
+
+# The page's words about backprop, and what forward mode says instead. Replaced rather than
+# templated so that the reverse mode page stays exactly as it is.
+_FORWARD_MODE_WORDS = {
+    '<p class="lead">First the <b>forward pass</b> computes every value; '
+    'then the <b>backward pass</b> sends the\n'
+    '    gradient from the output back to every input, one node at a time.':
+    '<p class="lead"><b>Forward mode</b> computes every value together with its <b>tangent</b>, '
+    'd value / d {wrt}: each tangent is the local derivatives times the parents\' tangents, '
+    'one node at a time, in one pass.',
+    '<caption>Every value and gradient so far (? = not known yet)</caption>':
+    '<caption>Every value and tangent so far (? = not known yet)</caption>',
+    '<th scope="col">grad</th>': '<th scope="col">tangent d·/d{wrt}</th>',
+}
+
+
+def _forward_mode_page(template: str, wrt: str) -> str:
+    for words, instead in _FORWARD_MODE_WORDS.items():
+        if words not in template:  # the template changed: say so rather than mislabel the page
+            raise RuntimeError(f'walkthrough template: cannot find {words[:60]!r} to relabel '
+                               'for forward mode')
+        template = template.replace(words, instead.replace('{wrt}', html.escape(wrt)))
+    return template
 
 
 def _inline_svg(svg: bytes | str, index: int) -> str:

@@ -27,6 +27,7 @@ COMMANDS: list[str] = [
     'fit',
     'explain',
     'walkthrough',
+    'modes',
 ]
 
 

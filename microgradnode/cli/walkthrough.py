@@ -16,6 +16,18 @@ from ._graph import add_graph_arguments, graph_from_args
 __all__ = ['register', 'run']
 
 
+def _forward_input(graph, name: str | None):
+    """The input ``--wrt`` names (default: the first one), or a UsageError that lists the inputs."""
+    inputs = [label for label, node in graph.labelled.items() if node.is_leaf]
+    if not inputs:
+        raise UsageError('--mode forward: EXPR has no named input to differentiate with respect to')
+    wrt = graph.find(name if name is not None else graph.default_inputs[0], option='--wrt')
+    if not wrt.is_leaf:
+        raise UsageError(f'--wrt {name}: {name} is computed from other values; differentiate with '
+                         f'respect to an input: {", ".join(inputs)}')
+    return wrt
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         'walkthrough', help='step through the forward and backward passes (text, or an HTML page)',
@@ -28,6 +40,12 @@ def register(subparsers) -> None:
                              'previous/next buttons, a slider and arrow keys')
     parser.add_argument('--rankdir', choices=('LR', 'TB', 'RL', 'BT'), default='LR',
                         help='direction of the diagrams (default LR: left to right)')
+    parser.add_argument('--mode', choices=('reverse', 'forward'), default='reverse',
+                        help='reverse (default): the forward pass, then backprop; forward: forward mode, '
+                             'each value computed with its tangent d value / d the --wrt input')
+    parser.add_argument('--wrt', metavar='NAME',
+                        help='with --mode forward: the input to differentiate with respect to '
+                             '(default: the first input)')
     parser.set_defaults(run=run)
 
 
@@ -35,8 +53,11 @@ def run(args: argparse.Namespace) -> int:
     from ..walkthrough import walkthrough
 
     graph = graph_from_args(args)
+    if args.wrt is not None and args.mode != 'forward':
+        raise UsageError('--wrt goes with --mode forward (reverse mode finds every gradient at once)')
+    wrt = _forward_input(graph, args.wrt) if args.mode == 'forward' else None
     try:
-        walk = walkthrough(graph.output, rankdir=args.rankdir)
+        walk = walkthrough(graph.output, rankdir=args.rankdir, mode=args.mode, wrt=wrt)
     except ValueError as error:
         raise UsageError(str(error)) from None
     if args.html is None:
@@ -48,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UsageError(f'cannot write {args.html}: {error.strerror or error}') from None
     forward = sum(frame.phase == 'forward' for frame in walk.frames)
+    if args.mode == 'forward':
+        print(f'wrote {path}: {forward} steps of forward mode, d {graph.output.label} / d {walk.names[wrt]} '
+              'in one pass; open it in a browser (it needs no network)')
+        return 0
     print(f'wrote {path}: {len(walk.frames)} steps ({forward} forward, {len(walk.frames) - forward} '
           'backward); open it in a browser (it needs no network)')
     return 0

@@ -38,7 +38,8 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
          title: str = '', max_nodes: int = DEFAULT_MAX_NODES, highlight: Iterable[Value] = (),
          highlight_edges: Iterable[tuple[Value, Value]] = (),
          grads: Mapping[Value, float | None] | None = None, names: Mapping[Value, str] | None = None,
-         renderer: str = 'auto') -> Diagram:
+         renderer: str = 'auto', tangents: Mapping[Value, float] | None = None,
+         tangent_values: Mapping[Value, float | None] | None = None) -> Diagram:
     """Draw ``root`` and every Value it was computed from.
 
     Options (keyword only):
@@ -59,16 +60,27 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     - ``names``: a mapping Value -> name to show instead of ``.label`` (for instance
       ``(out - target)`` for an unlabelled value, as the walkthrough does).
     - ``renderer``: ``'auto'``, ``'pygraphviz'`` or ``'dot'``, used by ``save`` and ``pipe``.
+    - ``tangents``: forward mode's seeds, such as ``{x: 1.0}``: each Value also shows its
+      tangent, d value / d x, pushed forward from them (:func:`microgradnode.forward.forward_tangents`).
+    - ``tangent_values``: a mapping Value -> tangent to show as it is (``None`` shows
+      ``tangent ?``, a Value missing from it 0), for pictures of a pass half done.
 
     >>> from microgradnode import Value
     >>> a = Value(1.5, 'a'); b = a.tanh()
     >>> 'tanh' in draw(b, show_grad=False).source
     True
+    >>> 'tangent' in draw(b * a, tangents={a: 1.0}).source
+    True
     """
+    if tangents is not None:
+        if tangent_values is not None:
+            raise ValueError('draw: give tangents (the seeds) or tangent_values (every tangent), not both')
+        from ..forward import forward_tangents
+        tangent_values = forward_tangents(root, tangents, what='draw: tangents')
     options = DrawOptions(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                           number_format=number_format, color_by_grad=color_by_grad, legend=legend,
                           title=title, max_nodes=max_nodes)
     drawing = build_digraph(root, options, highlight=highlight, highlight_edges=highlight_edges,
-                            grads=grads, names=names)
+                            grads=grads, names=names, tangents=tangent_values)
     return Diagram(drawing.digraph, value_count=drawing.value_count,
                    operation_count=drawing.operation_count, renderer=renderer)

@@ -115,6 +115,12 @@ def _check_marks(order: list[Value], highlight: Iterable[Value],
     return marked, marked_edges, grads
 
 
+def _tangent_text(tangents: Mapping[Value, float | None], node: Value, options: DrawOptions) -> str:
+    """A value missing from ``tangents`` does not move (0); None is not computed yet (?)."""
+    tangent = tangents.get(node, 0.0)
+    return '?' if tangent is None else options.number(tangent)
+
+
 def _check_names(order: list[Value], names: Mapping[Value, str] | None) -> Mapping[Value, str]:
     """Validate the ``names`` option: display names for Values of this graph."""
     if names is None:
@@ -130,10 +136,29 @@ def _check_names(order: list[Value], names: Mapping[Value, str] | None) -> Mappi
     return names
 
 
+def _check_tangents(order: list[Value], tangents: Mapping[Value, float | None] | None
+                    ) -> Mapping[Value, float | None] | None:
+    """Validate the tangents to show: numbers (or None, not known yet) for Values of this graph."""
+    if tangents is None:
+        return None
+    if not isinstance(tangents, Mapping):
+        raise TypeError(f'tangent_values must be a mapping from Value to a number or None, '
+                        f'not {type(tangents).__name__}')
+    members = set(order)
+    for value, tangent in tangents.items():
+        if not isinstance(value, Value) or value not in members:
+            raise ValueError(f'tangent_values: {value!r} is not a Value of the graph being drawn')
+        if tangent is not None and (isinstance(tangent, bool) or not isinstance(tangent, numbers.Real)):
+            raise TypeError(f'tangent_values: the tangent shown for {value!r} must be a number or None, '
+                            f'not {tangent!r}')
+    return tangents
+
+
 def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Value] = (),
                   highlight_edges: Iterable[tuple[Value, Value]] = (),
                   grads: Mapping[Value, float | None] | None = None,
-                  names: Mapping[Value, str] | None = None) -> Drawing:
+                  names: Mapping[Value, str] | None = None,
+                  tangents: Mapping[Value, float | None] | None = None) -> Drawing:
     """The diagram of ``root`` and everything it was computed from, as a Digraph."""
     if not isinstance(root, Value):
         raise TypeError(f'draw needs a Value, not {type(root).__name__}')
@@ -142,6 +167,7 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
         raise _graph_too_large(len(order), options.max_nodes)
     marked, marked_edges, grads = _check_marks(order, highlight, highlight_edges, grads)
     names = _check_names(order, names)
+    tangents = _check_tangents(order, tangents)
     ids = {node: index for index, node in enumerate(order)}
 
     def shown_grad(node: Value) -> float | None:
@@ -180,7 +206,8 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
         dot.node(f'v{index}', value_label(
             name=names.get(node, node.label), data=options.number(node.data), grad=grad_text, fill=fill,
             border=HIGHLIGHT if emphasised else style.border,
-            border_width=3 if emphasised else style.border_width), shape='plain')
+            border_width=3 if emphasised else style.border_width,
+            tangent=None if tangents is None else _tangent_text(tangents, node, options)), shape='plain')
         if node.is_leaf:
             continue
         operation = f'o{index}'

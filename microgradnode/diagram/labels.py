@@ -12,7 +12,7 @@ Every function here returns a complete label, ``<...>`` included, ready for
 from __future__ import annotations
 
 from .escape import html_text
-from .style import EDGE_LABEL, KIND_NAMES, MUTED, STYLES, grad_fill
+from .style import EDGE_LABEL, KIND_NAMES, MUTED, STYLES, TANGENT, grad_fill
 
 __all__ = ['value_label', 'operation_label', 'edge_label', 'legend_label', 'title_label']
 
@@ -22,14 +22,16 @@ def _caption(word: str) -> str:
 
 
 def value_label(*, name: str, data: str, grad: str | None, fill: str, border: str,
-                border_width: int) -> str:
-    """A Value's box: its name (when it has one), its data and, optionally, its grad."""
+                border_width: int, tangent: str | None = None) -> str:
+    """A Value's box: its name (when it has one), its data and, optionally, its grad and tangent."""
     cells = []
     if name:
         cells.append(f'<TD><B>{html_text(name)}</B></TD>')
     cells.append(f'<TD>{_caption("data")} {html_text(data)}</TD>')
     if grad is not None:
         cells.append(f'<TD>{_caption("grad")} {html_text(grad)}</TD>')
+    if tangent is not None:
+        cells.append(f'<TD>{_caption("tangent")} <FONT COLOR="{TANGENT}">{html_text(tangent)}</FONT></TD>')
     table = (f'<TABLE BORDER="{border_width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="5" '
              f'STYLE="rounded" BGCOLOR="{fill}" COLOR="{border}">')
     return f'<{table}<TR>{"".join(cells)}</TR></TABLE>>'

@@ -19,7 +19,7 @@ import math
 from typing import NamedTuple
 
 __all__ = ['KindStyle', 'STYLES', 'KIND_NAMES', 'node_kind', 'grad_fill', 'FONT', 'INK',
-           'MUTED', 'HIGHLIGHT', 'OP_FILL', 'EDGE_LABEL']
+           'MUTED', 'HIGHLIGHT', 'OP_FILL', 'EDGE_LABEL', 'TANGENT']
 
 
 class KindStyle(NamedTuple):
@@ -46,6 +46,7 @@ FONT = 'Helvetica,Arial,sans-serif'
 INK = '#212529'          # text and edges
 MUTED = '#5c636a'        # the small "data" / "grad" captions
 EDGE_LABEL = '#a61e4d'   # local derivatives on edges
+TANGENT = '#1864ab'      # forward mode's tangents, in the walkthrough's forward blue
 OP_FILL = '#ffffff'
 HIGHLIGHT = '#f03e3e'
 
