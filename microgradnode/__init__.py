@@ -9,7 +9,7 @@
 """
 
 from .check import GradcheckError, gradcheck
-from .engine import Value, backward_steps, is_grad_enabled, no_grad, topological_order
+from .engine import Value, backward_steps, enable_grad, is_grad_enabled, no_grad, topological_order
 
 # Imported here, not lazily: the modules share the functions' names, and a lazy lookup
 # would hand out the module once someone imported it directly. Both are small and import
@@ -17,7 +17,7 @@ from .engine import Value, backward_steps, is_grad_enabled, no_grad, topological
 from .explain import explain
 from .walkthrough import walkthrough
 
-__all__ = ['Value', 'no_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
+__all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
            'topological_order', 'backward_steps', 'explain', 'walkthrough']
 __version__ = '0.1.0'
 

@@ -20,11 +20,12 @@ table in :mod:`microgradnode.ops`; this module turns each row into a method.
 from __future__ import annotations
 
 import numbers
+import threading
 from typing import NamedTuple
 
 from .ops import FUNCTIONS, OPS, Op
 
-__all__ = ['Value', 'no_grad', 'is_grad_enabled', 'topological_order', 'Step', 'backward_steps']
+__all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_order', 'Step', 'backward_steps']
 
 Number = float | int
 
@@ -198,7 +199,7 @@ def {method}(self{other_param}):
     {coerce}a = {a}.data{b_load}
     try:
         out = {forward}
-        if _recording:
+        if _recording or _thread_records():
             node = _new_value(Value)
             node.data = out
             node.grad = 0.0
@@ -231,11 +232,24 @@ _OPERATORS = {
     '__neg__': ('neg', False), '__abs__': ('abs', False),
 }
 
+# Whether this thread records is per thread, as in PyTorch; but a threading.local
+# read on every operation would cost the hot path. So every generated method first
+# reads `_recording`, one global flag that is True while no thread anywhere has
+# recording switched off, and only when it is False asks this thread's own state.
+_thread_state = threading.local()
+_switch_lock = threading.Lock()
+_threads_not_recording = 0  # threads whose innermost no_grad/enable_grad turned recording off
+
+
+def _thread_records() -> bool:
+    return getattr(_thread_state, 'enabled', True)
+
+
 # The globals of every generated method. One shared dict, so that no_grad flips
 # the single `_recording` flag that all of them read.
 _namespace: dict = {**FUNCTIONS, 'OPS': OPS, 'Value': Value, '_new_value': _new_value,
                     '_as_value': _as_value, '_domain_error': _domain_error,
-                    '_recording': True}
+                    '_recording': True, '_thread_records': _thread_records}
 
 
 def _make_method(method: str, op: Op, reflected: bool = False):
@@ -271,10 +285,82 @@ del _op, _method, _name, _reflected
 
 # -- no_grad -------------------------------------------------------------------------------
 
-class no_grad:
-    """Context manager (and decorator) inside which operations record no graph.
+def _set_thread_recording(enabled: bool) -> None:
+    """Switch recording for this thread, keeping the global fast-path flag in step."""
+    global _threads_not_recording
+    if _thread_records() == enabled:
+        return
+    with _switch_lock:
+        _thread_state.enabled = enabled
+        _threads_not_recording += -1 if enabled else 1
+        _namespace['_recording'] = not _threads_not_recording
+
+
+class _GradMode:
+    """Shared by no_grad and enable_grad: a context manager and decorator for one mode.
+
+    What to restore is kept on a per-thread stack, not on the instance, so one instance
+    may be entered again while inside itself, or from several threads at once.
+    """
+
+    _enabled = True
+
+    def __enter__(self) -> _GradMode:
+        saved = getattr(_thread_state, 'saved', None)
+        if saved is None:
+            saved = _thread_state.saved = []
+        saved.append(_thread_records())
+        _set_thread_recording(self._enabled)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _set_thread_recording(_thread_state.saved.pop())
+
+    def __call__(self, function):
+        import functools
+        import inspect
+
+        mode = type(self)
+        if inspect.isgeneratorfunction(function):
+            # A generator's body runs a piece at a time, between the caller's own code:
+            # switch the mode around each piece, never across a yield.
+            @functools.wraps(function)
+            def generator_in_mode(*args, **kwargs):
+                generator = function(*args, **kwargs)
+                try:
+                    with mode():
+                        item = next(generator)
+                    while True:
+                        try:
+                            sent = yield item
+                        except GeneratorExit:
+                            with mode():
+                                generator.close()
+                            raise
+                        except BaseException as error:
+                            with mode():
+                                item = generator.throw(error)
+                        else:
+                            with mode():
+                                item = generator.send(sent)
+                except StopIteration as finished:
+                    return finished.value
+            return generator_in_mode
+
+        @functools.wraps(function)
+        def in_mode(*args, **kwargs):
+            with mode():
+                return function(*args, **kwargs)
+        return in_mode
+
+
+class no_grad(_GradMode):
+    """Context manager (and decorator) inside which this thread's operations record no graph.
 
     Results are plain leaves: cheaper to build, and backward() will not reach through them.
+    As in PyTorch, the mode is per thread, blocks nest, an instance can be reused, and the
+    previous mode is restored on leaving, even by an exception. As a decorator it also
+    works on generator functions.
 
     >>> x = Value(2.0)
     >>> with no_grad():
@@ -283,31 +369,27 @@ class no_grad:
     (4.0, True)
     """
 
-    def __enter__(self) -> no_grad:
-        self._saved = _namespace['_recording']
-        _namespace['_recording'] = False
-        return self
+    _enabled = False
 
-    def __exit__(self, *exc_info: object) -> None:
-        _namespace['_recording'] = self._saved
 
-    def __call__(self, function):
-        import functools
+class enable_grad(_GradMode):
+    """Record again inside a ``no_grad`` block (for this thread), as PyTorch's ``enable_grad``.
 
-        @functools.wraps(function)
-        def without_grad(*args, **kwargs):
-            with no_grad():
-                return function(*args, **kwargs)
-        return without_grad
+    >>> x = Value(2.0)
+    >>> with no_grad(), enable_grad():
+    ...     y = x * x
+    >>> y.is_leaf
+    False
+    """
 
 
 def is_grad_enabled() -> bool:
-    """False inside ``no_grad()``.
+    """False inside ``no_grad()`` (in the thread that entered it).
 
     >>> is_grad_enabled()
     True
     """
-    return _namespace['_recording']
+    return _namespace['_recording'] or _thread_records()
 
 
 # -- traversal and reverse mode ------------------------------------------------------------

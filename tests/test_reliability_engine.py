@@ -1,0 +1,159 @@
+"""Issue 11, engine and library: threads, NaN, deep graphs, messages.
+
+Each test here failed before the fix it covers.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from microgradnode import Value, engine, no_grad
+from microgradnode.engine import is_grad_enabled
+
+# -- no_grad: per thread, nested, reused, restored ----------------------------------------------
+
+
+def test_reusing_one_no_grad_instance_nested_restores_recording():
+    ng = no_grad()
+    with ng:
+        with ng:
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    x = Value(2.0)
+    y = x * x
+    y.backward()
+    assert x.grad == 4.0
+
+
+def _run_in_step(steps: list) -> tuple[list, list]:
+    """Run two threads that take turns, each doing its steps in the order given."""
+    turn = threading.Condition()
+    state = {'index': 0}
+    errors: list = []
+    seen: list = []
+
+    def worker(name: str) -> None:
+        try:
+            for index, (who, action) in enumerate(steps):
+                if who != name:
+                    continue
+                with turn:
+                    turn.wait_for(lambda index=index: state['index'] == index, timeout=10)
+                    seen.append((name, action()))
+                    state['index'] += 1
+                    turn.notify_all()
+        except BaseException as error:  # reported by the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ('A', 'B')]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    return seen, errors
+
+
+def test_overlapping_no_grad_blocks_in_two_threads_first_in_first_out():
+    blocks = {'A': no_grad(), 'B': no_grad()}
+    steps = [
+        ('A', lambda: blocks['A'].__enter__() and is_grad_enabled()),
+        ('B', lambda: blocks['B'].__enter__() and is_grad_enabled()),
+        ('A', lambda: blocks['A'].__exit__(None, None, None) or is_grad_enabled()),
+        ('B', lambda: blocks['B'].__exit__(None, None, None) or is_grad_enabled()),
+    ]
+    seen, errors = _run_in_step(steps)
+    assert not errors
+    assert seen == [('A', False), ('B', False), ('A', True), ('B', True)]
+    assert is_grad_enabled()
+    x = Value(3.0)
+    (x * x).backward()
+    assert x.grad == 6.0
+
+
+def test_no_grad_in_one_thread_does_not_stop_another_recording():
+    x = Value(3.0)
+    results = {}
+    block = no_grad()
+    steps = [
+        ('A', lambda: block.__enter__() and None),
+        ('B', lambda: results.setdefault('B', (is_grad_enabled(), x * x))),
+        ('A', lambda: results.setdefault('A', (is_grad_enabled(), x * x))),
+        ('A', lambda: block.__exit__(None, None, None)),
+    ]
+    seen, errors = _run_in_step(steps)
+    assert not errors
+    enabled_b, y_b = results['B']
+    enabled_a, y_a = results['A']
+    assert enabled_b and not y_b.is_leaf and y_b.parents == (x, x)
+    assert not enabled_a and y_a.is_leaf and y_a.data == 9.0
+    assert is_grad_enabled() and not (x * x).is_leaf
+
+
+def test_no_grad_many_threads_hammering_leave_recording_on():
+    ng = no_grad()  # one instance shared by every thread
+    failures = []
+
+    def work() -> None:
+        for _ in range(300):
+            with ng:
+                with ng:
+                    if Value(1.0).exp().is_leaf is not True:
+                        failures.append('recorded inside no_grad')
+            if (Value(1.0) * 2).is_leaf:
+                failures.append('did not record outside no_grad')
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert is_grad_enabled()
+    assert engine._namespace['_recording'] is True  # back on the fast path
+
+
+def test_no_grad_restored_after_an_exception_in_a_nested_reused_block():
+    ng = no_grad()
+    with pytest.raises(KeyError):
+        with ng:
+            with ng:
+                raise KeyError('boom')
+    assert is_grad_enabled()
+
+
+def test_no_grad_decorator_on_a_generator_switches_only_while_it_runs():
+    @no_grad()
+    def squares(values):
+        total = 0.0
+        for v in values:
+            sent = yield (v * v, is_grad_enabled())
+            total += sent or 0.0
+        return total
+
+    x = Value(2.0)
+    generator = squares([x, x])
+    square, enabled = next(generator)
+    assert square.is_leaf and square.data == 4.0 and not enabled
+    assert is_grad_enabled()                  # the caller records between items
+    assert not (x * x).is_leaf
+    square, enabled = generator.send(1.5)
+    assert square.is_leaf and not enabled
+    with pytest.raises(StopIteration) as stop:
+        generator.send(2.0)
+    assert stop.value.value == 3.5
+    assert is_grad_enabled()
+
+
+def test_enable_grad_records_inside_no_grad():
+    from microgradnode import enable_grad
+    x = Value(2.0)
+    with no_grad():
+        with enable_grad():
+            y = x * x
+            assert is_grad_enabled()
+        assert not is_grad_enabled()
+        z = x * x
+    assert not y.is_leaf and z.is_leaf and is_grad_enabled()
