@@ -25,7 +25,8 @@ from typing import NamedTuple
 
 from .ops import FUNCTIONS, OPS, Op
 
-__all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_order', 'Step', 'backward_steps']
+__all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_order', 'Step',
+           'backward_steps']
 
 Number = float | int
 
