@@ -698,7 +698,7 @@ def compile(root: Value, *, compact: bool | None = None, max_nodes: int = MAX_NO
     >>> x = Value(0.5, 'x'); y = (x * 2).relu(); y.label = 'y'
     >>> f = compile(y)
     >>> print(f.source.split('# Backward')[0].splitlines()[-2].strip())
-    y = v2 if v2 > 0.0 else 0.0  # relu
+    y = 0.0 if v2 <= 0.0 else v2  # relu
     >>> x.data = -1.0
     >>> f(), x.grad
     (0.0, 0.0)

@@ -157,3 +157,91 @@ def test_enable_grad_records_inside_no_grad():
         assert not is_grad_enabled()
         z = x * x
     assert not y.is_leaf and z.is_leaf and is_grad_enabled()
+
+
+# -- NaN and inf through every row of the operation table -----------------------------------------
+
+def _torch_counterparts(torch) -> dict:
+    functional = torch.nn.functional
+    return {
+        'add': lambda a, b: a + b, 'sub': lambda a, b: a - b, 'mul': lambda a, b: a * b,
+        'div': lambda a, b: a / b, 'neg': lambda a: -a, 'pow': lambda a, k: a ** k,
+        'powv': lambda a, b: a ** b, 'exp': torch.exp, 'log': torch.log, 'sqrt': torch.sqrt,
+        'sigmoid': torch.sigmoid, 'tanh': torch.tanh, 'softplus': functional.softplus,
+        'relu': torch.relu, 'abs': torch.abs, 'sin': torch.sin, 'cos': torch.cos,
+    }
+
+
+def _special_cases(op) -> list[tuple[float, ...]]:
+    nan, inf = float('nan'), float('inf')
+    specials, normals = [nan, inf, -inf], [1.5, -1.5, 0.0, 2.0]
+    if op.constant:  # (a, k)
+        return ([(s, k) for s in specials for k in (2.0, 0.5, 0.0, 1.0, -1.0)]
+                + [(a, s) for a in normals + specials for s in specials])
+    if op.arity == 2:
+        return ([(s, n) for s in specials for n in normals] + [(n, s) for s in specials for n in normals]
+                + [(s, t) for s in specials for t in specials])
+    return [(s,) for s in specials]
+
+
+def _same(x: float, y: float) -> bool:
+    return x == y or (x != x and y != y)
+
+
+def test_every_operation_propagates_nan_and_inf_as_torch_float64_does():
+    from microgradnode.ops import OPS
+    from tests.conftest import require_module
+    torch = require_module('torch')
+    counterparts = _torch_counterparts(torch)
+    assert set(OPS) <= set(counterparts), 'a new row of ops.OPS needs its torch counterpart here'
+    wrong = []
+    for name, op in OPS.items():
+        for args in _special_cases(op):
+            values = args[:1] if op.constant else args
+            tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in values]
+            expected = counterparts[name](*tensors, *args[1:] if op.constant else ())
+            expected.backward()
+            expected_grads = [t.grad.item() for t in tensors]
+            try:
+                node = getattr(Value, name)(*[Value(x) for x in values], *args[1:] if op.constant else ())
+            except (ValueError, ArithmeticError) as error:
+                # Undefined inputs (log(-inf), x / 0, sin(inf)) are the engine's errors, by
+                # design; a NaN input never is (it must come out as NaN), unless the other
+                # input is itself undefined: nan / 0 is a division by zero.
+                divisor_zero = name == 'div' and args[1] == 0.0
+                if (any(x != x for x in args) and not divisor_zero) or not str(error).startswith(f'{name}('):
+                    wrong.append(f'{name}{args}: raised {error!r}')
+                continue
+            if not _same(node.data, expected.item()):
+                wrong.append(f'{name}{args}: value {node.data!r}, torch {expected.item()!r}')
+            for got, want in zip(node.local_grads, expected_grads):
+                if not _same(got, want):
+                    wrong.append(f'{name}{args}: local grads {node.local_grads}, torch {expected_grads}')
+    assert wrong == []
+
+
+def test_relu_of_nan_is_nan_and_passes_the_gradient_on_as_torch_does():
+    x = Value(float('nan'))
+    y = x.relu()
+    y.backward()
+    assert y.data != y.data and x.grad == 1.0
+    loss = (Value(float('nan')) * 2).relu() + Value(-1.0).relu()
+    assert loss.data != loss.data
+
+
+def test_power_with_an_infinite_or_nan_exponent_gives_the_ieee_answer():
+    inf, nan = float('inf'), float('nan')
+    assert (Value(-2.0) ** inf).data == inf
+    assert (Value(-2.0) ** -inf).data == 0.0
+    assert (Value(-0.5) ** inf).data == 0.0
+    y = Value(-2.0) ** nan
+    assert y.data != y.data
+    z = Value(-2.0) ** Value(inf)   # powv: the exponent a Value
+    assert z.data == inf
+    with pytest.raises(ValueError, match=r'pow\(-2.0, k=0.5\): a negative base needs an integer exponent'):
+        Value(-2.0) ** 0.5
+
+
+def test_sin_of_infinity_names_the_problem():
+    with pytest.raises(ValueError, match=r'sin\(x=inf\): sin needs a finite input'):
+        Value(float('inf'), 'x').sin()
