@@ -37,7 +37,7 @@ import operator
 import re
 from collections.abc import Callable
 
-from .engine import Value, no_grad, topological_order
+from .engine import Value, _grad_lock, no_grad, topological_order
 from .ops import FUNCTIONS, OPS
 
 __all__ = ['compile', 'Compiled', 'MAX_NODES', 'COMPACT_ABOVE']
@@ -652,7 +652,11 @@ class Compiled:
 
     def __call__(self) -> float:
         try:
-            return self._function(*self._arguments)
+            # The generated code reads each leaf's grad first and writes it back last:
+            # two calls interleaving would lose one's additions. The engine's lock runs
+            # calls (and backward passes, which add into the same grads) one at a time.
+            with _grad_lock:
+                return self._function(*self._arguments)
         except (ArithmeticError, ValueError, TypeError) as error:
             failure = error
         # Outside the except block, so that the user sees the engine's message alone.

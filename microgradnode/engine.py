@@ -195,12 +195,25 @@ def _domain_error(op: Op, error: Exception, inputs: tuple, k: float | None) -> E
 # per node and no call per formula or per node, which is what keeps a pure-Python
 # engine fast. ``Value.mul.__doc__`` shows the row used.
 
+# The node is built in two places with the same text (`_NODE`): the first, reached
+# while no thread is inside no_grad, is the code the engine ran before no_grad became
+# per thread, so the hot path falls straight through to it with no extra jump; the
+# second serves threads that record while another one is inside no_grad.
 _METHOD = '''\
 def {method}(self{other_param}):
     {coerce}a = {a}.data{b_load}
     try:
         out = {forward}
-        if _recording or _thread_records():
+        if _recording:
+{node}
+        if _thread_records():
+{node}
+    except (ArithmeticError, ValueError) as error:
+        raise _domain_error(OPS[{name!r}], error, {parents}, {k}) from None
+    return Value(out)  # under no_grad: a plain leaf
+'''
+
+_NODE = '''\
             node = _new_value(Value)
             node.data = out
             node.grad = 0.0
@@ -212,11 +225,7 @@ def {method}(self{other_param}):
             node._db = {local_b}
             node._k = {k}
             node._waiting = 0
-            return node
-    except (ArithmeticError, ValueError) as error:
-        raise _domain_error(OPS[{name!r}], error, {parents}, {k}) from None
-    return Value(out)  # under no_grad: a plain leaf
-'''
+            return node'''
 
 _COERCE = '''if not isinstance(other, Value):
         other = _as_value(other)
@@ -242,6 +251,10 @@ _switch_lock = threading.Lock()
 _threads_not_recording = 0  # threads whose innermost no_grad/enable_grad turned recording off
 
 
+# Held while gradients are added into .grad (backward, compiled calls), see _backward.
+_grad_lock = threading.RLock()
+
+
 def _thread_records() -> bool:
     return getattr(_thread_state, 'enabled', True)
 
@@ -262,11 +275,12 @@ def _make_method(method: str, op: Op, reflected: bool = False):
         other_param, k, coerce = ', other', 'None', _COERCE
     else:
         other_param, k, coerce = '', 'None', ''
+    fields = dict(name=op.name, a=a, k=k, b=b if binary else 'None',
+                  local_a=op.local[0], local_b=op.local[1] if binary else '0.0')
     source = _METHOD.format(
-        method=method, other_param=other_param, coerce=coerce, a=a,
-        b_load=f'; b = {b}.data' if binary else '', forward=op.forward, name=op.name,
-        parents=f'({a}, {b})' if binary else '(self,)', k=k, b=b if binary else 'None',
-        local_a=op.local[0], local_b=op.local[1] if binary else '0.0')
+        method=method, other_param=other_param, coerce=coerce,
+        b_load=f'; b = {b}.data' if binary else '', forward=op.forward,
+        parents=f'({a}, {b})' if binary else '(self,)', node=_NODE.format(**fields), **fields)
     defined: dict = {}
     # The source is built only from the fixed table above, never from user input.
     exec(compile(source, f'<microgradnode op {op.name}>', 'exec'), _namespace, defined)  # noqa: S102
@@ -477,10 +491,20 @@ def _backward(root: Value, gradient: Number, trace: list[Value] | None = None) -
     ``trace``, when given, receives each intermediate value as it passes its gradient
     on: :func:`backward_steps` reads the walkthrough's record from it, so there is one
     backward pass in the project, not a fast one and a teaching one. Every count is
-    back to 0 when it returns, and is reset if the pass is interrupted; two threads
-    must not run backward over shared nodes at once.
+    back to 0 when it returns, and is reset if the pass is interrupted.
+
+    The counts live on the nodes and leaves' grads are added to in place, so passes
+    over shared nodes must not interleave: one process-wide lock (also taken by
+    compiled code, which adds into the same grads) runs them one at a time. Under the
+    GIL pure-Python passes never ran in parallel anyway; taking the lock costs well
+    under a microsecond per pass.
     """
     gradient = _check_gradient(gradient)
+    with _grad_lock:
+        _backward_locked(root, gradient, trace)
+
+
+def _backward_locked(root: Value, gradient: float, trace: list[Value] | None) -> None:
     if root._a is None:  # a leaf: nothing to propagate; leaves accumulate
         root.grad += gradient
         return

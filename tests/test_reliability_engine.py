@@ -245,3 +245,75 @@ def test_power_with_an_infinite_or_nan_exponent_gives_the_ieee_answer():
 def test_sin_of_infinity_names_the_problem():
     with pytest.raises(ValueError, match=r'sin\(x=inf\): sin needs a finite input'):
         Value(float('inf'), 'x').sin()
+
+
+# -- threads: compiled calls and backward add into shared .grad --------------------------------------
+
+def _in_threads(work, count: int = 2) -> None:
+    import sys
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)  # switch threads often: races show at once
+    try:
+        threads = [threading.Thread(target=work) for _ in range(count)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+
+
+@pytest.mark.parametrize('compact', [False, True])
+def test_compiled_calls_from_two_threads_add_every_gradient(compact):
+    from microgradnode.compiler import compile
+    w = Value(0.5, 'w')
+    x = Value(2.0, 'x')
+    y = w * x
+    for _ in range(30):
+        y = (y * w).tanh() + x
+    step = compile(y, compact=compact)
+    step()
+    one_call = w.grad
+    w.grad = 0.0
+
+    def work() -> None:
+        for _ in range(1000):
+            step()
+
+    _in_threads(work)
+    assert w.grad == pytest.approx(2000 * one_call, rel=1e-12)
+
+
+def test_a_backward_pass_waits_for_another_one_over_shared_nodes():
+    from microgradnode.engine import _backward, topological_order
+    w = Value(0.5, 'w')
+    shared = w
+    for _ in range(5):
+        shared = (shared * 1.01).tanh() + w
+    root_a, root_b = shared * 2.0, shared * 3.0
+    root_a.backward()
+    root_b.backward()
+    expected = w.grad
+    w.grad = 0.0
+    paused, resume = threading.Event(), threading.Event()
+
+    class PauseAfterFirstStep(list):
+        def append(self, node: Value) -> None:
+            super().append(node)
+            if len(self) == 1:
+                paused.set()
+                resume.wait(10)
+
+    first = threading.Thread(target=_backward, args=(root_a, 1.0, PauseAfterFirstStep()))
+    first.start()
+    assert paused.wait(10)
+    second = threading.Thread(target=root_b.backward)  # the same shared nodes, mid-pass
+    second.start()
+    second.join(0.3)
+    waited = second.is_alive()
+    resume.set()
+    first.join(10)
+    second.join(10)
+    assert waited, 'the second pass ran while the first was half done'
+    assert w.grad == pytest.approx(expected, rel=1e-12)
+    assert all(node._waiting == 0 for node in topological_order(root_b))
