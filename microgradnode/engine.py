@@ -19,6 +19,8 @@ table in :mod:`microgradnode.ops`; this module turns each row into a method.
 
 from __future__ import annotations
 
+import copyreg
+import gc
 import numbers
 import threading
 from typing import NamedTuple
@@ -165,6 +167,82 @@ class Value:
         """
         for node in topological_order(self):
             node.grad = 0.0
+
+
+    # -- copying and pickling --------------------------------------------------------------
+    #
+    # The default copy and pickle follow parents recursively and hit the recursion limit
+    # a few hundred nodes deep. Both are done here in topological order instead, parents
+    # before children, so that no step ever needs more than the node's own parents.
+
+    def __copy__(self) -> Value:
+        twin = _new_value(type(self))
+        twin.__setstate__(self.__getstate__())
+        return twin
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        """Copy the whole graph below this value, iteratively; ``memo`` keeps shared nodes shared."""
+        keep_alive = memo.setdefault(id(memo), [])
+        # Every node made here lives on: collections triggered meanwhile would walk the
+        # whole growing graph for nothing (it has no cycles), as in compile().
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for node in topological_order(self):
+                if id(node) in memo:  # copied before, e.g. a weight listed beside its loss
+                    continue
+                twin = _new_value(type(node))
+                twin.__setstate__(node.__getstate__())
+                if node._a is not None:
+                    twin._a = memo[id(node._a)]
+                    if node._b is not None:
+                        twin._b = memo[id(node._b)]
+                memo[id(node)] = twin
+                keep_alive.append(node)
+        finally:
+            if collecting:
+                gc.enable()
+        return memo[id(self)]
+
+    def __getstate__(self) -> tuple:
+        return (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db,
+                self._k)
+
+    def __setstate__(self, state: tuple) -> None:
+        (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db,
+         self._k) = state
+        self._waiting = 0
+
+    def __reduce_ex__(self, protocol: object) -> tuple:
+        # Pickle saves a reduction's arguments before the object and looks each object up
+        # in its memo before reducing it. So the first value reduced lists its ancestors,
+        # parents before children, as an argument: each is saved in turn while its own
+        # parents are already in the memo, and reduces shallowly (its state names its
+        # parents, saved as memo references). Nothing recurses, and a weight pickled
+        # beside its loss is one object, shared, when loaded.
+        pending = _thread_state.__dict__.get('pickling')
+        if pending and pending.pop(id(self), None) is not None or self._a is None:
+            # __newobj__ is pickle's NEWOBJ opcode: a blank Value made in C when loading.
+            return (copyreg.__newobj__, (Value,),
+                    (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db,
+                     self._k))
+        ancestors = topological_order(self)
+        ancestors.pop()  # self
+        _thread_state.pickling = {id(node): node for node in ancestors if node._a is not None}
+        return _unpickle_value, (ancestors, _EndOfAncestors()), self.__getstate__()
+
+
+def _unpickle_value(*ancestors: object) -> Value:
+    """A blank Value for pickle to fill with ``__setstate__`` (the ancestors are loaded already)."""
+    return _new_value(Value)
+
+
+class _EndOfAncestors:
+    """Pickled right after a value's ancestors: they are all saved, forget the list."""
+
+    def __reduce__(self) -> tuple:
+        _thread_state.__dict__.pop('pickling', None)
+        return tuple, ()
 
 
 def _as_value(x: object) -> Value:

@@ -317,3 +317,100 @@ def test_a_backward_pass_waits_for_another_one_over_shared_nodes():
     assert waited, 'the second pass ran while the first was half done'
     assert w.grad == pytest.approx(expected, rel=1e-12)
     assert all(node._waiting == 0 for node in topological_order(root_b))
+
+
+# -- copy.deepcopy and pickle: deep graphs, identity kept -----------------------------------------------
+
+def _chain(length: int) -> tuple[Value, Value]:
+    w = Value(0.999, 'w')
+    x = Value(1.0, 'x')
+    for i in range(length):
+        x = x * w if i % 2 else (x + 0.001)
+    x.label = 'end'
+    return x, w
+
+
+def _same_graph(original: Value, twin: Value) -> None:
+    from microgradnode.engine import topological_order
+    nodes, twins = topological_order(original), topological_order(twin)
+    assert len(nodes) == len(twins)
+    assert not {id(n) for n in nodes} & {id(t) for t in twins}
+    index = {node: i for i, node in enumerate(nodes)}
+    twin_index = {node: i for i, node in enumerate(twins)}
+    for node, copy in zip(nodes, twins):
+        assert (copy.data, copy.grad, copy.label, copy.op, copy.constant, copy.local_grads) == \
+            (node.data, node.grad, node.label, node.op, node.constant, node.local_grads)
+        assert [twin_index[p] for p in copy.parents] == [index[p] for p in node.parents]
+
+
+def _copies(objects: list, protocols: tuple[int, ...] = tuple(range(6))) -> list:
+    import copy
+    import pickle
+    return [('deepcopy', copy.deepcopy(objects))] + [
+        (f'pickle protocol {protocol}', pickle.loads(pickle.dumps(objects, protocol=protocol)))
+        for protocol in protocols]
+
+
+def test_deepcopy_and_pickle_keep_the_graph_and_the_weight_identity():
+    w = Value(-0.5, 'w')
+    b = Value(0.25, 'b')
+    x = Value(2.0, 'x')
+    hidden = (w * x + b).tanh()
+    loss = hidden ** 2 + (hidden * w).sigmoid() + hidden.relu()
+    loss.label = 'loss'
+    loss.backward()
+    for how, (loss2, w2, b2) in _copies([loss, w, b]):
+        _same_graph(loss, loss2)
+        from microgradnode.engine import topological_order
+        leaves = [node for node in topological_order(loss2) if node.is_leaf]
+        assert any(node is w2 for node in leaves) and any(node is b2 for node in leaves), how
+        w2.grad = b2.grad = 0.0
+        loss2.backward()
+        assert (w2.grad, b2.grad) == (w.grad, b.grad), how
+
+
+@pytest.mark.parametrize('length', [3_000, 30_000])
+def test_deepcopy_and_pickle_of_a_deep_chain(length):
+    end, w = _chain(length)
+    end.backward()
+    for how, (end2, w2) in _copies([end, w], (0, 4)):
+        _same_graph(end, end2)
+        w2.grad = 0.0
+        end2.backward()
+        assert w2.grad == w.grad, how
+
+
+def test_a_pickled_model_and_its_loss_still_train_together():
+    import pickle
+
+    from microgradnode.engine import topological_order
+    from microgradnode.nn import MLP
+    model = MLP(2, [4, 1], seed=0)
+    loss = (model([Value(0.5), Value(-1.0)]) - 1.0) ** 2
+    loss.backward()
+    model2, loss2 = pickle.loads(pickle.dumps([model, loss]))
+    in_graph = {id(node) for node in topological_order(loss2)}
+    assert all(id(p) in in_graph for p in model2.parameters())
+    for p in model2.parameters():
+        p.grad = 0.0
+    loss2.backward()
+    assert [p.grad for p in model2.parameters()] == [p.grad for p in model.parameters()]
+
+
+def test_pickling_a_node_again_after_it_was_shared_stays_iterative():
+    import pickle
+    end, w = _chain(5_000)
+    middle = end
+    for _ in range(10):
+        middle = middle.parents[0]
+    pickle.dumps([middle, end])      # middle's ancestors were in the memo when end listed them
+    again = pickle.loads(pickle.dumps(middle))
+    assert again.data == middle.data and len(again.parents) == len(middle.parents)
+
+
+def test_copy_copy_makes_one_new_node_over_the_same_parents():
+    import copy
+    x = Value(3.0, 'x')
+    y = x * x
+    z = copy.copy(y)
+    assert z is not y and z.parents == (x, x) and z.local_grads == y.local_grads and z.op == 'mul'
