@@ -101,16 +101,24 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[float | Value] | Mapping
     out = _call(f, leaves)
     out.backward()
 
-    def at(shifted: list[float]) -> float:
+    def at(shifted: list[float], i: int, sign: str) -> float:
         with no_grad():
-            return _call(f, [Value(x) for x in shifted]).data
+            try:
+                return _call(f, [Value(x) for x in shifted]).data
+            except (ArithmeticError, ValueError) as error:
+                # f works at the point itself (it ran above): the nudge took it out.
+                probe = f'{named[i][0]} = {points[i]!r} {sign} eps = {shifted[i]!r}'
+                raise type(error)(
+                    f'gradcheck: f fails at the finite-difference probe {probe}: {error}; '
+                    f'the point is within eps={eps:g} of the edge of where f is defined: '
+                    f'move it away from the edge or pass a smaller eps') from error
 
     rows = []
     for i, (leaf, (name, _)) in enumerate(zip(leaves, named)):
         plus, minus = list(points), list(points)
         plus[i] += eps
         minus[i] -= eps
-        numeric = (at(plus) - at(minus)) / (2 * eps)
+        numeric = (at(plus, i, '+') - at(minus, i, '-')) / (2 * eps)
         error = abs(leaf.grad - numeric)
         scale = max(abs(leaf.grad), abs(numeric))
         rows.append(GradcheckRow(name, points[i], leaf.grad, numeric, error,

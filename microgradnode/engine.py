@@ -33,12 +33,23 @@ __all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_or
 Number = float | int
 
 
-def _to_float(data: object) -> float:
-    # bool and numpy scalars are numbers.Real; str, None, complex, lists are not.
+def _is_real(data: object) -> bool:
+    # bool and numpy's numeric scalars are numbers.Real; str, None, complex, lists are
+    # not. numpy's bool is not registered as one, yet it is a number as Python's bool
+    # is: recognised by its type's name, so that numpy need not be imported.
     if isinstance(data, numbers.Real):
+        return True
+    kind = type(data)
+    return kind.__module__ == 'numpy' and kind.__name__ in ('bool', 'bool_')
+
+
+def _to_float(data: object) -> float:
+    if _is_real(data):
         return float(data)
+    kind = type(data)
+    name = kind.__name__ if kind.__module__ == 'builtins' else f'{kind.__module__}.{kind.__name__}'
     raise TypeError(f'Value needs a real number (int, float, bool or a numpy scalar), '
-                    f'not {type(data).__name__}: {data!r}'[:200])
+                    f'not {name}: {data!r}'[:200])
 
 
 class Value:
@@ -135,7 +146,7 @@ class Value:
     def __pow__(self, exponent: Value | Number) -> Value:
         if isinstance(exponent, Value):
             return self.powv(exponent)
-        if not isinstance(exponent, numbers.Real):
+        if not _is_real(exponent):
             return NotImplemented
         return self.pow(exponent)
 
@@ -248,7 +259,7 @@ class _EndOfAncestors:
 def _as_value(x: object) -> Value:
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real):
+    if _is_real(x):
         return Value(float(x))
     return NotImplemented
 
@@ -545,7 +556,7 @@ class Step(NamedTuple):
 
 
 def _check_gradient(gradient: object) -> float:
-    if not isinstance(gradient, numbers.Real):
+    if not _is_real(gradient):
         raise TypeError(f'backward gradient must be a number, not {type(gradient).__name__}')
     return float(gradient)
 

@@ -414,3 +414,30 @@ def test_copy_copy_makes_one_new_node_over_the_same_parents():
     y = x * x
     z = copy.copy(y)
     assert z is not y and z.parents == (x, x) and z.local_grads == y.local_grads and z.op == 'mul'
+
+
+# -- messages ----------------------------------------------------------------------------------------
+
+def test_numpy_bool_is_a_number_like_python_bool():
+    from tests.conftest import require_module
+    np = require_module('numpy')
+    assert Value(np.bool_(True)).data == 1.0 and type(Value(np.bool_(False)).data) is float
+    y = Value(2.0) * np.bool_(True)
+    assert isinstance(y, Value) and y.data == 2.0 and y.op == 'mul'
+    assert (Value(3.0) ** np.bool_(True)).op == 'pow'
+    x = Value(2.0)
+    (x * x).backward(np.bool_(True))
+    assert x.grad == 4.0
+    with pytest.raises(TypeError, match=r'not numpy\.complex128'):
+        Value(np.complex128(1.0))
+
+
+def test_gradcheck_says_when_its_probe_left_the_domain():
+    from microgradnode import gradcheck
+    with pytest.raises(ValueError, match=r'probe x0 = 0\.0 - eps = -1e-06: sqrt\(-1e-06\): sqrt needs a '
+                                         r'non-negative input; the point is within eps=1e-06 of the edge'):
+        gradcheck(lambda x: x.sqrt(), [0.0])
+    with pytest.raises(ValueError, match=r'probe w = 1e-07 - eps'):
+        gradcheck(lambda w: w.log(), {'w': 1e-7})
+    with pytest.raises(ValueError, match=r'^log\(w=-1\.0\): log needs a positive input$'):
+        gradcheck(lambda w: w.log(), {'w': -1.0})   # failing at the point itself is f's own error
