@@ -65,6 +65,9 @@ class GradcheckReport:
         table = '\n'.join('  '.join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
                           for line in lines)
         verdict = 'all gradients agree' if self.ok else 'some gradients DISAGREE'
+        if not math.isfinite(self.output):
+            # Not a wrong derivative: differences of nan or inf say nothing.
+            verdict = f'the output is {self.output}, so finite differences cannot check the gradients'
         return (f'gradcheck: output {self.output:.10g}, central differences with eps={self.eps:g}, '
                 f'tolerance |error| <= {self.atol:g} + {self.rtol:g}·|finite diff.|: {verdict}\n'
                 + table)

@@ -441,3 +441,11 @@ def test_gradcheck_says_when_its_probe_left_the_domain():
         gradcheck(lambda w: w.log(), {'w': 1e-7})
     with pytest.raises(ValueError, match=r'^log\(w=-1\.0\): log needs a positive input$'):
         gradcheck(lambda w: w.log(), {'w': -1.0})   # failing at the point itself is f's own error
+
+
+def test_gradcheck_of_a_nan_output_says_so_rather_than_blaming_the_gradients():
+    from microgradnode import GradcheckError, gradcheck
+    with pytest.raises(GradcheckError, match='the output is nan, so finite differences cannot check'):
+        gradcheck(lambda x: x.relu(), [float('nan')])
+    report = gradcheck(lambda x: x * float('inf'), [1.0], raise_on_failure=False)
+    assert not report.ok and 'the output is inf' in str(report)
