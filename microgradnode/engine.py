@@ -179,7 +179,6 @@ class Value:
         for node in topological_order(self):
             node.grad = 0.0
 
-
     # -- copying and pickling --------------------------------------------------------------
     #
     # The default copy and pickle follow parents recursively and hit the recursion limit
@@ -589,61 +588,57 @@ def _backward(root: Value, gradient: Number, trace: list[Value] | None = None) -
     under a microsecond per pass.
     """
     gradient = _check_gradient(gradient)
-    with _grad_lock:
-        _backward_locked(root, gradient, trace)
-
-
-def _backward_locked(root: Value, gradient: float, trace: list[Value] | None) -> None:
-    if root._a is None:  # a leaf: nothing to propagate; leaves accumulate
-        root.grad += gradient
-        return
-    try:
-        root.grad = 0.0  # intermediate values show this pass only
-        # A for loop over a list that grows as values are found. Besides sparing a pop()
-        # per value, its back edge lets CPython 3.11 specialize this function during
-        # its first call; with only while loops, that waits for the 8th call.
-        found = [root]
-        for node in found:  # only intermediate values are ever found: _a is a Value
-            a = node._a
-            if a._a is not None:
-                waiting = a._waiting
-                if not waiting:
-                    a.grad = 0.0
-                    found.append(a)
-                a._waiting = waiting + 1
-            b = node._b
-            if b is not None and b._a is not None:
-                waiting = b._waiting
-                if not waiting:
-                    b.grad = 0.0
-                    found.append(b)
-                b._waiting = waiting + 1
-        root.grad += gradient
-        ready = [root]
-        while ready:
-            node = ready.pop()
-            if trace is not None:
-                trace.append(node)
-            a = node._a
-            upstream = node.grad
-            a.grad += upstream * node._da
-            if a._a is not None:
-                waiting = a._waiting - 1
-                a._waiting = waiting
-                if not waiting:
-                    ready.append(a)
-            b = node._b
-            if b is not None:
-                b.grad += upstream * node._db
-                if b._a is not None:
-                    waiting = b._waiting - 1
-                    b._waiting = waiting
+    with _grad_lock:  # held for the whole pass: see above
+        if root._a is None:  # a leaf: nothing to propagate; leaves accumulate
+            root.grad += gradient
+            return
+        try:
+            root.grad = 0.0  # intermediate values show this pass only
+            # A for loop over a list that grows as values are found. Besides sparing a pop()
+            # per value, its back edge lets CPython 3.11 specialize this function during
+            # its first call; with only while loops, that waits for the 8th call.
+            found = [root]
+            for node in found:  # only intermediate values are ever found: _a is a Value
+                a = node._a
+                if a._a is not None:
+                    waiting = a._waiting
                     if not waiting:
-                        ready.append(b)
-    except BaseException:  # e.g. KeyboardInterrupt: leave no stale count behind
-        for node in _backward_order(root):
-            node._waiting = 0
-        raise
+                        a.grad = 0.0
+                        found.append(a)
+                    a._waiting = waiting + 1
+                b = node._b
+                if b is not None and b._a is not None:
+                    waiting = b._waiting
+                    if not waiting:
+                        b.grad = 0.0
+                        found.append(b)
+                    b._waiting = waiting + 1
+            root.grad += gradient
+            ready = [root]
+            while ready:
+                node = ready.pop()
+                if trace is not None:
+                    trace.append(node)
+                a = node._a
+                upstream = node.grad
+                a.grad += upstream * node._da
+                if a._a is not None:
+                    waiting = a._waiting - 1
+                    a._waiting = waiting
+                    if not waiting:
+                        ready.append(a)
+                b = node._b
+                if b is not None:
+                    b.grad += upstream * node._db
+                    if b._a is not None:
+                        waiting = b._waiting - 1
+                        b._waiting = waiting
+                        if not waiting:
+                            ready.append(b)
+        except BaseException:  # e.g. KeyboardInterrupt: leave no stale count behind
+            for node in _backward_order(root):
+                node._waiting = 0
+            raise
 
 
 def backward_steps(root: Value, gradient: Number = 1.0) -> list[Step]:
