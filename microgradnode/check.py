@@ -98,6 +98,11 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[float | Value] | Mapping
         raise ValueError('gradcheck needs at least one input')
     if not (eps > 0 and math.isfinite(eps)):
         raise ValueError(f'gradcheck eps must be a positive number, not {eps!r}')
+    for name, tolerance in (('atol', atol), ('rtol', rtol)):
+        # A nan or negative tolerance would fail every row and blame the gradients.
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
+                or not 0 <= tolerance < math.inf:
+            raise ValueError(f'gradcheck {name} must be a finite number >= 0, not {tolerance!r}')
     points = [Value(x).data for _, x in named]  # validates: TypeError for non-numbers
 
     leaves = [Value(x, name) for (name, _), x in zip(named, points)]

@@ -449,3 +449,12 @@ def test_gradcheck_of_a_nan_output_says_so_rather_than_blaming_the_gradients():
         gradcheck(lambda x: x.relu(), [float('nan')])
     report = gradcheck(lambda x: x * float('inf'), [1.0], raise_on_failure=False)
     assert not report.ok and 'the output is inf' in str(report)
+
+
+@pytest.mark.parametrize('tolerance', [{'atol': float('nan')}, {'rtol': -1.0}, {'atol': 'x'},
+                                       {'rtol': float('inf')}])
+def test_gradcheck_refuses_a_tolerance_that_would_fail_every_row(tolerance):
+    from microgradnode import gradcheck
+    name = next(iter(tolerance))
+    with pytest.raises(ValueError, match=f'gradcheck {name} must be a finite number >= 0'):
+        gradcheck(lambda x: x * x, [1.0], **tolerance)
