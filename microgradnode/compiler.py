@@ -655,8 +655,11 @@ class Compiled:
             # The generated code reads each leaf's grad first and writes it back last:
             # two calls interleaving would lose one's additions. The engine's lock runs
             # calls (and backward passes, which add into the same grads) one at a time.
-            with _grad_lock:
+            _grad_lock.acquire()
+            try:
                 return self._function(*self._arguments)
+            finally:
+                _grad_lock.release()
         except (ArithmeticError, ValueError, TypeError) as error:
             failure = error
         # Outside the except block, so that the user sees the engine's message alone.

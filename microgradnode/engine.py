@@ -33,18 +33,17 @@ __all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_or
 Number = float | int
 
 
-def _is_real(data: object) -> bool:
+def _is_numpy_bool(data: object) -> bool:
     # bool and numpy's numeric scalars are numbers.Real; str, None, complex, lists are
     # not. numpy's bool is not registered as one, yet it is a number as Python's bool
-    # is: recognised by its type's name, so that numpy need not be imported.
-    if isinstance(data, numbers.Real):
-        return True
+    # is: recognised by its type's name, so that numpy need not be imported. Callers
+    # test numbers.Real first, inline: operations with plain numbers pay no extra call.
     kind = type(data)
     return kind.__module__ == 'numpy' and kind.__name__ in ('bool', 'bool_')
 
 
 def _to_float(data: object) -> float:
-    if _is_real(data):
+    if isinstance(data, numbers.Real) or _is_numpy_bool(data):
         return float(data)
     kind = type(data)
     name = kind.__name__ if kind.__module__ == 'builtins' else f'{kind.__module__}.{kind.__name__}'
@@ -146,7 +145,7 @@ class Value:
     def __pow__(self, exponent: Value | Number) -> Value:
         if isinstance(exponent, Value):
             return self.powv(exponent)
-        if not _is_real(exponent):
+        if not (isinstance(exponent, numbers.Real) or _is_numpy_bool(exponent)):
             return NotImplemented
         return self.pow(exponent)
 
@@ -258,7 +257,7 @@ class _EndOfAncestors:
 def _as_value(x: object) -> Value:
     if isinstance(x, Value):
         return x
-    if _is_real(x):
+    if isinstance(x, numbers.Real) or _is_numpy_bool(x):
         return Value(float(x))
     return NotImplemented
 
@@ -555,7 +554,7 @@ class Step(NamedTuple):
 
 
 def _check_gradient(gradient: object) -> float:
-    if not _is_real(gradient):
+    if not (isinstance(gradient, numbers.Real) or _is_numpy_bool(gradient)):
         raise TypeError(f'backward gradient must be a number, not {type(gradient).__name__}')
     return float(gradient)
 
@@ -587,8 +586,12 @@ def _backward(root: Value, gradient: Number, trace: list[Value] | None = None) -
     GIL pure-Python passes never ran in parallel anyway; taking the lock costs well
     under a microsecond per pass.
     """
-    gradient = _check_gradient(gradient)
-    with _grad_lock:  # held for the whole pass: see above
+    if type(gradient) is not float:
+        gradient = _check_gradient(gradient)
+    # Held for the whole pass (see above); acquire/release cost less than a with block,
+    # which counts on the seed's 12-node steps.
+    _grad_lock.acquire()
+    try:
         if root._a is None:  # a leaf: nothing to propagate; leaves accumulate
             root.grad += gradient
             return
@@ -639,6 +642,8 @@ def _backward(root: Value, gradient: Number, trace: list[Value] | None = None) -
             for node in _backward_order(root):
                 node._waiting = 0
             raise
+    finally:
+        _grad_lock.release()
 
 
 def backward_steps(root: Value, gradient: Number = 1.0) -> list[Step]:
