@@ -214,12 +214,18 @@ class Value:
         return memo[id(self)]
 
     def __getstate__(self) -> tuple:
+        if self._a is None:  # a leaf (half the nodes of a typical graph): a shorter pickle
+            return self.data, self.grad, self.label
         return (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db,
                 self._k)
 
     def __setstate__(self, state: tuple) -> None:
-        (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db,
-         self._k) = state
+        if len(state) == 3:
+            self.data, self.grad, self.label = state
+            self._op, self._a, self._da, self._b, self._db, self._k = '', None, 0.0, None, 0.0, None
+        else:
+            (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db,
+             self._k) = state
         self._waiting = 0
 
     def __reduce_ex__(self, protocol: object) -> tuple:
@@ -232,9 +238,7 @@ class Value:
         pending = _thread_state.__dict__.get('pickling')
         if pending and pending.pop(id(self), None) is not None or self._a is None:
             # __newobj__ is pickle's NEWOBJ opcode: a blank Value made in C when loading.
-            return (copyreg.__newobj__, (Value,),
-                    (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db,
-                     self._k))
+            return copyreg.__newobj__, (Value,), self.__getstate__()
         ancestors = topological_order(self)
         ancestors.pop()  # self
         _thread_state.pickling = {id(node): node for node in ancestors if node._a is not None}
