@@ -113,7 +113,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
        constant=True),
     Op('powv',    '^',    'power(a, b)',         ('b * slope_power(a, b - 1.0) if b else 0.0',
                                                   'out * log(a) if a > 0.0 else '
-                                                  '0.0 if a == 0.0 and b >= 0.0 else nan')),
+                                                  '(0.0 if b >= 0.0 else nan) if a == 0.0 else nan')),
     Op('exp',     'exp',  'exp(a)',              ('out',),
        problem='the result is too large for a float'),
     Op('log',     'log',  'log(a)',              ('1.0 / a',),
