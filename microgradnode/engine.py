@@ -235,7 +235,7 @@ class Value:
         # parents are already in the memo, and reduces shallowly (its state names its
         # parents, saved as memo references). Nothing recurses, and a weight pickled
         # beside its loss is one object, shared, when loaded.
-        pending = _thread_state.__dict__.get('pickling')
+        pending = _thread_state.pickling
         if pending and pending.pop(id(self), None) is not None or self._a is None:
             # __newobj__ is pickle's NEWOBJ opcode: a blank Value made in C when loading.
             return copyreg.__newobj__, (Value,), self.__getstate__()
@@ -254,7 +254,7 @@ class _EndOfAncestors:
     """Pickled right after a value's ancestors: they are all saved, forget the list."""
 
     def __reduce__(self) -> tuple:
-        _thread_state.__dict__.pop('pickling', None)
+        _thread_state.pickling = None
         return tuple, ()
 
 
@@ -297,7 +297,7 @@ def {method}(self{other_param}):
         out = {forward}
         if _recording:
 {node}
-        if _thread_records():
+        if _thread_state.enabled:
 {node}
     except (ArithmeticError, ValueError) as error:
         raise _domain_error(OPS[{name!r}], error, {parents}, {k}) from None
@@ -337,7 +337,16 @@ _OPERATORS = {
 # read on every operation would cost the hot path. So every generated method first
 # reads `_recording`, one global flag that is True while no thread anywhere has
 # recording switched off, and only when it is False asks this thread's own state.
-_thread_state = threading.local()
+class _ThreadState(threading.local):
+    """What the engine keeps per thread; __init__ runs once in each thread that reads it."""
+
+    def __init__(self) -> None:
+        self.enabled = True                  # this thread records (no_grad, enable_grad)
+        self.saved: list[bool] = []          # modes to restore, innermost last
+        self.pickling: dict | None = None    # see Value.__reduce_ex__
+
+
+_thread_state = _ThreadState()
 _switch_lock = threading.Lock()
 _threads_not_recording = 0  # threads whose innermost no_grad/enable_grad turned recording off
 
@@ -346,15 +355,11 @@ _threads_not_recording = 0  # threads whose innermost no_grad/enable_grad turned
 _grad_lock = threading.RLock()
 
 
-def _thread_records() -> bool:
-    return getattr(_thread_state, 'enabled', True)
-
-
 # The globals of every generated method. One shared dict, so that no_grad flips
 # the single `_recording` flag that all of them read.
 _namespace: dict = {**FUNCTIONS, 'OPS': OPS, 'Value': Value, '_new_value': _new_value,
                     '_as_value': _as_value, '_domain_error': _domain_error,
-                    '_recording': True, '_thread_records': _thread_records}
+                    '_recording': True, '_thread_state': _thread_state}
 
 
 def _make_method(method: str, op: Op, reflected: bool = False):
@@ -394,7 +399,7 @@ del _op, _method, _name, _reflected
 def _set_thread_recording(enabled: bool) -> None:
     """Switch recording for this thread, keeping the global fast-path flag in step."""
     global _threads_not_recording
-    if _thread_records() == enabled:
+    if _thread_state.enabled == enabled:
         return
     with _switch_lock:
         _thread_state.enabled = enabled
@@ -412,10 +417,7 @@ class _GradMode:
     _enabled = True
 
     def __enter__(self) -> _GradMode:
-        saved = getattr(_thread_state, 'saved', None)
-        if saved is None:
-            saved = _thread_state.saved = []
-        saved.append(_thread_records())
+        _thread_state.saved.append(_thread_state.enabled)
         _set_thread_recording(self._enabled)
         return self
 
@@ -495,7 +497,7 @@ def is_grad_enabled() -> bool:
     >>> is_grad_enabled()
     True
     """
-    return _namespace['_recording'] or _thread_records()
+    return _namespace['_recording'] or _thread_state.enabled
 
 
 # -- traversal and reverse mode ------------------------------------------------------------
