@@ -1,6 +1,8 @@
 """Issue 11, engine and library: threads, NaN, deep graphs, messages.
 
-Each test here failed before the fix it covers.
+Each test here failed before the fix it covers, except the few marked as guards: they
+check what a fix must not break (readable compiled code, whose straight-line body no
+thread switch interrupts on CPython 3.11; pickling a model whole; copy.copy).
 """
 
 from __future__ import annotations
@@ -263,7 +265,7 @@ def _in_threads(work, count: int = 2) -> None:
         sys.setswitchinterval(interval)
 
 
-@pytest.mark.parametrize('compact', [False, True])
+@pytest.mark.parametrize('compact', [False, True])  # compact lost updates; readable is a guard
 def test_compiled_calls_from_two_threads_add_every_gradient(compact):
     from microgradnode.compiler import compile
     w = Value(0.5, 'w')
@@ -380,7 +382,7 @@ def test_deepcopy_and_pickle_of_a_deep_chain(length):
         assert w2.grad == w.grad, how
 
 
-def test_a_pickled_model_and_its_loss_still_train_together():
+def test_a_pickled_model_and_its_loss_still_train_together():  # a guard: small graphs pickled before
     import pickle
 
     from microgradnode.engine import topological_order
@@ -408,7 +410,7 @@ def test_pickling_a_node_again_after_it_was_shared_stays_iterative():
     assert again.data == middle.data and len(again.parents) == len(middle.parents)
 
 
-def test_copy_copy_makes_one_new_node_over_the_same_parents():
+def test_copy_copy_makes_one_new_node_over_the_same_parents():  # a guard for __copy__
     import copy
     x = Value(3.0, 'x')
     y = x * x
