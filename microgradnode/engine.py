@@ -23,7 +23,7 @@ import copyreg
 import gc
 import numbers
 import threading
-from typing import NamedTuple
+from typing import NamedTuple, SupportsFloat, TypeGuard
 
 from .ops import FUNCTIONS, OPS, Op
 
@@ -33,7 +33,7 @@ __all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_or
 Number = float | int
 
 
-def _is_numpy_bool(data: object) -> bool:
+def _is_numpy_bool(data: object) -> TypeGuard[SupportsFloat]:
     # bool and numpy's numeric scalars are numbers.Real; str, None, complex, lists are
     # not. numpy's bool is not registered as one, yet it is a number as Python's bool
     # is: recognised by its type's name, so that numpy need not be imported. Callers
@@ -238,7 +238,7 @@ class Value:
         pending = _thread_state.pickling
         if pending and pending.pop(id(self), None) is not None or self._a is None:
             # __newobj__ is pickle's NEWOBJ opcode: a blank Value made in C when loading.
-            return copyreg.__newobj__, (Value,), self.__getstate__()
+            return copyreg.__newobj__, (Value,), self.__getstate__()  # type: ignore[attr-defined]
         ancestors = topological_order(self)
         ancestors.pop()  # self
         _thread_state.pickling = {id(node): node for node in ancestors if node._a is not None}
