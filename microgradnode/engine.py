@@ -241,8 +241,8 @@ class Value:
             return copyreg.__newobj__, (Value,), self.__getstate__()  # type: ignore[attr-defined]
         ancestors = topological_order(self)
         ancestors.pop()  # self
-        _thread_state.pickling = {id(node): node for node in ancestors if node._a is not None}
-        return _unpickle_value, (ancestors, _EndOfAncestors()), self.__getstate__()
+        pending = _thread_state.pickling = {id(node): node for node in ancestors if node._a is not None}
+        return _unpickle_value, (ancestors, _EndOfAncestors(pending)), self.__getstate__()
 
 
 def _unpickle_value(*ancestors: object) -> Value:
@@ -251,11 +251,27 @@ def _unpickle_value(*ancestors: object) -> Value:
 
 
 class _EndOfAncestors:
-    """Pickled right after a value's ancestors: they are all saved, forget the list."""
+    """Pickled right after a value's ancestors: they are all saved, forget the list.
+
+    Also forgets it when the pickler drops this object without pickling it (a write
+    failed, a full disk, Ctrl-C): nodes left in the list would otherwise reduce
+    shallowly, and recursively, the next time they are pickled on their own.
+    """
+
+    def __init__(self, pending: dict) -> None:
+        self.pending: dict | None = pending
+
+    def _forget(self) -> None:
+        if _thread_state.pickling is self.pending:
+            _thread_state.pickling = None
+        self.pending = None
 
     def __reduce__(self) -> tuple:
-        _thread_state.pickling = None
+        self._forget()
         return tuple, ()
+
+    def __del__(self) -> None:
+        self._forget()
 
 
 def _as_value(x: object) -> Value:

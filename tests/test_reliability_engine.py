@@ -460,3 +460,24 @@ def test_gradcheck_refuses_a_tolerance_that_would_fail_every_row(tolerance):
     name = next(iter(tolerance))
     with pytest.raises(ValueError, match=f'gradcheck {name} must be a finite number >= 0'):
         gradcheck(lambda x: x * x, [1.0], **tolerance)
+
+
+def test_a_pickle_that_fails_midway_leaves_later_pickles_iterative():
+    import io
+    import pickle
+
+    class FullDisk(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data) -> int:
+            raise OSError(28, 'No space left on device')
+
+    end, w = _chain(5_000)
+    middle = end
+    for _ in range(10):
+        middle = middle.parents[0]
+    with pytest.raises(OSError, match='No space left'):
+        pickle.dump(end, FullDisk(), protocol=4)  # fails at the first frame, mid-ancestors
+    again = pickle.loads(pickle.dumps(middle))
+    assert again.data == middle.data and again.op == middle.op
