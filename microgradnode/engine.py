@@ -238,16 +238,16 @@ class Value:
         pending = _thread_state.pickling
         if pending and pending.pop(id(self), None) is not None or self._a is None:
             # __newobj__ is pickle's NEWOBJ opcode: a blank Value made in C when loading.
-            return copyreg.__newobj__, (Value,), self.__getstate__()  # type: ignore[attr-defined]
+            return copyreg.__newobj__, (type(self),), self.__getstate__()  # type: ignore[attr-defined]
         ancestors = topological_order(self)
         ancestors.pop()  # self
         pending = _thread_state.pickling = {id(node): node for node in ancestors if node._a is not None}
-        return _unpickle_value, (ancestors, _EndOfAncestors(pending)), self.__getstate__()
+        return _unpickle_value, (type(self), ancestors, _EndOfAncestors(pending)), self.__getstate__()
 
 
-def _unpickle_value(*ancestors: object) -> Value:
+def _unpickle_value(kind: type[Value], *ancestors: object) -> Value:
     """A blank Value for pickle to fill with ``__setstate__`` (the ancestors are loaded already)."""
-    return _new_value(Value)
+    return _new_value(kind)
 
 
 class _EndOfAncestors:
