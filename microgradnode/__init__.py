@@ -10,7 +10,7 @@
 
 from .autodiff import grad, hessian, hvp
 from .check import GradcheckError, gradcheck
-from .engine import Value, backward_steps, is_grad_enabled, no_grad, topological_order
+from .engine import Value, backward_steps, enable_grad, is_grad_enabled, no_grad, topological_order
 
 # Imported here, not lazily: the modules share the functions' names, and a lazy lookup
 # would hand out the module once someone imported it directly. Both are small and import
@@ -19,7 +19,7 @@ from .explain import explain
 from .forward import jacobian, jvp
 from .walkthrough import walkthrough
 
-__all__ = ['Value', 'no_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
+__all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
            'topological_order', 'backward_steps', 'explain', 'walkthrough', 'grad', 'hessian', 'hvp',
            'jvp', 'jacobian']
 __version__ = '0.1.0'

@@ -65,6 +65,9 @@ class GradcheckReport:
         table = '\n'.join('  '.join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
                           for line in lines)
         verdict = 'all gradients agree' if self.ok else 'some gradients DISAGREE'
+        if not math.isfinite(self.output):
+            # Not a wrong derivative: differences of nan or inf say nothing.
+            verdict = f'the output is {self.output}, so finite differences cannot check the gradients'
         return (f'gradcheck: output {self.output:.10g}, central differences with eps={self.eps:g}, '
                 f'tolerance |error| <= {self.atol:g} + {self.rtol:g}·|finite diff.|: {verdict}\n'
                 + table)
@@ -95,22 +98,35 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[float | Value] | Mapping
         raise ValueError('gradcheck needs at least one input')
     if not (eps > 0 and math.isfinite(eps)):
         raise ValueError(f'gradcheck eps must be a positive number, not {eps!r}')
+    for name, tolerance in (('atol', atol), ('rtol', rtol)):
+        # A nan or negative tolerance would fail every row and blame the gradients.
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
+                or not 0 <= tolerance < math.inf:
+            raise ValueError(f'gradcheck {name} must be a finite number >= 0, not {tolerance!r}')
     points = [Value(x).data for _, x in named]  # validates: TypeError for non-numbers
 
     leaves = [Value(x, name) for (name, _), x in zip(named, points)]
     out = _call(f, leaves)
     out.backward()
 
-    def at(shifted: list[float]) -> float:
+    def at(shifted: list[float], i: int, sign: str) -> float:
         with no_grad():
-            return _call(f, [Value(x) for x in shifted]).data
+            try:
+                return _call(f, [Value(x) for x in shifted]).data
+            except (ArithmeticError, ValueError) as error:
+                # f works at the point itself (it ran above): the nudge took it out.
+                probe = f'{named[i][0]} = {points[i]!r} {sign} eps = {shifted[i]!r}'
+                raise type(error)(
+                    f'gradcheck: f fails at the finite-difference probe {probe}: {error}; '
+                    f'the point is within eps={eps:g} of the edge of where f is defined: '
+                    f'move it away from the edge or pass a smaller eps') from error
 
     rows = []
     for i, (leaf, (name, _)) in enumerate(zip(leaves, named)):
         plus, minus = list(points), list(points)
         plus[i] += eps
         minus[i] -= eps
-        numeric = (at(plus) - at(minus)) / (2 * eps)
+        numeric = (at(plus, i, '+') - at(minus, i, '-')) / (2 * eps)
         error = abs(leaf.grad - numeric)
         scale = max(abs(leaf.grad), abs(numeric))
         rows.append(GradcheckRow(name, points[i], leaf.grad, numeric, error,

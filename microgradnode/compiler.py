@@ -38,7 +38,7 @@ import operator
 import re
 from collections.abc import Callable
 
-from .engine import Value, no_grad, topological_order
+from .engine import Value, _grad_lock, no_grad, topological_order
 from .formula_syntax import FoldNumbers, Substitute, number, parse
 from .ops import FUNCTIONS, OPS
 
@@ -594,7 +594,14 @@ class Compiled:
 
     def __call__(self) -> float:
         try:
-            return self._function(*self._arguments)
+            # The generated code reads each leaf's grad first and writes it back last:
+            # two calls interleaving would lose one's additions. The engine's lock runs
+            # calls (and backward passes, which add into the same grads) one at a time.
+            _grad_lock.acquire()
+            try:
+                return self._function(*self._arguments)
+            finally:
+                _grad_lock.release()
         except (ArithmeticError, ValueError, TypeError) as error:
             failure = error
         # Outside the except block, so that the user sees the engine's message alone.
@@ -640,7 +647,7 @@ def compile(root: Value, *, compact: bool | None = None, max_nodes: int = MAX_NO
     >>> x = Value(0.5, 'x'); y = (x * 2).relu(); y.label = 'y'
     >>> f = compile(y)
     >>> print(f.source.split('# Backward')[0].splitlines()[-2].strip())
-    y = v2 if v2 > 0.0 else 0.0  # relu
+    y = 0.0 if v2 <= 0.0 else v2  # relu
     >>> x.data = -1.0
     >>> f(), x.grad
     (0.0, 0.0)

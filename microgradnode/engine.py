@@ -19,22 +19,36 @@ table in :mod:`microgradnode.ops`; this module turns each row into a method.
 
 from __future__ import annotations
 
+import copyreg
+import gc
 import numbers
-from typing import TYPE_CHECKING, NamedTuple
+import threading
+from typing import TYPE_CHECKING, NamedTuple, SupportsFloat, TypeGuard
 
 from .ops import FUNCTIONS, OPS, Op
 
-__all__ = ['Value', 'no_grad', 'is_grad_enabled', 'topological_order', 'Step', 'backward_steps']
+__all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_order', 'Step',
+           'backward_steps']
 
 Number = float | int
 
 
+def _is_numpy_bool(data: object) -> TypeGuard[SupportsFloat]:
+    # bool and numpy's numeric scalars are numbers.Real; str, None, complex, lists are
+    # not. numpy's bool is not registered as one, yet it is a number as Python's bool
+    # is: recognised by its type's name, so that numpy need not be imported. Callers
+    # test numbers.Real first, inline: operations with plain numbers pay no extra call.
+    kind = type(data)
+    return kind.__module__ == 'numpy' and kind.__name__ in ('bool', 'bool_')
+
+
 def _to_float(data: object) -> float:
-    # bool and numpy scalars are numbers.Real; str, None, complex, lists are not.
-    if isinstance(data, numbers.Real):
+    if isinstance(data, numbers.Real) or _is_numpy_bool(data):
         return float(data)
+    kind = type(data)
+    name = kind.__name__ if kind.__module__ == 'builtins' else f'{kind.__module__}.{kind.__name__}'
     raise TypeError(f'Value needs a real number (int, float, bool or a numpy scalar), '
-                    f'not {type(data).__name__}: {data!r}'[:200])
+                    f'not {name}: {data!r}'[:200])
 
 
 class Value:
@@ -131,9 +145,9 @@ class Value:
     def __pow__(self, exponent: Value | Number) -> Value:
         if isinstance(exponent, Value):
             return self.powv(exponent)
-        if not isinstance(exponent, numbers.Real):
+        if not (isinstance(exponent, numbers.Real) or _is_numpy_bool(exponent)):
             return NotImplemented
-        return self.pow(exponent)
+        return self.pow(exponent)  # type: ignore[arg-type]  # a Real, checked above
 
     def __rpow__(self, base: Number) -> Value:
         base_value = _as_value(base)
@@ -196,11 +210,106 @@ class Value:
         for node in topological_order(self):
             node.grad = 0.0
 
+    # -- copying and pickling --------------------------------------------------------------
+    #
+    # The default copy and pickle follow parents recursively and hit the recursion limit
+    # a few hundred nodes deep. Both are done here in topological order instead, parents
+    # before children, so that no step ever needs more than the node's own parents.
+
+    def __copy__(self) -> Value:
+        twin = _new_value(type(self))
+        twin.__setstate__(self.__getstate__())
+        return twin
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        """Copy the whole graph below this value, iteratively; ``memo`` keeps shared nodes shared."""
+        keep_alive = memo.setdefault(id(memo), [])
+        # Every node made here lives on: collections triggered meanwhile would walk the
+        # whole growing graph for nothing (it has no cycles), as in compile().
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for node in topological_order(self):
+                if id(node) in memo:  # copied before, e.g. a weight listed beside its loss
+                    continue
+                twin = _new_value(type(node))
+                twin.__setstate__(node.__getstate__())
+                if node._a is not None:
+                    twin._a = memo[id(node._a)]
+                    if node._b is not None:
+                        twin._b = memo[id(node._b)]
+                memo[id(node)] = twin
+                keep_alive.append(node)
+        finally:
+            if collecting:
+                gc.enable()
+        return memo[id(self)]
+
+    def __getstate__(self) -> tuple:
+        if self._a is None:  # a leaf (half the nodes of a typical graph): a shorter pickle
+            return self.data, self.grad, self.label
+        return (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db,
+                self._k)
+
+    def __setstate__(self, state: tuple) -> None:
+        if len(state) == 3:
+            self.data, self.grad, self.label = state
+            self._op, self._a, self._da, self._b, self._db, self._k = '', None, 0.0, None, 0.0, None
+        else:
+            (self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db,
+             self._k) = state
+        self._waiting = 0
+
+    def __reduce_ex__(self, protocol: object) -> tuple:
+        # Pickle saves a reduction's arguments before the object and looks each object up
+        # in its memo before reducing it. So the first value reduced lists its ancestors,
+        # parents before children, as an argument: each is saved in turn while its own
+        # parents are already in the memo, and reduces shallowly (its state names its
+        # parents, saved as memo references). Nothing recurses, and a weight pickled
+        # beside its loss is one object, shared, when loaded.
+        pending = _thread_state.pickling
+        if pending and pending.pop(id(self), None) is not None or self._a is None:
+            # __newobj__ is pickle's NEWOBJ opcode: a blank Value made in C when loading.
+            return copyreg.__newobj__, (type(self),), self.__getstate__()  # type: ignore[attr-defined]
+        ancestors = topological_order(self)
+        ancestors.pop()  # self
+        pending = _thread_state.pickling = {id(node): node for node in ancestors if node._a is not None}
+        return _unpickle_value, (type(self), ancestors, _EndOfAncestors(pending)), self.__getstate__()
+
+
+def _unpickle_value(kind: type[Value], *ancestors: object) -> Value:
+    """A blank Value for pickle to fill with ``__setstate__`` (the ancestors are loaded already)."""
+    return _new_value(kind)
+
+
+class _EndOfAncestors:
+    """Pickled right after a value's ancestors: they are all saved, forget the list.
+
+    Also forgets it when the pickler drops this object without pickling it (a write
+    failed, a full disk, Ctrl-C): nodes left in the list would otherwise reduce
+    shallowly, and recursively, the next time they are pickled on their own.
+    """
+
+    def __init__(self, pending: dict) -> None:
+        self.pending: dict | None = pending
+
+    def _forget(self) -> None:
+        if _thread_state.pickling is self.pending:
+            _thread_state.pickling = None
+        self.pending = None
+
+    def __reduce__(self) -> tuple:
+        self._forget()
+        return tuple, ()
+
+    def __del__(self) -> None:
+        self._forget()
+
 
 def _as_value(x: object) -> Value:
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real):
+    if isinstance(x, numbers.Real) or _is_numpy_bool(x):
         return Value(float(x))
     return NotImplemented
 
@@ -225,12 +334,25 @@ def _domain_error(op: Op, error: Exception, inputs: tuple, k: float | None) -> E
 # per node and no call per formula or per node, which is what keeps a pure-Python
 # engine fast. ``Value.mul.__doc__`` shows the row used.
 
+# The node is built in two places with the same text (`_NODE`): the first, reached
+# while no thread is inside no_grad, is the code the engine ran before no_grad became
+# per thread, so the hot path falls straight through to it with no extra jump; the
+# second serves threads that record while another one is inside no_grad.
 _METHOD = '''\
 def {method}(self{other_param}):
     {coerce}a = {a}.data{b_load}
     try:
         out = {forward}
         if _recording:
+{node}
+        if _thread_state.enabled:
+{node}
+    except (ArithmeticError, ValueError) as error:
+        raise _domain_error(OPS[{name!r}], error, {parents}, {k}) from None
+    return Value(out)  # under no_grad: a plain leaf
+'''
+
+_NODE = '''\
             node = _new_value(Value)
             node.data = out
             node.grad = 0.0
@@ -242,11 +364,7 @@ def {method}(self{other_param}):
             node._db = {local_b}
             node._k = {k}
             node._waiting = 0
-            return node
-    except (ArithmeticError, ValueError) as error:
-        raise _domain_error(OPS[{name!r}], error, {parents}, {k}) from None
-    return Value(out)  # under no_grad: a plain leaf
-'''
+            return node'''
 
 _COERCE = '''if not isinstance(other, Value):
         other = _as_value(other)
@@ -263,11 +381,33 @@ _OPERATORS = {
     '__neg__': ('neg', False), '__abs__': ('abs', False),
 }
 
+# Whether this thread records is per thread, as in PyTorch; but a threading.local
+# read on every operation would cost the hot path. So every generated method first
+# reads `_recording`, one global flag that is True while no thread anywhere has
+# recording switched off, and only when it is False asks this thread's own state.
+class _ThreadState(threading.local):
+    """What the engine keeps per thread; __init__ runs once in each thread that reads it."""
+
+    def __init__(self) -> None:
+        self.enabled = True                  # this thread records (no_grad, enable_grad)
+        self.saved: list[bool] = []          # modes to restore, innermost last
+        self.pickling: dict | None = None    # see Value.__reduce_ex__
+
+
+_thread_state = _ThreadState()
+_switch_lock = threading.Lock()
+_threads_not_recording = 0  # threads whose innermost no_grad/enable_grad turned recording off
+
+
+# Held while gradients are added into .grad (backward, compiled calls), see _backward.
+_grad_lock = threading.RLock()
+
+
 # The globals of every generated method. One shared dict, so that no_grad flips
 # the single `_recording` flag that all of them read.
 _namespace: dict = {**FUNCTIONS, 'OPS': OPS, 'Value': Value, '_new_value': _new_value,
                     '_as_value': _as_value, '_domain_error': _domain_error,
-                    '_recording': True}
+                    '_recording': True, '_thread_state': _thread_state}
 
 
 def _make_method(method: str, op: Op, reflected: bool = False):
@@ -279,11 +419,12 @@ def _make_method(method: str, op: Op, reflected: bool = False):
         other_param, k, coerce = ', other', 'None', _COERCE
     else:
         other_param, k, coerce = '', 'None', ''
+    fields = dict(name=op.name, a=a, k=k, b=b if binary else 'None',
+                  local_a=op.local[0], local_b=op.local[1] if binary else '0.0')
     source = _METHOD.format(
-        method=method, other_param=other_param, coerce=coerce, a=a,
-        b_load=f'; b = {b}.data' if binary else '', forward=op.forward, name=op.name,
-        parents=f'({a}, {b})' if binary else '(self,)', k=k, b=b if binary else 'None',
-        local_a=op.local[0], local_b=op.local[1] if binary else '0.0')
+        method=method, other_param=other_param, coerce=coerce,
+        b_load=f'; b = {b}.data' if binary else '', forward=op.forward,
+        parents=f'({a}, {b})' if binary else '(self,)', node=_NODE.format(**fields), **fields)
     defined: dict = {}
     # The source is built only from the fixed table above, never from user input.
     exec(compile(source, f'<microgradnode op {op.name}>', 'exec'), _namespace, defined)  # noqa: S102
@@ -303,10 +444,79 @@ del _op, _method, _name, _reflected
 
 # -- no_grad -------------------------------------------------------------------------------
 
-class no_grad:
-    """Context manager (and decorator) inside which operations record no graph.
+def _set_thread_recording(enabled: bool) -> None:
+    """Switch recording for this thread, keeping the global fast-path flag in step."""
+    global _threads_not_recording
+    if _thread_state.enabled == enabled:
+        return
+    with _switch_lock:
+        _thread_state.enabled = enabled
+        _threads_not_recording += -1 if enabled else 1
+        _namespace['_recording'] = not _threads_not_recording
+
+
+class _GradMode:
+    """Shared by no_grad and enable_grad: a context manager and decorator for one mode.
+
+    What to restore is kept on a per-thread stack, not on the instance, so one instance
+    may be entered again while inside itself, or from several threads at once.
+    """
+
+    _enabled = True
+
+    def __enter__(self) -> _GradMode:
+        _thread_state.saved.append(_thread_state.enabled)
+        _set_thread_recording(self._enabled)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _set_thread_recording(_thread_state.saved.pop())
+
+    def __call__(self, function):
+        import functools
+        import inspect
+
+        mode = type(self)
+        if inspect.isgeneratorfunction(function):
+            # A generator's body runs a piece at a time, between the caller's own code:
+            # switch the mode around each piece, never across a yield.
+            @functools.wraps(function)
+            def generator_in_mode(*args, **kwargs):
+                generator = function(*args, **kwargs)
+                try:
+                    with mode():
+                        item = next(generator)
+                    while True:
+                        try:
+                            sent = yield item
+                        except GeneratorExit:
+                            with mode():
+                                generator.close()
+                            raise
+                        except BaseException as error:
+                            with mode():
+                                item = generator.throw(error)
+                        else:
+                            with mode():
+                                item = generator.send(sent)
+                except StopIteration as finished:
+                    return finished.value
+            return generator_in_mode
+
+        @functools.wraps(function)
+        def in_mode(*args, **kwargs):
+            with mode():
+                return function(*args, **kwargs)
+        return in_mode
+
+
+class no_grad(_GradMode):
+    """Context manager (and decorator) inside which this thread's operations record no graph.
 
     Results are plain leaves: cheaper to build, and backward() will not reach through them.
+    As in PyTorch, the mode is per thread, blocks nest, an instance can be reused, and the
+    previous mode is restored on leaving, even by an exception. As a decorator it also
+    works on generator functions.
 
     >>> x = Value(2.0)
     >>> with no_grad():
@@ -315,31 +525,27 @@ class no_grad:
     (4.0, True)
     """
 
-    def __enter__(self) -> no_grad:
-        self._saved = _namespace['_recording']
-        _namespace['_recording'] = False
-        return self
+    _enabled = False
 
-    def __exit__(self, *exc_info: object) -> None:
-        _namespace['_recording'] = self._saved
 
-    def __call__(self, function):
-        import functools
+class enable_grad(_GradMode):
+    """Record again inside a ``no_grad`` block (for this thread), as PyTorch's ``enable_grad``.
 
-        @functools.wraps(function)
-        def without_grad(*args, **kwargs):
-            with no_grad():
-                return function(*args, **kwargs)
-        return without_grad
+    >>> x = Value(2.0)
+    >>> with no_grad(), enable_grad():
+    ...     y = x * x
+    >>> y.is_leaf
+    False
+    """
 
 
 def is_grad_enabled() -> bool:
-    """False inside ``no_grad()``.
+    """False inside ``no_grad()`` (in the thread that entered it).
 
     >>> is_grad_enabled()
     True
     """
-    return _namespace['_recording']
+    return _namespace['_recording'] or _thread_state.enabled
 
 
 # -- traversal and reverse mode ------------------------------------------------------------
@@ -402,7 +608,7 @@ class Step(NamedTuple):
 
 
 def _check_gradient(gradient: object) -> float:
-    if not isinstance(gradient, numbers.Real):
+    if not (isinstance(gradient, numbers.Real) or _is_numpy_bool(gradient)):
         raise TypeError(f'backward gradient must be a number, not {type(gradient).__name__}')
     return float(gradient)
 
@@ -426,60 +632,72 @@ def _backward(root: Value, gradient: Number, trace: list[Value] | None = None) -
     ``trace``, when given, receives each intermediate value as it passes its gradient
     on: :func:`backward_steps` reads the walkthrough's record from it, so there is one
     backward pass in the project, not a fast one and a teaching one. Every count is
-    back to 0 when it returns, and is reset if the pass is interrupted; two threads
-    must not run backward over shared nodes at once.
+    back to 0 when it returns, and is reset if the pass is interrupted.
+
+    The counts live on the nodes and leaves' grads are added to in place, so passes
+    over shared nodes must not interleave: one process-wide lock (also taken by
+    compiled code, which adds into the same grads) runs them one at a time. Under the
+    GIL pure-Python passes never ran in parallel anyway; taking the lock costs well
+    under a microsecond per pass.
     """
-    gradient = _check_gradient(gradient)
-    if root._a is None:  # a leaf: nothing to propagate; leaves accumulate
-        root.grad += gradient
-        return
+    if type(gradient) is not float:
+        gradient = _check_gradient(gradient)
+    # Held for the whole pass (see above); acquire/release cost less than a with block,
+    # which counts on the seed's 12-node steps.
+    _grad_lock.acquire()
     try:
-        root.grad = 0.0  # intermediate values show this pass only
-        # A for loop over a list that grows as values are found. Besides sparing a pop()
-        # per value, its back edge lets CPython 3.11 specialize this function during
-        # its first call; with only while loops, that waits for the 8th call.
-        found = [root]
-        for node in found:  # only intermediate values are ever found: _a is a Value
-            a = node._a
-            if a._a is not None:
-                waiting = a._waiting
-                if not waiting:
-                    a.grad = 0.0
-                    found.append(a)
-                a._waiting = waiting + 1
-            b = node._b
-            if b is not None and b._a is not None:
-                waiting = b._waiting
-                if not waiting:
-                    b.grad = 0.0
-                    found.append(b)
-                b._waiting = waiting + 1
-        root.grad += gradient
-        ready = [root]
-        while ready:
-            node = ready.pop()
-            if trace is not None:
-                trace.append(node)
-            a = node._a
-            upstream = node.grad
-            a.grad += upstream * node._da
-            if a._a is not None:
-                waiting = a._waiting - 1
-                a._waiting = waiting
-                if not waiting:
-                    ready.append(a)
-            b = node._b
-            if b is not None:
-                b.grad += upstream * node._db
-                if b._a is not None:
-                    waiting = b._waiting - 1
-                    b._waiting = waiting
+        if root._a is None:  # a leaf: nothing to propagate; leaves accumulate
+            root.grad += gradient
+            return
+        try:
+            root.grad = 0.0  # intermediate values show this pass only
+            # A for loop over a list that grows as values are found. Besides sparing a pop()
+            # per value, its back edge lets CPython 3.11 specialize this function during
+            # its first call; with only while loops, that waits for the 8th call.
+            found = [root]
+            for node in found:  # only intermediate values are ever found: _a is a Value
+                a = node._a
+                if a._a is not None:
+                    waiting = a._waiting
                     if not waiting:
-                        ready.append(b)
-    except BaseException:  # e.g. KeyboardInterrupt: leave no stale count behind
-        for node in _backward_order(root):
-            node._waiting = 0
-        raise
+                        a.grad = 0.0
+                        found.append(a)
+                    a._waiting = waiting + 1
+                b = node._b
+                if b is not None and b._a is not None:
+                    waiting = b._waiting
+                    if not waiting:
+                        b.grad = 0.0
+                        found.append(b)
+                    b._waiting = waiting + 1
+            root.grad += gradient
+            ready = [root]
+            while ready:
+                node = ready.pop()
+                if trace is not None:
+                    trace.append(node)
+                a = node._a
+                upstream = node.grad
+                a.grad += upstream * node._da
+                if a._a is not None:
+                    waiting = a._waiting - 1
+                    a._waiting = waiting
+                    if not waiting:
+                        ready.append(a)
+                b = node._b
+                if b is not None:
+                    b.grad += upstream * node._db
+                    if b._a is not None:
+                        waiting = b._waiting - 1
+                        b._waiting = waiting
+                        if not waiting:
+                            ready.append(b)
+        except BaseException:  # e.g. KeyboardInterrupt: leave no stale count behind
+            for node in _backward_order(root):
+                node._waiting = 0
+            raise
+    finally:
+        _grad_lock.release()
 
 
 def backward_steps(root: Value, gradient: Number = 1.0) -> list[Step]:

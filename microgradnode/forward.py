@@ -294,7 +294,7 @@ def _check_independent(inputs: Sequence[Value]) -> None:
     h too) form a matrix that is not symmetric: forward over reverse would give M·v where
     reverse over reverse gives Mᵀ·v, and neither is the Hessian of a function of the inputs.
     """
-    position = {}
+    position: dict[Value, int] = {}
     for index, value in enumerate(inputs):
         position.setdefault(value, index)
     source: dict[Value, int] = {}  # value -> an input it is computed from

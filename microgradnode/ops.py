@@ -13,6 +13,9 @@ Each formula is a small Python expression over these names:
 
 ``local`` holds d out / d parent for each parent, in order. A conditional expression
 (``x if test else y``) is allowed; explanations show the branch that was taken.
+Every comparison with NaN is false, so a test must send NaN to the branch that keeps
+it: ``0.0 if a <= 0.0 else a``, not ``a if a > 0.0 else 0.0`` (a NaN input must give a
+NaN output, as in PyTorch; tests/test_reliability_engine.py checks every row).
 
 >>> OPS['mul'].forward, OPS['mul'].local
 ('a * b', ('b', 'a'))
@@ -59,8 +62,12 @@ def sigmoid(x: float) -> float:
 
 
 def power(a: float, k: float) -> float:
-    """``a ** k`` over the reals: never a complex number, clear errors instead."""
-    if a < 0.0 and k != int(k):
+    """``a ** k`` over the reals: never a complex number, clear errors instead.
+
+    An infinite or NaN exponent follows IEEE and PyTorch: ``(-2) ** inf == inf``,
+    ``(-2) ** nan`` is nan.
+    """
+    if a < 0.0 and math.isfinite(k) and not k.is_integer():
         raise ValueError('a negative base needs an integer exponent')
     if a == 0.0 and k < 0.0:
         raise ZeroDivisionError('zero cannot be raised to a negative power')
@@ -105,7 +112,8 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op('pow',     '^',    'power(a, k)',         ('k * slope_power(a, k - 1.0) if k else 0.0',),
        constant=True),
     Op('powv',    '^',    'power(a, b)',         ('b * slope_power(a, b - 1.0) if b else 0.0',
-                                                  'out * log(a) if a > 0.0 else 0.0 if a == 0.0 else nan')),
+                                                  'out * log(a) if a > 0.0 else '
+                                                  '(0.0 if b >= 0.0 else nan) if a == 0.0 else nan')),
     Op('exp',     'exp',  'exp(a)',              ('out',),
        problem='the result is too large for a float'),
     Op('log',     'log',  'log(a)',              ('1.0 / a',),
@@ -115,8 +123,10 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op('sigmoid', 'σ',    'sigmoid(a)',          ('out * (1.0 - out)',)),
     Op('tanh',    'tanh', 'tanh(a)',             ('1.0 - out * out',)),
     Op('softplus', 'softplus', 'softplus(a)',    ('sigmoid(a)',)),
-    Op('relu',    'ReLU', 'a if a > 0.0 else 0.0', ('1.0 if a > 0.0 else 0.0',)),
+    Op('relu',    'ReLU', '0.0 if a <= 0.0 else a', ('0.0 if a <= 0.0 else 1.0',)),
     Op('abs',     '|·|',  'fabs(a)',             ('1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0',)),
-    Op('sin',     'sin',  'sin(a)',              ('cos(a)',)),
-    Op('cos',     'cos',  'cos(a)',              ('-sin(a)',)),
+    Op('sin',     'sin',  'sin(a)',              ('cos(a)',),
+       problem='sin needs a finite input'),
+    Op('cos',     'cos',  'cos(a)',              ('-sin(a)',),
+       problem='cos needs a finite input'),
 )}

@@ -111,7 +111,8 @@ class Walkthrough:
         if mode == 'forward':
             from .forward import forward_tangents
             self.steps = []
-            self.tangents = forward_tangents(root, {wrt: 1.0})
+            assert self.wrt is not None, '_check_mode gives forward mode its wrt'
+            self.tangents = forward_tangents(root, {self.wrt: 1.0})
             frames = self._forward_mode_frames()
         else:
             # Start from clean gradients so that every number on the way is this pass's own.

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UsageError(f'cannot write {args.html}: {error.strerror or error}') from None
     forward = sum(frame.phase == 'forward' for frame in walk.frames)
-    if args.mode == 'forward':
+    if wrt is not None:
         print(f'wrote {path}: {forward} steps of forward mode, d {graph.output.label} / d {walk.names[wrt]} '
               'in one pass; open it in a browser (it needs no network)')
         return 0
