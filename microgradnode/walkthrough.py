@@ -48,6 +48,14 @@ __all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
 DEFAULT_MAX_NODES = 60
 """Larger graphs make more frames than anyone will step through, and unreadable diagrams."""
 
+_LAYOUT_WORK_PER_SECOND = {'straight': 18_000, 'curved': 2_500}
+"""How fast the page's diagrams render, in frames times (nodes + bends) per second.
+
+Measured (docs/walkthrough.md): 121 frames of ``(x+...+x)*(x+...+x)`` (30 terms each;
+119 nodes, about 1,600 bends, straight arrows) took 12 s; 33 frames of a 16-term sum
+with curved arrows (31 nodes, 210 bends), 2.4 s; 103 frames of a 58-value chain, 4.9 s.
+A page expected to take more than half its time limit is refused before any rendering."""
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -89,17 +97,16 @@ class Walkthrough:
     """
 
     def __init__(self, root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
-                 max_nodes: int = DEFAULT_MAX_NODES) -> None:
+                 max_nodes: int = DEFAULT_MAX_NODES, time_limit: float | None = None) -> None:
+        # Light modules (no graphviz): the words need no renderer.
+        from .diagram.options import checked_number_format
+        from .diagram.renderers import DEFAULT_TIME_LIMIT, check_time_limit
         if not isinstance(root, Value):
             raise TypeError(f'walkthrough needs a Value, not {type(root).__name__}')
-        try:
-            format(1.5, number_format)
-        except (ValueError, TypeError):
-            raise ValueError(f'number_format: {number_format!r} is not a format spec for numbers, '
-                             f"such as '.4g' or '.3f'") from None
         self.root = root
-        self.number_format = number_format
+        self.number_format = checked_number_format(number_format)
         self.rankdir = rankdir
+        self.time_limit = check_time_limit(DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
         self.order = topological_order(root)
         if len(self.order) > max_nodes:
             raise ValueError(f'walkthrough: the graph has {len(self.order)} values, more than '
@@ -236,14 +243,24 @@ class Walkthrough:
         names = {node: self.names[node] for node in self.order if not node.label and not node.is_leaf}
         return draw(self.root, rankdir=self.rankdir, number_format=self.number_format,
                     show_grad=frame.phase == 'backward', highlight=frame.nodes,
-                    highlight_edges=frame.highlight_edges, grads=shown, names=names)
+                    highlight_edges=frame.highlight_edges, grads=shown, names=names,
+                    time_limit=self.time_limit)
 
     def html(self, *, title: str | None = None) -> str:
-        """One self-contained HTML page (no network requests) to step through every frame."""
+        """One self-contained HTML page (no network requests) to step through every frame.
+
+        All the frames' diagrams are rendered together within ``time_limit`` seconds
+        (:class:`~microgradnode.diagram.LayoutTimeoutError` past it).
+        """
         from importlib import resources
+
+        from .diagram.renderers import render_all
+        self._check_render_time()
         template = resources.files('microgradnode').joinpath('templates/walkthrough.html').read_text('utf-8')
         ids = {node: index for index, node in enumerate(self.order)}
-        svgs = [_inline_svg(self.diagram(index).pipe('svg'), index) for index in range(len(self.frames))]
+        svgs = [_inline_svg(svg, index) for index, svg in enumerate(render_all(
+            [self.diagram(index).source for index in range(len(self.frames))], 'svg',
+            time_limit=self.time_limit))]
         frames_html = '\n'.join(
             f'<div class="frame" data-frame="{index}"{" hidden" if index else ""}>{svg}</div>'
             for index, svg in enumerate(svgs))
@@ -274,18 +291,34 @@ class Walkthrough:
         return re.sub('|'.join(re.escape(key) for key in replacements),
                       lambda match: replacements[match.group(0)], template)
 
+    def _check_render_time(self) -> None:
+        from .diagram import GraphTooLargeError
+        from .diagram.build import LONG_EDGES, layout_bends
+        bends, _ = layout_bends(self.order)
+        nodes = sum(1 if node.is_leaf else 2 for node in self.order)
+        speed = _LAYOUT_WORK_PER_SECOND['straight' if bends >= LONG_EDGES else 'curved']
+        expected = len(self.frames) * (nodes + bends) / speed
+        if expected > self.time_limit / 2:
+            raise GraphTooLargeError(
+                f'the page would need {len(self.frames)} diagrams of a graph with {nodes} nodes and about '
+                f'{bends} bends in its arrows (values reused far apart), about {expected:.0f} s of layout, '
+                f'more than half the time limit of {self.time_limit:g} s; step through a smaller '
+                f'expression, read the steps as text, or allow more time with '
+                f'time_limit={2 * expected:.0f} (--time-limit {2 * expected:.0f})')
+
     def save(self, path: str | Path) -> Path:
         """Write the HTML page to ``path``; returns the path.
+
+        The file is replaced all at once: if rendering or writing fails (time limit,
+        Ctrl-C, full disk), a previous file at ``path`` stays as it was.
 
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> walkthrough(Value(2.0, 'x') * 3).save(folder / 'walk.html').name
         'walk.html'
         """
-        from pathlib import Path
-        path = Path(path)
-        path.write_text(self.html(), encoding='utf-8')
-        return path
+        from .files import atomic_write
+        return atomic_write(path, self.html())
 
     def _repr_html_(self) -> str:
         # An iframe keeps the page's script, styles and ids apart from the notebook's own.
@@ -295,10 +328,12 @@ class Walkthrough:
 
 
 def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
-                max_nodes: int = DEFAULT_MAX_NODES) -> Walkthrough:
+                max_nodes: int = DEFAULT_MAX_NODES, time_limit: float | None = None) -> Walkthrough:
     """The forward and backward passes of ``root``'s graph as frames (and an HTML page).
 
     Runs the backward pass (as ``root.backward()`` would, after zeroing the graph's grads).
+    ``time_limit``: seconds that rendering the page's diagrams may take, all together
+    (``diagram.DEFAULT_TIME_LIMIT`` unless given); Ctrl-C stops it at once.
 
     >>> from microgradnode import Value
     >>> x = Value(0.5, 'x'); y = x.sigmoid() * x
@@ -308,7 +343,8 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     >>> walk.save('walk.html')  # doctest: +SKIP
     PosixPath('walk.html')
     """
-    return Walkthrough(root, number_format=number_format, rankdir=rankdir, max_nodes=max_nodes)
+    return Walkthrough(root, number_format=number_format, rankdir=rankdir, max_nodes=max_nodes,
+                       time_limit=time_limit)
 
 
 def _inline_svg(svg: bytes | str, index: int) -> str:

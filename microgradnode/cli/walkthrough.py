@@ -7,9 +7,11 @@ it, every step is printed as text.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from . import UsageError
 from ._graph import add_graph_arguments, graph_from_args
+from .draw import add_time_limit_argument
 
 __all__ = ['register', 'run']
 
@@ -26,15 +28,18 @@ def register(subparsers) -> None:
                              'previous/next buttons, a slider and arrow keys')
     parser.add_argument('--rankdir', choices=('LR', 'TB', 'RL', 'BT'), default='LR',
                         help='direction of the diagrams (default LR: left to right)')
+    add_time_limit_argument(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..walkthrough import walkthrough
 
+    if args.html is not None and Path(args.html).suffix.lower() not in ('.html', '.htm'):
+        raise UsageError(f'--html {args.html!r}: the page is HTML; give a file name ending in .html')
     graph = graph_from_args(args)
     try:
-        walk = walkthrough(graph.output, rankdir=args.rankdir)
+        walk = walkthrough(graph.output, rankdir=args.rankdir, time_limit=args.time_limit)
     except ValueError as error:
         raise UsageError(str(error)) from None
     if args.html is None:
@@ -44,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         path = walk.save(args.html)
     except OSError as error:
         raise UsageError(f'cannot write {args.html}: {error.strerror or error}') from None
+    except (ValueError, RuntimeError) as error:  # too slow to render, or Graphviz failed: nothing written
+        raise UsageError(str(error)) from None
     forward = sum(frame.phase == 'forward' for frame in walk.frames)
     print(f'wrote {path}: {len(walk.frames)} steps ({forward} forward, {len(walk.frames) - forward} '
           'backward); open it in a browser (it needs no network)')

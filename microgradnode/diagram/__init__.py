@@ -1,7 +1,7 @@
 """Diagrams of computation graphs: :func:`draw` and the :class:`Diagram` it returns.
 
-This package imports the ``graphviz`` package; ``import microgradnode`` does not
-import it until ``microgradnode.draw`` is first used.
+:func:`draw` imports the ``graphviz`` package when first called; ``import microgradnode``
+and the rest of this package do not import it.
 
 >>> from microgradnode import Value, draw
 >>> x = Value(2.0, 'x'); y = (x * x).sigmoid()
@@ -18,13 +18,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ..engine import Value
-from .build import build_digraph
 from .figure import Diagram
-from .options import DEFAULT_MAX_NODES, DrawOptions
-from .renderers import FORMATS, RendererUnavailableError, available_renderers
+from .options import DEFAULT_MAX_NODES, DrawOptions, GraphTooLargeError
+from .renderers import (
+    DEFAULT_TIME_LIMIT,
+    FORMATS,
+    LayoutTimeoutError,
+    RendererUnavailableError,
+    available_renderers,
+)
 
-__all__ = ['draw', 'Diagram', 'DrawOptions', 'DEFAULT_MAX_NODES', 'FORMATS',
-           'RendererUnavailableError', 'available_renderers']
+__all__ = ['draw', 'Diagram', 'DrawOptions', 'DEFAULT_MAX_NODES', 'DEFAULT_TIME_LIMIT', 'FORMATS',
+           'GraphTooLargeError', 'LayoutTimeoutError', 'RendererUnavailableError', 'available_renderers']
 
 
 def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local: bool = True,
@@ -32,7 +37,7 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
          title: str = '', max_nodes: int = DEFAULT_MAX_NODES, highlight: Iterable[Value] = (),
          highlight_edges: Iterable[tuple[Value, Value]] = (),
          grads: Mapping[Value, float | None] | None = None, names: Mapping[Value, str] | None = None,
-         renderer: str = 'auto') -> Diagram:
+         renderer: str = 'auto', time_limit: float = DEFAULT_TIME_LIMIT) -> Diagram:
     """Draw ``root`` and every Value it was computed from.
 
     Options (keyword only):
@@ -40,12 +45,15 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     - ``rankdir``: ``'LR'`` (left to right, the default), ``'TB'`` (top to bottom), ``'RL'``, ``'BT'``.
     - ``show_grad``: show each Value's grad; ``show_local``: write on each edge the local
       derivative d child / d parent the engine recorded.
-    - ``number_format``: a format spec for every number, such as ``'.4g'`` or ``'.2f'``.
+    - ``number_format``: a format spec for every number, such as ``'.4g'`` or ``'.2f'``
+      (a float presentation type, width and precision at most 40 and 20).
     - ``color_by_grad``: fill Values red for a positive grad, blue for a negative one,
       stronger for a larger one; ``legend``: add a key to the colours and shapes;
       ``title``: a caption above the graph.
-    - ``max_nodes``: refuse graphs with more Values than this (ValueError), rather than
-      spending minutes on an unreadable picture.
+    - ``max_nodes``: refuse graphs with more Values than this (:class:`GraphTooLargeError`, a
+      ValueError), rather than spending minutes on an unreadable picture; also refused:
+      graphs whose arrows would bend more than ``BENDS_PER_NODE * max_nodes`` times
+      (a value reused along a long chain, such as ``x+x+...+x``).
     - ``highlight``: Values to emphasise (red border); ``highlight_edges``: ``(parent, child)``
       pairs whose edges to emphasise (the arrows from parent through child's operation).
     - ``grads``: a mapping Value -> grad to show instead of ``.grad``; ``None`` shows
@@ -53,16 +61,20 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     - ``names``: a mapping Value -> name to show instead of ``.label`` (for instance
       ``(out - target)`` for an unlabelled value, as the walkthrough does).
     - ``renderer``: ``'auto'``, ``'pygraphviz'`` or ``'dot'``, used by ``save`` and ``pipe``.
+    - ``time_limit``: seconds ``save`` and ``pipe`` let Graphviz work before stopping it
+      (:class:`LayoutTimeoutError`); Ctrl-C stops it at once.
 
     >>> from microgradnode import Value
     >>> a = Value(1.5, 'a'); b = a.tanh()
     >>> 'tanh' in draw(b, show_grad=False).source
     True
     """
+    from .build import build_digraph
+
     options = DrawOptions(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                           number_format=number_format, color_by_grad=color_by_grad, legend=legend,
                           title=title, max_nodes=max_nodes)
     drawing = build_digraph(root, options, highlight=highlight, highlight_edges=highlight_edges,
                             grads=grads, names=names)
     return Diagram(drawing.digraph, value_count=drawing.value_count,
-                   operation_count=drawing.operation_count, renderer=renderer)
+                   operation_count=drawing.operation_count, renderer=renderer, time_limit=time_limit)
