@@ -4,6 +4,7 @@ Ctrl-C stops any command within 2 s, and a failed render or write leaves no file
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -12,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from microgradnode import Value, draw
+from microgradnode import Value, draw, walkthrough
 from microgradnode.diagram import GraphTooLargeError, LayoutTimeoutError
 from microgradnode.diagram.build import BENDS_PER_NODE, layout_bends
+from microgradnode.diagram.renderers import PNG_SIZE
 from microgradnode.engine import topological_order
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,3 +124,119 @@ def test_the_time_limit_on_the_command_line_is_one_line_and_writes_nothing(tmp_p
     assert stderr.startswith('microgradnode draw: error: Graphviz did not finish the layout within 1 s')
     assert stderr.count('\n') == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_png_is_scaled_down_to_a_bounded_bitmap():
+    # An 18,643 x 30,119 PNG took 48 s to paint; the drawing's own size is far larger than the cap.
+    diagram = draw(product_of_sums(100))
+    svg = diagram.pipe('svg')
+    points = [float(svg.split(f'{side}="'.encode(), 1)[1].split(b'pt"', 1)[0])
+              for side in ('width', 'height')]
+    assert max(points) * 96 / 72 > 1.5 * PNG_SIZE * 96
+    png = diagram.pipe('png')
+    width, height = int.from_bytes(png[16:20], 'big'), int.from_bytes(png[20:24], 'big')
+    assert max(width, height) <= PNG_SIZE * 96 and min(width, height) > 100
+
+
+# -- number formats ------------------------------------------------------------------------------
+
+UNBOUNDED = ['>100000000', '.100000000f', '100000000', '.21f', '41', '0100', 'd', 'x', 's', 'n', '.2f}',
+             '{:.2f}', '.2g\n']
+
+
+@pytest.mark.parametrize('spec', UNBOUNDED)
+def test_an_unbounded_or_non_float_number_format_is_refused_at_once(spec):
+    x = Value(1.5, 'x')
+    for make in (lambda: draw(x * 2, number_format=spec), lambda: walkthrough(x * 2, number_format=spec)):
+        start = time.monotonic()
+        with pytest.raises(ValueError, match='number_format'):
+            make()
+        assert time.monotonic() - start < 1
+
+
+@pytest.mark.parametrize('spec, shown', [('.3f', '3.000'), ('+.2e', '+3.00e+00'), ('>8.1f', '     3.0'),
+                                         ('_.1f', '3.0'), ('.1%', '300.0%'), ('', '3.0'), ('.20f', None),
+                                         ('40', None)])
+def test_bounded_float_formats_still_work(spec, shown):
+    diagram = draw(Value(1.5, 'x') * 2, number_format=spec)
+    if shown is not None:
+        assert f'</FONT> {shown}</TD>' in diagram.source
+
+
+@pytest.mark.parametrize('spec', ['>100000000', '.100000000f', 'd'])
+def test_the_command_line_refuses_an_unbounded_number_format(tmp_path, spec):
+    process = _cli('draw', 'x*2', '--set', 'x=1', '-o', 'g.svg', '--number-format', spec, cwd=tmp_path)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert stderr.startswith(f'microgradnode draw: error: --number-format {spec!r}')
+    assert stderr.count('\n') == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the walkthrough page ------------------------------------------------------------------------
+
+def test_a_walkthrough_page_that_would_render_too_long_is_refused_at_once():
+    walk = walkthrough(product_of_sums(30))
+    start = time.monotonic()
+    with pytest.raises(GraphTooLargeError, match=r'121 diagrams.*time_limit=2\d'):
+        walk.html()
+    assert time.monotonic() - start < 2
+    # Allowing the time it asks for is enough to pass the check.
+    walkthrough(product_of_sums(30), time_limit=30)._check_render_time()
+
+
+def test_a_thirty_term_sum_walkthrough_renders_in_seconds():
+    # Issue 11: 24 s before.
+    walk = walkthrough(repeated_sum(Value(1.0, 'x'), 30))
+    start = time.monotonic()
+    page = walk.html()
+    assert time.monotonic() - start < 8
+    assert page.count('<div class="frame"') == len(walk.frames) == 61
+
+
+@pytest.mark.parametrize('name', ['w.pdf', 'w', 'w.html.svg'])
+def test_walkthrough_html_refuses_another_suffix(tmp_path, name):
+    process = _cli('walkthrough', '--html', name, cwd=tmp_path)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert stderr == (f"microgradnode walkthrough: error: --html {name!r}: the page is HTML; give a file "
+                      "name ending in .html\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- writes ---------------------------------------------------------------------------------------
+
+def _limit_file_size():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # `ulimit -f 4`
+
+
+@pytest.mark.parametrize('command, name', [
+    (('draw', 'tanh(w*x + b)', '--set', 'w=1', '--set', 'x=2', '--set', 'b=0', '-o'), 'g.svg'),
+    (('walkthrough', '--html'), 'walk.html'),
+], ids=['draw', 'walkthrough'])
+def test_a_write_that_fails_part_way_keeps_the_previous_file(tmp_path, command, name):
+    (tmp_path / name).write_text('previous')
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, '-m', 'microgradnode', *command, name], cwd=tmp_path, env=env,
+                            preexec_fn=_limit_file_size, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    # Graphviz writes its picture to a temporary file of its own: that may be what fails first.
+    assert 'File too large' in result.stderr and 'Traceback' not in result.stderr
+    assert result.stderr.count('\n') == 1
+    assert (tmp_path / name).read_text() == 'previous'
+    assert [path.name for path in tmp_path.iterdir()] == [name]
+
+
+def test_walkthrough_save_under_a_file_size_limit_keeps_the_previous_page(tmp_path):
+    # The page is written only once it is complete; here the write itself fails part way.
+    target = tmp_path / 'walk.html'
+    target.write_text('previous')
+    code = ('import sys; from microgradnode import Value, walkthrough\n'
+            'walk = walkthrough(Value(2.0, "x") * 3)\n'
+            'walk.html = lambda **options: "<p>" * 100_000\n'
+            'walk.save(sys.argv[1])\n')
+    result = subprocess.run([sys.executable, '-c', code, str(target)], cwd=ROOT, preexec_fn=_limit_file_size,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and 'File too large' in result.stderr
+    assert target.read_text() == 'previous'
+    assert [path.name for path in tmp_path.iterdir()] == ['walk.html']

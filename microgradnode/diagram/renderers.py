@@ -96,31 +96,37 @@ ten 50-term sums made an 18,643 x 30,119 PNG in 48 s, and a bitmap that large sh
 nothing a smaller one does not (its SVG or PDF zooms without limit). Larger drawings
 are scaled down to fit, unless the graph sets its own ``size``."""
 
-# The child: reads {"path", "renderer", "format", "args", "sources"} as JSON on stdin and writes
-# each picture to stdout as an 8-byte length and the bytes. It runs isolated (-I: no
+# The child: reads {"path", "renderer", "format", "args", "sources", "failed"} as JSON on
+# stdin and writes each picture to stdout as an 8-byte length and the bytes; if it fails,
+# its last words on stderr are "failed" and the reason, in one line. It runs isolated (-I: no
 # script folder or PYTHONPATH that could shadow the standard library) and then finds
 # pygraphviz where this process found it, through its sys.path. pygraphviz's "may take
 # a long time" note is dropped (max_nodes and the layout bound already guard against that).
+_FAILED = 'microgradnode renderer failed: '
+
 _CHILD = r'''
 import contextlib, io, json, subprocess, sys
 request = json.load(sys.stdin)
 sys.path[:] = request['path']
 out = sys.stdout.buffer
-for source in request['sources']:
-    if request['renderer'] == 'pygraphviz':
-        import pygraphviz
-        with contextlib.redirect_stderr(io.StringIO()):
-            data = pygraphviz.AGraph(string=source).draw(format=request['format'], prog='dot',
-                                                        args=' '.join(request['args']))
-    else:
-        done = subprocess.run(['dot', '-T' + request['format'], *request['args']],
-                              input=source.encode('utf-8'), stdout=subprocess.PIPE)
-        if done.returncode:
-            sys.exit(f'dot failed with status {done.returncode}')
-        data = done.stdout
-    out.write(len(data).to_bytes(8, 'big'))
-    out.write(data)
-    out.flush()
+try:
+    for source in request['sources']:
+        if request['renderer'] == 'pygraphviz':
+            import pygraphviz
+            with contextlib.redirect_stderr(io.StringIO()):
+                data = pygraphviz.AGraph(string=source).draw(format=request['format'], prog='dot',
+                                                            args=' '.join(request['args']))
+        else:
+            done = subprocess.run(['dot', '-T' + request['format'], *request['args']],
+                                  input=source.encode('utf-8'), stdout=subprocess.PIPE)
+            if done.returncode:
+                raise RuntimeError(f'dot ended with status {done.returncode}')
+            data = done.stdout
+        out.write(len(data).to_bytes(8, 'big'))
+        out.write(data)
+        out.flush()
+except Exception as error:
+    sys.exit(request['failed'] + str(error))
 '''
 
 
@@ -185,7 +191,7 @@ def render_all(sources: Sequence[str], format: str, *, renderer: str = 'auto',
     time_limit = check_time_limit(time_limit)
     args = [f'-Gsize={PNG_SIZE},{PNG_SIZE}'] if format == 'png' else []
     request = json.dumps({'path': sys.path, 'renderer': _pick(renderer), 'format': format, 'args': args,
-                          'sources': list(sources)})
+                          'sources': list(sources), 'failed': _FAILED})
     # A session of its own: Ctrl-C at the terminal reaches this process only, which
     # then stops the child; and killing the group also stops a `dot` the child started.
     child = subprocess.Popen([sys.executable, '-I', '-c', _CHILD], stdin=subprocess.PIPE,
@@ -201,10 +207,15 @@ def render_all(sources: Sequence[str], format: str, *, renderer: str = 'auto',
     except BaseException:  # Ctrl-C above all: the child must not outlive us
         _stop(child)
         raise
-    _pass_on_stderr(errors.decode('utf-8', 'replace'))
+    messages = errors.decode('utf-8', 'replace')
     if child.returncode:
-        raise RuntimeError(f'Graphviz failed (exit status {child.returncode}) while rendering '
-                           f'{format.upper()}; its messages are above')
+        # The child's last words say why (a full disk, dot's status); Graphviz's own lines
+        # before them are passed on.
+        before, _, reason = messages.rpartition(_FAILED)
+        _pass_on_stderr(before)
+        raise RuntimeError(f'Graphviz could not render {format.upper()}: '
+                           f'{reason.strip() or f"exit status {child.returncode}"}')
+    _pass_on_stderr(messages)
     return _split(output, len(sources))
 
 
