@@ -16,6 +16,7 @@ import pytest
 from microgradnode import Value, draw, walkthrough
 from microgradnode.diagram import GraphTooLargeError, LayoutTimeoutError
 from microgradnode.diagram.build import BENDS_PER_NODE, layout_bends
+from microgradnode.diagram.labels import LONGEST_TEXT
 from microgradnode.diagram.renderers import PNG_SIZE
 from microgradnode.engine import topological_order
 
@@ -240,3 +241,12 @@ def test_walkthrough_save_under_a_file_size_limit_keeps_the_previous_page(tmp_pa
     assert result.returncode != 0 and 'File too large' in result.stderr
     assert target.read_text() == 'previous'
     assert [path.name for path in tmp_path.iterdir()] == ['walk.html']
+
+
+@pytest.mark.parametrize('length', [16_385, 100_000])
+def test_a_huge_label_is_cut_short_and_still_renders(length):
+    # Graphviz refuses an HTML-like label longer than 16,384 characters.
+    diagram = draw(Value(1.0, 'x' * length) * 2, title='t' * length)
+    svg = diagram.pipe('svg').decode()
+    assert 'x' * (LONGEST_TEXT - 1) + '…' in svg and 'x' * LONGEST_TEXT not in svg
+    assert 't' * (LONGEST_TEXT - 1) + '…' in svg
