@@ -98,10 +98,10 @@ are scaled down to fit, unless the graph sets its own ``size``."""
 
 # The child: reads {"path", "renderer", "format", "args", "sources", "failed"} as JSON on
 # stdin and writes each picture to stdout as an 8-byte length and the bytes; if it fails,
-# its last words on stderr are "failed" and the reason, in one line. It runs isolated (-I: no
-# script folder or PYTHONPATH that could shadow the standard library) and then finds
-# pygraphviz where this process found it, through its sys.path. pygraphviz's "may take
-# a long time" note is dropped (max_nodes and the layout bound already guard against that).
+# its last words on stderr are "failed" and [errno or null, reason] in JSON, in one line.
+# It runs isolated (-I: no script folder or PYTHONPATH that could shadow the standard
+# library) and then finds pygraphviz where this process found it, through its sys.path.
+# pygraphviz's "may take a long time" note is dropped (the layout bounds guard against that).
 _FAILED = 'microgradnode renderer failed: '
 
 _CHILD = r'''
@@ -126,7 +126,8 @@ try:
         out.write(data)
         out.flush()
 except Exception as error:
-    sys.exit(request['failed'] + str(error))
+    errno = error.errno if isinstance(error, OSError) else None
+    sys.exit(request['failed'] + json.dumps([errno, error.strerror if errno else str(error)]))
 '''
 
 
@@ -213,8 +214,13 @@ def render_all(sources: Sequence[str], format: str, *, renderer: str = 'auto',
         # before them are passed on.
         before, _, reason = messages.rpartition(_FAILED)
         _pass_on_stderr(before)
-        raise RuntimeError(f'Graphviz could not render {format.upper()}: '
-                           f'{reason.strip() or f"exit status {child.returncode}"}')
+        try:
+            errno, reason = json.loads(reason)
+        except ValueError:  # killed, or died before it could say why
+            errno, reason = None, f'exit status {child.returncode}'
+        if errno:  # a full disk, a file-size limit: the same OSError as writing the file ourselves
+            raise OSError(errno, reason)
+        raise RuntimeError(f'Graphviz could not render {format.upper()}: {reason}')
     _pass_on_stderr(messages)
     return _split(output, len(sources))
 
