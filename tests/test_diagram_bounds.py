@@ -74,12 +74,30 @@ def test_a_hopelessly_tangled_graph_is_refused_at_once_with_what_to_do():
     assert draw(graph, max_nodes=needed).value_count == 800
 
 
-def test_the_time_limit_stops_graphviz_and_says_what_to_do():
+def renderer_children(cwd: Path) -> list[int]:
+    """Renderer child processes still alive whose working folder is ``cwd``."""
+    found = []
+    for entry in Path('/proc').iterdir():
+        try:
+            if (entry.name.isdigit() and b'json.load(sys.stdin)' in (entry / 'cmdline').read_bytes()
+                    and (entry / 'cwd').resolve() == cwd.resolve()):
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours
+            continue
+    return found
+
+
+def test_the_time_limit_stops_graphviz_and_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     diagram = draw(product_of_sums(400), max_nodes=100_000, time_limit=0.5)
     start = time.monotonic()
     with pytest.raises(LayoutTimeoutError, match=r'within 0\.5 s.*--time-limit'):
         diagram.pipe('svg')
     assert time.monotonic() - start < 2.5
+    assert renderer_children(tmp_path) == []
+    # In Jupyter: the reason and the DOT text instead of a traceback.
+    bundle = diagram._repr_mimebundle_()
+    assert 'image/svg+xml' not in bundle and bundle['text/plain'].startswith('Graphviz did not finish')
 
 
 @pytest.mark.parametrize('time_limit', [0, -1, float('nan'), float('inf'), '5', True])
@@ -116,6 +134,7 @@ def test_ctrl_c_ends_a_slow_render_within_two_seconds(tmp_path, command):
     assert process.returncode == 130
     assert stderr == 'microgradnode: interrupted\n'
     assert list(tmp_path.iterdir()) == []
+    assert renderer_children(tmp_path) == []  # Graphviz was stopped too, not left running
 
 
 def test_the_time_limit_on_the_command_line_is_one_line_and_writes_nothing(tmp_path):

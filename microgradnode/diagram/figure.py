@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..files import atomic_write
-from .renderers import DEFAULT_TIME_LIMIT, FORMATS, RendererUnavailableError, check_time_limit, render
+from .renderers import (
+    DEFAULT_TIME_LIMIT,
+    FORMATS,
+    LayoutTimeoutError,
+    RendererUnavailableError,
+    check_time_limit,
+    render,
+)
 
 if TYPE_CHECKING:
     import graphviz
@@ -78,10 +85,10 @@ class Diagram:
         return atomic_write(path, self.pipe(format, renderer=renderer, time_limit=time_limit))
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        """Jupyter shows the SVG; without a renderer, the reason and the DOT text."""
+        """Jupyter shows the SVG; without a renderer (or past the time limit), the reason and the DOT text."""
         try:
             return {'image/svg+xml': self.pipe('svg').decode('utf-8'), 'text/plain': repr(self)}
-        except RendererUnavailableError as error:
+        except (RendererUnavailableError, LayoutTimeoutError) as error:
             return {'text/plain': f'{error}\n\n{self.source}'}
 
     def __repr__(self) -> str:
