@@ -317,8 +317,8 @@ class Walkthrough:
         >>> walkthrough(Value(2.0, 'x') * 3).save(folder / 'walk.html').name
         'walk.html'
         """
-        from .files import atomic_write
-        return atomic_write(path, self.html())
+        from .diagram.figure import write_output
+        return write_output(path, self.html())
 
     def _repr_html_(self) -> str:
         # An iframe keeps the page's script, styles and ids apart from the notebook's own.

@@ -8,6 +8,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -269,3 +270,49 @@ def test_a_huge_label_is_cut_short_and_still_renders(length):
     svg = diagram.pipe('svg').decode()
     assert 'x' * (LONGEST_TEXT - 1) + '…' in svg and 'x' * LONGEST_TEXT not in svg
     assert 't' * (LONGEST_TEXT - 1) + '…' in svg
+
+
+def test_save_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    target = tmp_path / 'target.svg'
+    target.write_text('previous')
+    (tmp_path / 'link.svg').symlink_to(target)
+    draw(Value(1.0, 'x') * 2).save(tmp_path / 'link.svg')
+    assert (tmp_path / 'link.svg').is_symlink() and target.read_bytes().startswith(b'<?xml')
+    assert sorted(path.name for path in tmp_path.iterdir()) == ['link.svg', 'target.svg']
+
+
+@pytest.mark.parametrize('save', [
+    lambda path: draw(Value(1.0, 'x') * 2).save(path, format='dot'),
+    lambda path: walkthrough(Value(1.0, 'x') * 2).save(path),
+], ids=['draw', 'walkthrough'])
+def test_save_into_a_stream_writes_into_it_rather_than_replacing_it(tmp_path, save):
+    # What `-o /dev/stdout` does: replacing /dev/stdout (a link to a stream) with a file,
+    # as root, would break it for every process on the machine. A named pipe stands in.
+    fifo = tmp_path / 'stream'
+    os.mkfifo(fifo)
+    (tmp_path / 'stdout').symlink_to(fifo)
+    received = bytearray()
+    # Non-blocking, with a deadline: if save replaced the link instead, nobody ever
+    # writes into the pipe, and the test must fail rather than wait forever.
+    descriptor = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+
+    def read_all() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(descriptor, 65536)
+            except BlockingIOError:
+                chunk = None
+            if chunk:
+                received.extend(chunk)
+            elif chunk == b'' and received:
+                return  # the writer closed the pipe
+            time.sleep(0.01)
+
+    reader = threading.Thread(target=read_all, daemon=True)
+    reader.start()
+    save(tmp_path / 'stdout')
+    reader.join()
+    os.close(descriptor)
+    assert received.startswith(b'// microgradnode') or b'<html' in received
+    assert fifo.is_fifo() and (tmp_path / 'stdout').is_symlink()
