@@ -99,10 +99,12 @@ class Walkthrough:
     def __init__(self, root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
                  max_nodes: int = DEFAULT_MAX_NODES, time_limit: float | None = None) -> None:
         # Light modules (no graphviz): the words need no renderer.
-        from .diagram.options import checked_number_format
+        from .diagram.options import RANKDIRS, checked_number_format
         from .diagram.renderers import DEFAULT_TIME_LIMIT, check_time_limit
         if not isinstance(root, Value):
             raise TypeError(f'walkthrough needs a Value, not {type(root).__name__}')
+        if rankdir not in RANKDIRS:  # now, not when the page is rendered
+            raise ValueError(f'rankdir must be one of {", ".join(RANKDIRS)}, not {rankdir!r}')
         self.root = root
         self.number_format = checked_number_format(number_format)
         self.rankdir = rankdir

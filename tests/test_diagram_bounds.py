@@ -316,3 +316,11 @@ def test_save_into_a_stream_writes_into_it_rather_than_replacing_it(tmp_path, sa
     os.close(descriptor)
     assert received.startswith(b'// microgradnode') or b'<html' in received
     assert fifo.is_fifo() and (tmp_path / 'stdout').is_symlink()
+
+
+def test_walkthrough_checks_its_options_before_any_work():
+    x = Value(1.0, 'x')
+    with pytest.raises(ValueError, match="rankdir must be one of LR, TB, RL, BT, not 'up'"):
+        walkthrough(x * 2, rankdir='up')
+    with pytest.raises(ValueError, match='time_limit must be a number of seconds'):
+        walkthrough(x * 2, time_limit=0)
