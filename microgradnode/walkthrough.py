@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,12 +49,14 @@ __all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
 DEFAULT_MAX_NODES = 60
 """Larger graphs make more frames than anyone will step through, and unreadable diagrams."""
 
-_LAYOUT_WORK_PER_SECOND = {'straight': 18_000, 'curved': 2_500}
-"""How fast the page's diagrams render, in frames times (nodes + bends) per second.
-
-Measured (docs/walkthrough.md): 121 frames of ``(x+...+x)*(x+...+x)`` (30 terms each;
-119 nodes, about 1,600 bends, straight arrows) took 12 s; 33 frames of a 16-term sum
-with curved arrows (31 nodes, 210 bends), 2.4 s; 103 frames of a 58-value chain, 4.9 s.
+_SECONDS_PER_NODE = 4e-4
+_SECONDS_PER_BEND = {'placed': 5e-5, 'unplaced': 1e-5}
+"""How long one frame's diagram takes to lay out: per box or circle, and per bend in the
+arrows, when ``dot`` places the bends and when there are too many and it does not
+(``diagram.build.MANY_BENDS``). Fitted to pages measured here (docs/walkthrough.md):
+103 frames of a 58-value chain, 4.2 s; 61 frames of a 30-term sum (59 nodes, 812
+bends), 1.8 s; 81 frames of ``(x+...+x)*(x+...+x)`` with 20 terms (79 nodes, 684
+bends), 6.5 s; 121 frames with 30 terms (119 nodes, 1,624 bends, not placed), 6.9 s.
 A page expected to take more than half its time limit is refused before any rendering."""
 
 
@@ -295,18 +298,19 @@ class Walkthrough:
 
     def _check_render_time(self) -> None:
         from .diagram import GraphTooLargeError
-        from .diagram.build import LONG_EDGES, layout_bends
+        from .diagram.build import MANY_BENDS, layout_bends
         bends, _ = layout_bends(self.order)
         nodes = sum(1 if node.is_leaf else 2 for node in self.order)
-        speed = _LAYOUT_WORK_PER_SECOND['straight' if bends >= LONG_EDGES else 'curved']
-        expected = len(self.frames) * (nodes + bends) / speed
+        per_bend = _SECONDS_PER_BEND['unplaced' if bends >= MANY_BENDS else 'placed']
+        expected = len(self.frames) * (nodes * _SECONDS_PER_NODE + bends * per_bend)
         if expected > self.time_limit / 2:
+            needed = math.ceil(2 * expected)
             raise GraphTooLargeError(
                 f'the page would need {len(self.frames)} diagrams of a graph with {nodes} nodes and about '
-                f'{bends} bends in its arrows (values reused far apart), about {expected:.0f} s of layout, '
+                f'{bends} bends in its arrows (values reused far apart), about {expected:.1f} s of layout, '
                 f'more than half the time limit of {self.time_limit:g} s; step through a smaller '
                 f'expression, read the steps as text, or allow more time with '
-                f'time_limit={2 * expected:.0f} (--time-limit {2 * expected:.0f})')
+                f'time_limit={needed} (--time-limit {needed})')
 
     def save(self, path: str | Path) -> Path:
         """Write the HTML page to ``path``; returns the path.

@@ -33,7 +33,8 @@ from .labels import edge_label, legend_label, operation_label, title_label, valu
 from .options import DrawOptions, GraphTooLargeError
 from .style import FONT, HIGHLIGHT, INK, OP_FILL, STYLES, grad_fill, node_kind
 
-__all__ = ['build_digraph', 'operation_symbol', 'layout_bends', 'Drawing', 'LONG_EDGES', 'BENDS_PER_NODE']
+__all__ = ['build_digraph', 'operation_symbol', 'layout_bends', 'Drawing', 'LONG_EDGES', 'MANY_BENDS',
+           'BENDS_PER_NODE']
 
 _EDGE_INK = '#495057'
 
@@ -49,16 +50,23 @@ makes a 1,000-Value graph render about five times faster (docs/diagrams.md).
 
 
 LONG_EDGES = 150
-"""From this many bends on, the layout skips the step that straightens long arrows.
+"""From this many bends on, arrows are straight and edge labels placed after layout.
 
 Graphviz's ``dot`` puts every node on a layer and bends an arrow at every layer it
 crosses; each bend is one more point to place. A value reused along a long chain
-(``x+x+x+...``) makes few nodes but thousands of bends: 56 terms times 56 terms,
-112 values, make about 6,000 (12,000 with edge labels), and placing them (``dot``'s
-network simplex) took a minute or more, routing curved arrows around them seconds
-more. Without that step (``nslimit=0``), with straight arrows (``splines=line``) and
-edge labels placed after layout (``xlabel``) the same graph takes 0.6 s; the long
-arrows fan out from the reused value (docs/diagrams.md).
+(``x+x+x+...``) makes few nodes but many bends, and then edge labels laid out as part
+of the graph (they double the layers, so the bends) and curved arrows routed around
+every node cost most of the time: external labels (``xlabel``) and straight arrows
+(``splines=line``) keep a 30-term sum at 0.16 s (docs/diagrams.md).
+"""
+
+MANY_BENDS = 1000
+"""From this many bends on, the layout also skips straightening the arrows.
+
+Placing thousands of bends (``dot``'s network simplex) took a minute or more for
+``(x+...+x)*(x+...+x)`` with 56 terms each (112 values, about 6,000 bends; 12,000 with
+edge labels). Without that step (``nslimit=0``) it takes 0.5 s; the long arrows then
+fan out from the reused value instead of running side by side.
 """
 
 BENDS_PER_NODE = 20
@@ -239,7 +247,9 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
     if large:
         graph_attr['mclimit'] = '0.1'
     if bends >= LONG_EDGES:
-        graph_attr.update(nslimit='0', splines='line')
+        graph_attr['splines'] = 'line'
+    if bends >= MANY_BENDS:
+        graph_attr['nslimit'] = '0'
     if options.title:
         graph_attr.update(label=title_label(options.title), labelloc='t', labeljust='l')
     dot = graphviz.Digraph(
