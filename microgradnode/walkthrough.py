@@ -327,8 +327,13 @@ class Walkthrough:
         return write_output(path, self.html())
 
     def _repr_html_(self) -> str:
+        from .diagram import GraphTooLargeError, LayoutTimeoutError, RendererUnavailableError
+        try:
+            page = html.escape(self.html(), quote=True)
+        except (GraphTooLargeError, LayoutTimeoutError, RendererUnavailableError) as error:
+            # No page, but the reason and every step in words, rather than a traceback.
+            return f'<p>{html.escape(str(error))}</p><pre>{html.escape(self.text())}</pre>'
         # An iframe keeps the page's script, styles and ids apart from the notebook's own.
-        page = html.escape(self.html(), quote=True)
         return (f'<iframe srcdoc="{page}" style="width:100%;height:760px;border:1px solid #ddd;'
                 f'border-radius:6px" title="backpropagation walkthrough"></iframe>')
 

@@ -326,3 +326,9 @@ def test_walkthrough_checks_its_options_before_any_work():
         walkthrough(x * 2, rankdir='up')
     with pytest.raises(ValueError, match='time_limit must be a number of seconds'):
         walkthrough(x * 2, time_limit=0)
+
+
+def test_in_jupyter_a_page_too_slow_to_render_shows_why_and_the_steps_in_words():
+    shown = walkthrough(product_of_sums(30))._repr_html_()
+    assert shown.startswith('<p>the page would need 121 diagrams') and '<iframe' not in shown
+    assert 'Backward 2/' in shown
