@@ -133,8 +133,10 @@ except Exception as error:
 
 def _stop(child: subprocess.Popen) -> None:
     """Kill the child and anything it started (its own process group), and reap it."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(child.pid, signal.SIGKILL)
+    # POSIX only: on Windows (untested) a `dot` started by the child outlives it and finishes alone.
+    if hasattr(os, 'killpg'):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         child.kill()
     child.wait()
