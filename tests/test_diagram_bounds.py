@@ -332,3 +332,13 @@ def test_in_jupyter_a_page_too_slow_to_render_shows_why_and_the_steps_in_words()
     shown = walkthrough(product_of_sums(30))._repr_html_()
     assert shown.startswith('<p>the page would need 121 diagrams') and '<iframe' not in shown
     assert 'Backward 2/' in shown
+
+
+def test_drawing_into_a_closed_pipe_ends_quietly(tmp_path):
+    # `microgradnode draw ... -o /dev/stdout --format svg | head -c 20`
+    expression = sum_text(56) + '*' + sum_text(56)  # an SVG larger than a pipe's buffer
+    process = _cli('draw', expression, '--set', 'x=1', '-o', '/dev/stdout', '--format', 'svg', cwd=tmp_path)
+    assert process.stdout.read(20) == '<?xml version="1.0" '
+    process.stdout.close()
+    assert process.wait(timeout=30) == 0
+    assert process.stderr.read() == ''

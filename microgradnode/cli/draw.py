@@ -110,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f'cannot write {file_format.upper()}: {error}') from None
     except RuntimeError as error:  # the time limit, or Graphviz failing; nothing was written
         raise UsageError(str(error)) from None
+    except BrokenPipeError:  # -o /dev/stdout into `| head`: main() ends quietly
+        raise
     except OSError as error:
         raise UsageError(f'-o {args.output!r}: cannot write: {error.strerror or error}') from None
     print(f'wrote {path}: {args.expression} = {format(result.data, args.number_format)} '

@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         path = walk.save(args.html)
+    except BrokenPipeError:  # -o /dev/stdout into `| head`: main() ends quietly
+        raise
     except OSError as error:
         raise UsageError(f'cannot write {args.html}: {error.strerror or error}') from None
     except (ValueError, RuntimeError) as error:  # too slow to render, or Graphviz failed: nothing written
