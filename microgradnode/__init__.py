@@ -34,6 +34,9 @@ _LAZY = {'draw': 'diagram', 'Diagram': 'diagram', 'compile': 'compiler', 'Compil
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib
+        if _LAZY[name] == 'diagram':  # without the [draw] extra: say so now, in one line
+            from .extras import check_installed
+            check_installed('graphviz', 'diagrams')
         return getattr(importlib.import_module(f'{__name__}.{_LAZY[name]}'), name)
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 

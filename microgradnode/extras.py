@@ -19,9 +19,10 @@ which is not installed: pip install 'microgradnode[all]'
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
-__all__ = ['EXTRAS', 'MissingExtraError', 'require', 'extra_for']
+__all__ = ['EXTRAS', 'MissingExtraError', 'require', 'check_installed', 'extra_for']
 
 EXTRAS: dict[str, str] = {
     'graphviz': 'draw',
@@ -63,6 +64,32 @@ def require(module: str, feature: str, *, install: str = '') -> ModuleType:
         package = module.partition('.')[0]
         if error.name != package:
             raise
-        command = install or f"pip install 'microgradnode[{extra_for(package)}]'"
-        raise MissingExtraError(f'{feature} need the package {package!r}, which is not installed: {command}',
-                                name=package) from None
+        raise _missing(package, feature, install) from None
+
+
+def check_installed(package: str, feature: str, *, install: str = '') -> None:
+    """Fail now, as :func:`require` would, if ``package`` is absent, but without importing it.
+
+    For a package that is slow to import and needed only later (graphviz, when a diagram
+    is built): the user hears at once that the extra is missing, and pays for the import
+    only when it is used.
+
+    >>> check_installed('json', 'examples')
+    >>> check_installed('surely_not_installed_anywhere', 'figures')
+    Traceback (most recent call last):
+    ...
+    microgradnode.extras.MissingExtraError: figures need the package 'surely_not_installed_anywhere', \
+which is not installed: pip install 'microgradnode[all]'
+    """
+    try:
+        found = importlib.util.find_spec(package) is not None
+    except ModuleNotFoundError:  # a finder that refuses the name outright
+        found = False
+    if not found:
+        raise _missing(package, feature, install)
+
+
+def _missing(package: str, feature: str, install: str) -> MissingExtraError:
+    command = install or f"pip install 'microgradnode[{extra_for(package)}]'"
+    return MissingExtraError(f'{feature} need the package {package!r}, which is not installed: {command}',
+                             name=package)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +48,16 @@ __all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
 
 DEFAULT_MAX_NODES = 60
 """Larger graphs make more frames than anyone will step through, and unreadable diagrams."""
+
+_SECONDS_PER_NODE = 4e-4
+_SECONDS_PER_BEND = {'placed': 5e-5, 'unplaced': 1e-5}
+"""How long one frame's diagram takes to lay out: per box or circle, and per bend in the
+arrows, when ``dot`` places the bends and when there are too many and it does not
+(``diagram.build.MANY_BENDS``). Fitted to pages measured here (docs/walkthrough.md):
+103 frames of a 58-value chain, 4.2 s; 61 frames of a 30-term sum (59 nodes, 812
+bends), 1.8 s; 81 frames of ``(x+...+x)*(x+...+x)`` with 20 terms (79 nodes, 684
+bends), 6.5 s; 121 frames with 30 terms (119 nodes, 1,624 bends, not placed), 6.9 s.
+A page expected to take more than half its time limit is refused before any rendering."""
 
 
 @dataclass(frozen=True)
@@ -91,17 +102,19 @@ class Walkthrough:
     """
 
     def __init__(self, root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
-                 max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse', wrt: Value | None = None) -> None:
+                 max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse', wrt: Value | None = None,
+                 time_limit: float | None = None) -> None:
+        # Light modules (no graphviz): the words need no renderer.
+        from .diagram.options import RANKDIRS, checked_number_format
+        from .diagram.renderers import DEFAULT_TIME_LIMIT, check_time_limit
         if not isinstance(root, Value):
             raise TypeError(f'walkthrough needs a Value, not {type(root).__name__}')
-        try:
-            format(1.5, number_format)
-        except (ValueError, TypeError):
-            raise ValueError(f'number_format: {number_format!r} is not a format spec for numbers, '
-                             f"such as '.4g' or '.3f'") from None
+        if rankdir not in RANKDIRS:  # now, not when the page is rendered
+            raise ValueError(f'rankdir must be one of {", ".join(RANKDIRS)}, not {rankdir!r}')
         self.root = root
-        self.number_format = number_format
+        self.number_format = checked_number_format(number_format)
         self.rankdir = rankdir
+        self.time_limit = check_time_limit(DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
         self.order = topological_order(root)
         if len(self.order) > max_nodes:
             raise ValueError(f'walkthrough: the graph has {len(self.order)} values, more than '
@@ -303,14 +316,23 @@ class Walkthrough:
         return draw(self.root, rankdir=self.rankdir, number_format=self.number_format,
                     show_grad=frame.phase == 'backward', highlight=frame.nodes,
                     highlight_edges=frame.highlight_edges, grads=shown, names=names,
-                    tangent_values=tangents)
+                    tangent_values=tangents, time_limit=self.time_limit)
 
     def html(self, *, title: str | None = None) -> str:
-        """One self-contained HTML page (no network requests) to step through every frame."""
+        """One self-contained HTML page (no network requests) to step through every frame.
+
+        All the frames' diagrams are rendered together within ``time_limit`` seconds
+        (:class:`~microgradnode.diagram.LayoutTimeoutError` past it).
+        """
         from importlib import resources
+
+        from .diagram.renderers import render_all
+        self._check_render_time()
         template = resources.files('microgradnode').joinpath('templates/walkthrough.html').read_text('utf-8')
         ids = {node: index for index, node in enumerate(self.order)}
-        svgs = [_inline_svg(self.diagram(index).pipe('svg'), index) for index in range(len(self.frames))]
+        svgs = [_inline_svg(svg, index) for index, svg in enumerate(render_all(
+            [self.diagram(index).source for index in range(len(self.frames))], 'svg',
+            time_limit=self.time_limit))]
         frames_html = '\n'.join(
             f'<div class="frame" data-frame="{index}"{" hidden" if index else ""}>{svg}</div>'
             for index, svg in enumerate(svgs))
@@ -347,34 +369,58 @@ class Walkthrough:
         return re.sub('|'.join(re.escape(key) for key in replacements),
                       lambda match: replacements[match.group(0)], template)
 
+    def _check_render_time(self) -> None:
+        from .diagram import GraphTooLargeError
+        from .diagram.build import MANY_BENDS, layout_bends
+        bends, _ = layout_bends(self.order)
+        nodes = sum(1 if node.is_leaf else 2 for node in self.order)
+        per_bend = _SECONDS_PER_BEND['unplaced' if bends >= MANY_BENDS else 'placed']
+        expected = len(self.frames) * (nodes * _SECONDS_PER_NODE + bends * per_bend)
+        if expected > self.time_limit / 2:
+            needed = math.ceil(2 * expected)
+            raise GraphTooLargeError(
+                f'the page would need {len(self.frames)} diagrams of a graph with {nodes} nodes and about '
+                f'{bends} bends in its arrows (values reused far apart), about {expected:.1f} s of layout, '
+                f'more than half the time limit of {self.time_limit:g} s; step through a smaller '
+                f'expression, read the steps as text, or allow more time with '
+                f'time_limit={needed} (--time-limit {needed})')
+
     def save(self, path: str | Path) -> Path:
         """Write the HTML page to ``path``; returns the path.
+
+        The file is replaced all at once: if rendering or writing fails (time limit,
+        Ctrl-C, full disk), a previous file at ``path`` stays as it was.
 
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> walkthrough(Value(2.0, 'x') * 3).save(folder / 'walk.html').name
         'walk.html'
         """
-        from pathlib import Path
-        path = Path(path)
-        path.write_text(self.html(), encoding='utf-8')
-        return path
+        from .diagram.figure import write_output
+        return write_output(path, self.html())
 
     def _repr_html_(self) -> str:
+        from .diagram import GraphTooLargeError, LayoutTimeoutError, RendererUnavailableError
+        try:
+            page = html.escape(self.html(), quote=True)
+        except (GraphTooLargeError, LayoutTimeoutError, RendererUnavailableError) as error:
+            # No page, but the reason and every step in words, rather than a traceback.
+            return f'<p>{html.escape(str(error))}</p><pre>{html.escape(self.text())}</pre>'
         # An iframe keeps the page's script, styles and ids apart from the notebook's own.
-        page = html.escape(self.html(), quote=True)
         return (f'<iframe srcdoc="{page}" style="width:100%;height:760px;border:1px solid #ddd;'
                 f'border-radius:6px" title="backpropagation walkthrough"></iframe>')
 
 
 def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
                 max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse',
-                wrt: Value | None = None) -> Walkthrough:
+                wrt: Value | None = None, time_limit: float | None = None) -> Walkthrough:
     """The forward and backward passes of ``root``'s graph as frames (and an HTML page).
 
     Runs the backward pass (as ``root.backward()`` would, after zeroing the graph's grads).
     With ``mode='forward'`` and ``wrt`` a Value of the graph, steps through forward mode
     instead: one pass computing each value with its tangent d value / d wrt (no grad changes).
+    ``time_limit``: seconds that rendering the page's diagrams may take, all together
+    (``diagram.DEFAULT_TIME_LIMIT`` unless given); Ctrl-C stops it at once.
 
     >>> from microgradnode import Value
     >>> x = Value(0.5, 'x'); y = x.sigmoid() * x
@@ -385,7 +431,7 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     PosixPath('walk.html')
     """
     return Walkthrough(root, number_format=number_format, rankdir=rankdir, max_nodes=max_nodes,
-                       mode=mode, wrt=wrt)
+                       mode=mode, wrt=wrt, time_limit=time_limit)
 
 
 def _check_mode(mode: str, wrt: Value | None, order: list[Value]) -> tuple[str, Value | None]:

@@ -291,7 +291,8 @@ def test_notebook_shows_the_diagram_inline():
 
 def test_import_microgradnode_does_not_import_graphviz():
     code = ('import sys, microgradnode; assert "graphviz" not in sys.modules; '
-            'microgradnode.draw; assert "graphviz" in sys.modules; print("ok")')
+            'microgradnode.draw; assert "graphviz" not in sys.modules; '
+            'microgradnode.draw(microgradnode.Value(1.0) * 2); assert "graphviz" in sys.modules; print("ok")')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=False)
     assert result.stdout.strip() == 'ok', result.stderr
 

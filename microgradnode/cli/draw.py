@@ -12,9 +12,25 @@ from pathlib import Path
 from . import UsageError
 from .expression import add_expression_arguments, expression_from_args
 
-__all__ = ['register', 'run']
+__all__ = ['register', 'run', 'add_time_limit_argument']
 
 _FORMATS = ('svg', 'png', 'pdf', 'dot')
+
+
+def _seconds(text: str) -> float:
+    """argparse type of --time-limit: a number of seconds that Graphviz may work."""
+    from ..diagram.renderers import check_time_limit
+    try:
+        return check_time_limit(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r}: give a number of seconds greater than 0, '
+                                         'such as 30') from None
+
+
+def add_time_limit_argument(parser: argparse.ArgumentParser) -> None:
+    """``--time-limit SECONDS``, shared by every command that renders diagrams."""
+    parser.add_argument('--time-limit', metavar='SECONDS', type=_seconds, default=None,
+                        help='stop Graphviz if drawing takes longer than this (default: 10)')
 
 
 def register(subparsers) -> None:
@@ -40,7 +56,9 @@ def register(subparsers) -> None:
     parser.add_argument('--number-format', metavar='SPEC', default='.4g',
                         help="format of every number, e.g. .3f or .6g (default: .4g)")
     parser.add_argument('--max-nodes', metavar='N', type=int, default=None,
-                        help='refuse graphs with more values than N (default: 2000)')
+                        help='refuse graphs with more values than N, or with more than 20 N bends in '
+                             'their arrows (default: 2000)')
+    add_time_limit_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -59,7 +77,7 @@ def _count(n: int, word: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..diagram import DEFAULT_MAX_NODES, RendererUnavailableError, draw
+    from ..diagram import DEFAULT_MAX_NODES, DEFAULT_TIME_LIMIT, RendererUnavailableError, draw
 
     path = Path(args.output)
     try:
@@ -79,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         diagram = draw(result, rankdir=args.rankdir, show_grad=not args.no_grad,
                        show_local=not args.no_local, number_format=args.number_format,
-                       color_by_grad=args.color_grad, legend=args.legend, max_nodes=max_nodes)
+                       color_by_grad=args.color_grad, legend=args.legend, max_nodes=max_nodes,
+                       time_limit=args.time_limit or DEFAULT_TIME_LIMIT)
     except ValueError as error:
         message = str(error)
         if message.startswith('number_format'):
@@ -89,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
         diagram.save(path, format=file_format)
     except RendererUnavailableError as error:
         raise UsageError(f'cannot write {file_format.upper()}: {error}') from None
+    except RuntimeError as error:  # the time limit, or Graphviz failing; nothing was written
+        raise UsageError(str(error)) from None
+    except BrokenPipeError:  # -o /dev/stdout into `| head`: main() ends quietly
+        raise
     except OSError as error:
         raise UsageError(f'-o {args.output!r}: cannot write: {error.strerror or error}') from None
     print(f'wrote {path}: {args.expression} = {format(result.data, args.number_format)} '

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from microgradnode import twonode
 from microgradnode.cli import UsageError
-from microgradnode.extras import MissingExtraError, require
+from microgradnode.extras import MissingExtraError, check_installed, require
 
 # Above this many steps, training takes a few seconds: show a progress bar (on a terminal).
 PROGRESS_FROM_STEPS = 20_000
@@ -180,6 +180,7 @@ def _generated_code(args: argparse.Namespace) -> str:
 def _diagram_drawer():
     # The diagram package is heavier (graphviz) and optional here: load it only for --graph.
     try:
+        check_installed('graphviz', 'diagrams')  # now, before results.csv is written
         from microgradnode.diagram import draw
     except MissingExtraError:
         raise  # its message names the extra to install

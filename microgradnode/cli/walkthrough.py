@@ -7,11 +7,13 @@ it, every step is printed as text.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from microgradnode.extras import require
 
 from . import UsageError
 from ._graph import add_graph_arguments, graph_from_args
+from .draw import add_time_limit_argument
 
 __all__ = ['register', 'run']
 
@@ -46,18 +48,22 @@ def register(subparsers) -> None:
     parser.add_argument('--wrt', metavar='NAME',
                         help='with --mode forward: the input to differentiate with respect to '
                              '(default: the first input)')
+    add_time_limit_argument(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..walkthrough import walkthrough
 
+    if args.html is not None and Path(args.html).suffix.lower() not in ('.html', '.htm'):
+        raise UsageError(f'--html {args.html!r}: the page is HTML; give a file name ending in .html')
     graph = graph_from_args(args)
     if args.wrt is not None and args.mode != 'forward':
         raise UsageError('--wrt goes with --mode forward (reverse mode finds every gradient at once)')
     wrt = _forward_input(graph, args.wrt) if args.mode == 'forward' else None
     try:
-        walk = walkthrough(graph.output, rankdir=args.rankdir, mode=args.mode, wrt=wrt)
+        walk = walkthrough(graph.output, rankdir=args.rankdir, mode=args.mode, wrt=wrt,
+                           time_limit=args.time_limit)
     except ValueError as error:
         raise UsageError(str(error)) from None
     if args.html is None:
@@ -66,8 +72,12 @@ def run(args: argparse.Namespace) -> int:
     require('graphviz', 'diagrams')  # the page's pictures; the text above needs no extra
     try:
         path = walk.save(args.html)
+    except BrokenPipeError:  # -o /dev/stdout into `| head`: main() ends quietly
+        raise
     except OSError as error:
         raise UsageError(f'cannot write {args.html}: {error.strerror or error}') from None
+    except (ValueError, RuntimeError) as error:  # too slow to render, or Graphviz failed: nothing written
+        raise UsageError(str(error)) from None
     forward = sum(frame.phase == 'forward' for frame in walk.frames)
     if wrt is not None:
         print(f'wrote {path}: {forward} steps of forward mode, d {graph.output.label} / d {walk.names[wrt]} '

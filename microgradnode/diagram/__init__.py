@@ -1,8 +1,10 @@
 """Diagrams of computation graphs: :func:`draw` and the :class:`Diagram` it returns.
 
-This package imports the ``graphviz`` package; ``import microgradnode`` does not
-import it until ``microgradnode.draw`` is first used. Without it (the ``[draw]`` extra
-is not installed) importing this package raises :class:`microgradnode.extras.MissingExtraError`.
+``import microgradnode`` does not import this package until ``microgradnode.draw`` is
+first used, and :func:`draw` imports the ``graphviz`` package when first called. Without
+it (the ``[draw]`` extra is not installed), ``from microgradnode import draw`` and
+:func:`draw` raise :class:`microgradnode.extras.MissingExtraError` at once. The light
+modules (``options``, ``renderers``' checks) import without it: the walkthrough's text uses them.
 
 >>> from microgradnode import Value, draw
 >>> x = Value(2.0, 'x'); y = (x * x).sigmoid()
@@ -18,19 +20,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..extras import require as _require
-
-# Before .build and .figure import graphviz: without the [draw] extra, one line naming it.
-_require('graphviz', 'diagrams')
-
 from ..engine import Value
-from .build import build_digraph
+from ..extras import check_installed as _check_installed
 from .figure import Diagram
-from .options import DEFAULT_MAX_NODES, DrawOptions
-from .renderers import FORMATS, RendererUnavailableError, available_renderers
+from .options import DEFAULT_MAX_NODES, DrawOptions, GraphTooLargeError
+from .renderers import (
+    DEFAULT_TIME_LIMIT,
+    FORMATS,
+    LayoutTimeoutError,
+    RendererUnavailableError,
+    available_renderers,
+)
 
-__all__ = ['draw', 'Diagram', 'DrawOptions', 'DEFAULT_MAX_NODES', 'FORMATS',
-           'RendererUnavailableError', 'available_renderers']
+__all__ = ['draw', 'Diagram', 'DrawOptions', 'DEFAULT_MAX_NODES', 'DEFAULT_TIME_LIMIT', 'FORMATS',
+           'GraphTooLargeError', 'LayoutTimeoutError', 'RendererUnavailableError', 'available_renderers']
 
 
 def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local: bool = True,
@@ -39,7 +42,8 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
          highlight_edges: Iterable[tuple[Value, Value]] = (),
          grads: Mapping[Value, float | None] | None = None, names: Mapping[Value, str] | None = None,
          renderer: str = 'auto', tangents: Mapping[Value, float] | None = None,
-         tangent_values: Mapping[Value, float | None] | None = None) -> Diagram:
+         tangent_values: Mapping[Value, float | None] | None = None,
+         time_limit: float = DEFAULT_TIME_LIMIT) -> Diagram:
     """Draw ``root`` and every Value it was computed from.
 
     Options (keyword only):
@@ -47,12 +51,15 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     - ``rankdir``: ``'LR'`` (left to right, the default), ``'TB'`` (top to bottom), ``'RL'``, ``'BT'``.
     - ``show_grad``: show each Value's grad; ``show_local``: write on each edge the local
       derivative d child / d parent the engine recorded.
-    - ``number_format``: a format spec for every number, such as ``'.4g'`` or ``'.2f'``.
+    - ``number_format``: a format spec for every number, such as ``'.4g'`` or ``'.2f'``
+      (a float presentation type, width and precision at most 40 and 20).
     - ``color_by_grad``: fill Values red for a positive grad, blue for a negative one,
       stronger for a larger one; ``legend``: add a key to the colours and shapes;
       ``title``: a caption above the graph.
-    - ``max_nodes``: refuse graphs with more Values than this (ValueError), rather than
-      spending minutes on an unreadable picture.
+    - ``max_nodes``: refuse graphs with more Values than this (:class:`GraphTooLargeError`, a
+      ValueError), rather than spending minutes on an unreadable picture; also refused:
+      graphs whose arrows would bend more than ``BENDS_PER_NODE * max_nodes`` times
+      (a value reused along a long chain, such as ``x+x+...+x``).
     - ``highlight``: Values to emphasise (red border); ``highlight_edges``: ``(parent, child)``
       pairs whose edges to emphasise (the arrows from parent through child's operation).
     - ``grads``: a mapping Value -> grad to show instead of ``.grad``; ``None`` shows
@@ -64,6 +71,8 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
       tangent, d value / d x, pushed forward from them (:func:`microgradnode.forward.forward_tangents`).
     - ``tangent_values``: a mapping Value -> tangent to show as it is (``None`` shows
       ``tangent ?``, a Value missing from it 0), for pictures of a pass half done.
+    - ``time_limit``: seconds ``save`` and ``pipe`` let Graphviz work before stopping it
+      (:class:`LayoutTimeoutError`); Ctrl-C stops it at once.
 
     >>> from microgradnode import Value
     >>> a = Value(1.5, 'a'); b = a.tanh()
@@ -72,6 +81,9 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     >>> 'tangent' in draw(b * a, tangents={a: 1.0}).source
     True
     """
+    _check_installed('graphviz', 'diagrams')
+    from .build import build_digraph
+
     if tangents is not None:
         if tangent_values is not None:
             raise ValueError('draw: give tangents (the seeds) or tangent_values (every tangent), not both')
@@ -83,4 +95,4 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     drawing = build_digraph(root, options, highlight=highlight, highlight_edges=highlight_edges,
                             grads=grads, names=names, tangents=tangent_values)
     return Diagram(drawing.digraph, value_count=drawing.value_count,
-                   operation_count=drawing.operation_count, renderer=renderer)
+                   operation_count=drawing.operation_count, renderer=renderer, time_limit=time_limit)

@@ -30,21 +30,50 @@ import graphviz
 from ..engine import Value, topological_order
 from ..ops import OPS
 from .labels import edge_label, legend_label, operation_label, title_label, value_label
-from .options import DrawOptions
+from .options import DrawOptions, GraphTooLargeError
 from .style import FONT, HIGHLIGHT, INK, OP_FILL, STYLES, grad_fill, node_kind
 
-__all__ = ['build_digraph', 'operation_symbol', 'Drawing']
+__all__ = ['build_digraph', 'operation_symbol', 'layout_bends', 'Drawing', 'LONG_EDGES', 'MANY_BENDS',
+           'BENDS_PER_NODE']
 
 _EDGE_INK = '#495057'
 
 
 LARGE_GRAPH = 200
-"""From this many Values on, the layout trades some tidiness for speed.
+"""From this many Values on (or :data:`LONG_EDGES` bends), the layout trades some tidiness for speed.
 
 Edge labels laid out as part of the graph (``label``) give the cleanest pictures
 but multiply Graphviz's work; large graphs get external labels (``xlabel``,
 placed after layout) and fewer crossing-minimisation passes (``mclimit``), which
 makes a 1,000-Value graph render about five times faster (docs/diagrams.md).
+"""
+
+
+LONG_EDGES = 150
+"""From this many bends on, arrows are straight and edge labels placed after layout.
+
+Graphviz's ``dot`` puts every node on a layer and bends an arrow at every layer it
+crosses; each bend is one more point to place. A value reused along a long chain
+(``x+x+x+...``) makes few nodes but many bends, and then edge labels laid out as part
+of the graph (they double the layers, so the bends) and curved arrows routed around
+every node cost most of the time: external labels (``xlabel``) and straight arrows
+(``splines=line``) keep a 30-term sum at 0.16 s (docs/diagrams.md).
+"""
+
+MANY_BENDS = 1000
+"""From this many bends on, the layout also skips straightening the arrows.
+
+Placing thousands of bends (``dot``'s network simplex) took a minute or more for
+``(x+...+x)*(x+...+x)`` with 56 terms each (112 values, about 6,000 bends; 12,000 with
+edge labels). Without that step (``nslimit=0``) it takes 0.5 s; the long arrows then
+fan out from the reused value instead of running side by side.
+"""
+
+BENDS_PER_NODE = 20
+"""A graph with more bends than this times ``max_nodes`` is refused (GraphTooLargeError).
+
+Measured (docs/diagrams.md): with the fast layout, 40,000 bends (the default bound,
+``max_nodes=2000``) render to SVG in about 2 s, 80,000 in about 4 s.
 """
 
 
@@ -54,6 +83,51 @@ class Drawing(NamedTuple):
     digraph: graphviz.Digraph
     value_count: int
     operation_count: int
+
+
+def layout_bends(order: list[Value]) -> tuple[int, Value | None]:
+    """About how many bends ``dot`` puts in the arrows of the diagram of ``order``, and why.
+
+    Counts, on the layers a diagram's boxes and circles go to, how many layers each
+    arrow from a value to an operation crosses. Two placements are tried: every node
+    as early as its inputs allow, and every node as late as its uses allow; ``dot``
+    finds a placement at least as good as the better one, so this is an upper bound.
+    Also returns the value whose arrows bend most (the one to blame in a message).
+
+    >>> from microgradnode import Value
+    >>> x = Value(1.0, 'x'); y = x
+    >>> for _ in range(9): y = y + x
+    >>> bends, blamed = layout_bends(topological_order(y))
+    >>> bends, blamed is x
+    (72, True)
+    """
+    early: dict[Value, int] = {}    # layer of each value's box; its operation is one layer before
+    for node in order:
+        if not node.is_leaf:
+            early[node] = max((early[p] for p in node.parents if not p.is_leaf), default=0) + 2
+    late: dict[Value, int] = {order[-1]: 0} if order else {}
+    for node in reversed(order):
+        if node.is_leaf:
+            continue
+        for parent in node.parents:
+            late[parent] = min(late.get(parent, 0), late[node] - 2)
+    # Leaves sit right before their first use in both placements.
+    first_use: dict[Value, int] = {}
+    for node in order:
+        for parent in node.parents:
+            if parent.is_leaf:
+                first_use[parent] = min(first_use.get(parent, early[node] - 1), early[node] - 1)
+    early_bends: dict[Value, int] = {}
+    late_bends: dict[Value, int] = {}
+    for node in order:
+        for parent in node.parents:
+            start = early[parent] if parent in early else first_use[parent] - 1
+            early_bends[parent] = early_bends.get(parent, 0) + early[node] - 1 - start - 1
+            late_bends[parent] = late_bends.get(parent, 0) + late[node] - 1 - late[parent] - 1
+    bends = min(sum(early_bends.values()), sum(late_bends.values()))
+    counts = early_bends if sum(early_bends.values()) == bends else late_bends
+    blamed = max(counts, key=counts.__getitem__, default=None)
+    return bends, blamed
 
 
 def operation_symbol(node: Value) -> str:
@@ -72,11 +146,21 @@ def operation_symbol(node: Value) -> str:
     return symbol
 
 
-def _graph_too_large(count: int, limit: int) -> ValueError:
-    return ValueError(
+def _graph_too_large(count: int, limit: int) -> GraphTooLargeError:
+    return GraphTooLargeError(
         f'the graph has {count} values, more than max_nodes={limit}: laying it out would take '
         f'long and the picture would be unreadable; to draw it anyway, raise the limit: '
         f'draw(..., max_nodes={count}), or --max-nodes {count} on the command line')
+
+
+def _too_many_bends(bends: int, blamed: str, limit: int) -> GraphTooLargeError:
+    culprit = f'{blamed!r} is' if blamed else 'some values are'
+    needed = -(-bends // BENDS_PER_NODE)
+    return GraphTooLargeError(
+        f'the graph is too tangled to lay out in reasonable time: {culprit} used by operations far '
+        f'apart, which makes about {bends} bends in its arrows, more than {BENDS_PER_NODE} per value '
+        f'of max_nodes={limit}; write repeated terms once (3*x rather than x+x+x), or draw it anyway '
+        f'(slowly) with draw(..., max_nodes={needed}), or --max-nodes {needed} on the command line')
 
 
 def _check_marks(order: list[Value], highlight: Iterable[Value],
@@ -168,6 +252,9 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
     marked, marked_edges, grads = _check_marks(order, highlight, highlight_edges, grads)
     names = _check_names(order, names)
     tangents = _check_tangents(order, tangents)
+    bends, blamed = layout_bends(order)
+    if bends > BENDS_PER_NODE * options.max_nodes:
+        raise _too_many_bends(bends, names.get(blamed, blamed.label) if blamed else '', options.max_nodes)
     ids = {node: index for index, node in enumerate(order)}
 
     def shown_grad(node: Value) -> float | None:
@@ -179,12 +266,16 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
               for g in (shown_grad(node),) if g is not None and math.isfinite(g)]
     largest = max(map(abs, scaled), default=0.0)
     operations = sum(1 for node in order if not node.is_leaf)
-    large = len(order) >= LARGE_GRAPH
+    large = len(order) >= LARGE_GRAPH or bends >= LONG_EDGES
     label_attribute = 'xlabel' if large else 'label'
     graph_attr = {'rankdir': options.rankdir, 'bgcolor': 'white', 'fontname': FONT,
                   'nodesep': '0.3', 'ranksep': '0.45'}
     if large:
         graph_attr['mclimit'] = '0.1'
+    if bends >= LONG_EDGES:
+        graph_attr['splines'] = 'line'
+    if bends >= MANY_BENDS:
+        graph_attr['nslimit'] = '0'
     if options.title:
         graph_attr.update(label=title_label(options.title), labelloc='t', labeljust='l')
     dot = graphviz.Digraph(

@@ -13,15 +13,51 @@ ValueError: cannot tell the format of 'graph.jpg' from its suffix: use .svg, .pn
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import graphviz
+from ..files import atomic_write
+from .renderers import (
+    DEFAULT_TIME_LIMIT,
+    FORMATS,
+    LayoutTimeoutError,
+    RendererUnavailableError,
+    check_time_limit,
+    render,
+)
 
-from .renderers import FORMATS, RendererUnavailableError, render
+if TYPE_CHECKING:
+    import graphviz
 
-__all__ = ['Diagram', 'SAVE_FORMATS']
+__all__ = ['Diagram', 'SAVE_FORMATS', 'write_output']
 
 SAVE_FORMATS = (*FORMATS, 'dot')
+
+
+def write_output(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` all at once: a failed write keeps the previous file.
+
+    A symbolic link keeps pointing where it did (its target is replaced), and a
+    destination that is not a regular file (``/dev/stdout``, a named pipe) is written
+    straight into: replacing it with a file would break it for everyone, as root
+    even ``/dev/stdout`` itself.
+
+    >>> import tempfile, pathlib
+    >>> write_output(pathlib.Path(tempfile.mkdtemp()) / 'g.dot', 'digraph {}').read_text()
+    'digraph {}'
+    """
+    path = Path(path)
+    try:
+        is_stream = not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        is_stream = False
+    if is_stream:
+        with open(path, 'wb') as stream:
+            stream.write(data.encode('utf-8') if isinstance(data, str) else data)
+        return path
+    atomic_write(os.path.realpath(path), data)
+    return path
 
 
 class Diagram:
@@ -31,29 +67,39 @@ class Diagram:
     - ``digraph``: the ``graphviz.Digraph`` it came from, to adjust before saving,
     - ``pipe(format)``: the picture as bytes; ``save(path)``: write it, format from suffix,
     - shown inline in Jupyter (as SVG).
+
+    Rendering stops after ``time_limit`` seconds with :class:`LayoutTimeoutError`
+    (``renderers.DEFAULT_TIME_LIMIT`` unless given), and Ctrl-C stops it at once.
     """
 
     def __init__(self, digraph: graphviz.Digraph, *, value_count: int, operation_count: int,
-                 renderer: str = 'auto') -> None:
+                 renderer: str = 'auto', time_limit: float = DEFAULT_TIME_LIMIT) -> None:
         self.digraph = digraph
         self.value_count = value_count
         self.operation_count = operation_count
         self.renderer = renderer
+        self.time_limit = check_time_limit(time_limit)
 
     @property
     def source(self) -> str:
         """The DOT text of the diagram."""
         return self.digraph.source
 
-    def pipe(self, format: str = 'svg', *, renderer: str | None = None) -> bytes:
+    def pipe(self, format: str = 'svg', *, renderer: str | None = None,
+             time_limit: float | None = None) -> bytes:
         """The diagram rendered as ``'svg'``, ``'png'`` or ``'pdf'`` (or ``'dot'`` source), as bytes."""
         if format == 'dot':
             return self.source.encode('utf-8')
-        return render(self.source, format, renderer=renderer or self.renderer)
+        return render(self.source, format, renderer=renderer or self.renderer,
+                      time_limit=self.time_limit if time_limit is None else time_limit)
 
     def save(self, path: str | os.PathLike[str], *, format: str | None = None,
-             renderer: str | None = None) -> Path:
-        """Write the diagram to ``path``; the format comes from its suffix unless ``format`` is given."""
+             renderer: str | None = None, time_limit: float | None = None) -> Path:
+        """Write the diagram to ``path``; the format comes from its suffix unless ``format`` is given.
+
+        The file is replaced all at once: if rendering or writing fails (time limit,
+        Ctrl-C, full disk), a previous file at ``path`` stays as it was.
+        """
         path = Path(path)
         if format is None:
             format = path.suffix[1:].lower()
@@ -62,15 +108,13 @@ class Diagram:
                                  f'use .svg, .png, .pdf or .dot')
         elif format not in SAVE_FORMATS:
             raise ValueError(f'format must be one of {", ".join(SAVE_FORMATS)}, not {format!r}')
-        data = self.pipe(format, renderer=renderer)  # before opening: no empty file on failure
-        path.write_bytes(data)
-        return path
+        return write_output(path, self.pipe(format, renderer=renderer, time_limit=time_limit))
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        """Jupyter shows the SVG; without a renderer, the reason and the DOT text."""
+        """Jupyter shows the SVG; without a renderer (or past the time limit), the reason and the DOT text."""
         try:
             return {'image/svg+xml': self.pipe('svg').decode('utf-8'), 'text/plain': repr(self)}
-        except RendererUnavailableError as error:
+        except (RendererUnavailableError, LayoutTimeoutError) as error:
             return {'text/plain': f'{error}\n\n{self.source}'}
 
     def __repr__(self) -> str:

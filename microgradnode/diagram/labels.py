@@ -14,7 +14,23 @@ from __future__ import annotations
 from .escape import html_text
 from .style import EDGE_LABEL, KIND_NAMES, MUTED, STYLES, TANGENT, grad_fill
 
-__all__ = ['value_label', 'operation_label', 'edge_label', 'legend_label', 'title_label']
+__all__ = ['value_label', 'operation_label', 'edge_label', 'legend_label', 'title_label', 'LONGEST_TEXT',
+           'clipped']
+
+LONGEST_TEXT = 200
+"""Longest name or title a diagram shows, in characters; longer ones end in "…".
+
+Graphviz cannot read an HTML-like label longer than 16,384 characters at all (a
+100,000-character Value label made rendering fail), and a box that wide is no use."""
+
+
+def clipped(text: str) -> str:
+    """``text``, cut to :data:`LONGEST_TEXT` characters with an ellipsis when longer.
+
+    >>> clipped('x' * 500)[-3:], len(clipped('x' * 500))
+    ('xx…', 200)
+    """
+    return text if len(text) <= LONGEST_TEXT else text[:LONGEST_TEXT - 1] + '…'
 
 
 def _caption(word: str) -> str:
@@ -26,7 +42,7 @@ def value_label(*, name: str, data: str, grad: str | None, fill: str, border: st
     """A Value's box: its name (when it has one), its data and, optionally, its grad and tangent."""
     cells = []
     if name:
-        cells.append(f'<TD><B>{html_text(name)}</B></TD>')
+        cells.append(f'<TD><B>{html_text(clipped(name))}</B></TD>')
     cells.append(f'<TD>{_caption("data")} {html_text(data)}</TD>')
     if grad is not None:
         cells.append(f'<TD>{_caption("grad")} {html_text(grad)}</TD>')
@@ -69,4 +85,4 @@ def legend_label(*, color_by_grad: bool) -> str:
 
 def title_label(title: str) -> str:
     """A caption above the graph (a walkthrough frame's "step 3: ...")."""
-    return f'<<FONT POINT-SIZE="14">{html_text(title)}</FONT>>'
+    return f'<<FONT POINT-SIZE="14">{html_text(clipped(title))}</FONT>>'

@@ -10,9 +10,52 @@ ValueError: number_format '.q' is not a valid format for a float (try '.4g' or '
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ['DrawOptions', 'DEFAULT_MAX_NODES', 'RANKDIRS']
+__all__ = ['DrawOptions', 'DEFAULT_MAX_NODES', 'RANKDIRS', 'GraphTooLargeError', 'checked_number_format',
+           'MAX_WIDTH', 'MAX_PRECISION']
+
+
+class GraphTooLargeError(ValueError):
+    """The graph would take too long to lay out (the message says why and what to do)."""
+
+
+MAX_WIDTH = 40
+MAX_PRECISION = 20
+"""Bounds of a number format: a label wider than this helps no one, and an unbounded
+one (``'>100000000'``) would make Python build a string of gigabytes."""
+
+# Python's format-spec mini-language for floats: [[fill]align][sign][z][#][0][width]
+# [grouping][.precision][type], with a float presentation type (or none, like 'g').
+_FLOAT_SPEC = re.compile(r'(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<precision>\d+))?'
+                         r'[eEfFgG%]?', re.DOTALL)
+
+
+def checked_number_format(spec: object, *, name: str = 'number_format') -> str:
+    """``spec`` if it is a bounded format spec for floats, else the error that says what is wrong.
+
+    >>> checked_number_format('.3f')
+    '.3f'
+    >>> checked_number_format('>100000000')
+    Traceback (most recent call last):
+    ...
+    ValueError: number_format '>100000000': a width of at most 40 characters, please
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"{name} must be a str such as '.4g', not {type(spec).__name__}")
+    match = _FLOAT_SPEC.fullmatch(spec)
+    if match is None:
+        raise ValueError(f"{name} {spec!r} is not a valid format for a float (try '.4g' or '.3f')")
+    if int(match['width'] or 0) > MAX_WIDTH:
+        raise ValueError(f'{name} {spec!r}: a width of at most {MAX_WIDTH} characters, please')
+    if int(match['precision'] or 0) > MAX_PRECISION:
+        raise ValueError(f'{name} {spec!r}: a precision of at most {MAX_PRECISION} digits, please')
+    try:
+        format(1.5, spec)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} {spec!r} is not a valid format for a float (try '.4g' or '.3f')") from None
+    return spec
 
 DEFAULT_MAX_NODES = 2000
 """Largest graph, in Values, that ``draw`` accepts unless told otherwise.
@@ -41,14 +84,7 @@ class DrawOptions:
     def __post_init__(self) -> None:
         if self.rankdir not in RANKDIRS:
             raise ValueError(f'rankdir must be one of {", ".join(RANKDIRS)}, not {self.rankdir!r}')
-        if not isinstance(self.number_format, str):
-            raise TypeError(f'number_format must be a str such as \'.4g\', '
-                            f'not {type(self.number_format).__name__}')
-        try:
-            format(1.5, self.number_format)
-        except (ValueError, TypeError):
-            raise ValueError(f'number_format {self.number_format!r} is not a valid format for a float '
-                             f"(try '.4g' or '.3f')") from None
+        checked_number_format(self.number_format)
         if not isinstance(self.title, str):
             raise TypeError(f'title must be a str, not {type(self.title).__name__}')
         if isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int) or self.max_nodes < 1:
