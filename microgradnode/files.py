@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,9 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
 
     ``mode`` is ``'w'`` (text) or ``'wb'`` (bytes); ``open_args`` go to :func:`open`
     (``encoding``, ``newline``). If the block raises, ``path`` is left untouched and
-    the temporary file is removed.
+    the temporary file is removed. A symbolic link is followed (its target is replaced,
+    the link stays); a destination that is not a regular file (``/dev/stdout``, a named
+    pipe) is written straight into.
 
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / 'data.csv'
@@ -45,7 +48,18 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
     """
     if mode not in ('w', 'wb'):
         raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
-    path = Path(path)
+    try:
+        is_regular = stat.S_ISREG(os.stat(path).st_mode)  # follows symbolic links
+    except FileNotFoundError:
+        is_regular = True
+    if not is_regular:
+        # /dev/stdout, a named pipe, a terminal: written straight into. Renaming a file over
+        # it would break it, for everyone when run as root (/dev/stdout itself).
+        with open(path, mode, **open_args) as stream:
+            yield stream
+        return
+    # A symbolic link keeps pointing where it did: its target is what gets replaced.
+    path = Path(os.path.realpath(path))
     # Same folder as the destination, so that the final rename stays on one file system.
     handle, temporary = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
     try:

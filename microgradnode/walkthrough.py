@@ -396,8 +396,8 @@ class Walkthrough:
         >>> walkthrough(Value(2.0, 'x') * 3).save(folder / 'walk.html').name
         'walk.html'
         """
-        from .diagram.figure import write_output
-        return write_output(path, self.html())
+        from .files import atomic_write
+        return atomic_write(path, self.html())
 
     def _repr_html_(self) -> str:
         from .diagram import GraphTooLargeError, LayoutTimeoutError, RendererUnavailableError

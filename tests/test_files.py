@@ -52,3 +52,27 @@ def test_text_and_bytes_and_permissions(tmp_path):
 def test_bad_mode_is_refused(tmp_path):
     with pytest.raises(ValueError, match="mode must be 'w' or 'wb'"), replacing(tmp_path / 'x', 'a'):
         pass
+
+
+def test_a_symbolic_link_keeps_pointing_at_its_replaced_target(tmp_path):
+    target = tmp_path / 'real.csv'
+    target.write_text('old')
+    link = tmp_path / 'link.csv'
+    link.symlink_to(target)
+    atomic_write(link, 'new')
+    assert link.is_symlink() and target.read_text() == 'new'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['link.csv', 'real.csv']
+
+
+def test_a_named_pipe_is_written_into_not_replaced(tmp_path):
+    import os
+    import threading
+    fifo = tmp_path / 'pipe'
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    atomic_write(fifo, b'through the pipe')
+    reader.join(10)
+    assert received == [b'through the pipe']
+    assert fifo.is_fifo()  # still a pipe, not a regular file put in its place

@@ -13,7 +13,6 @@ ValueError: cannot tell the format of 'graph.jpg' from its suffix: use .svg, .pn
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,34 +29,9 @@ from .renderers import (
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ['Diagram', 'SAVE_FORMATS', 'write_output']
+__all__ = ['Diagram', 'SAVE_FORMATS']
 
 SAVE_FORMATS = (*FORMATS, 'dot')
-
-
-def write_output(path: str | os.PathLike[str], data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` all at once: a failed write keeps the previous file.
-
-    A symbolic link keeps pointing where it did (its target is replaced), and a
-    destination that is not a regular file (``/dev/stdout``, a named pipe) is written
-    straight into: replacing it with a file would break it for everyone, as root
-    even ``/dev/stdout`` itself.
-
-    >>> import tempfile, pathlib
-    >>> write_output(pathlib.Path(tempfile.mkdtemp()) / 'g.dot', 'digraph {}').read_text()
-    'digraph {}'
-    """
-    path = Path(path)
-    try:
-        is_stream = not stat.S_ISREG(os.stat(path).st_mode)
-    except FileNotFoundError:
-        is_stream = False
-    if is_stream:
-        with open(path, 'wb') as stream:
-            stream.write(data.encode('utf-8') if isinstance(data, str) else data)
-        return path
-    atomic_write(os.path.realpath(path), data)
-    return path
 
 
 class Diagram:
@@ -108,7 +82,7 @@ class Diagram:
                                  f'use .svg, .png, .pdf or .dot')
         elif format not in SAVE_FORMATS:
             raise ValueError(f'format must be one of {", ".join(SAVE_FORMATS)}, not {format!r}')
-        return write_output(path, self.pipe(format, renderer=renderer, time_limit=time_limit))
+        return atomic_write(path, self.pipe(format, renderer=renderer, time_limit=time_limit))
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         """Jupyter shows the SVG; without a renderer (or past the time limit), the reason and the DOT text."""
