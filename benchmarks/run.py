@@ -23,6 +23,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from microgradnode.files import atomic_write
+
 from .registry import Figure, Measurement, load_all
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -290,9 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     report['seconds'] = round(time.perf_counter() - started, 1)
     report.update(summarize(chosen, runs))
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    (args.output_dir / 'results.json').write_text(json.dumps(report, indent=1) + '\n')
+    # Atomic: an interrupted or failed write keeps the previous results rather than half of them.
+    atomic_write(args.output_dir / 'results.json', json.dumps(report, indent=1) + '\n')
     text = markdown(report)
-    (args.output_dir / 'results.md').write_text(text)
+    atomic_write(args.output_dir / 'results.md', text)
     print(text)
     print(f'Wrote {args.output_dir / "results.md"} and results.json in {report["seconds"]:.0f} s.',
           file=sys.stderr)
