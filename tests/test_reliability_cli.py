@@ -110,3 +110,75 @@ def test_an_unknown_option_names_the_command_a_guess_and_its_usage(capsys):
     first, *usage = err.splitlines()
     assert first == 'microgradnode train: error: unrecognized arguments: --stesp 3 (did you mean --steps?)'
     assert usage[0].startswith('usage: microgradnode train [-h] [--steps N]')
+
+
+# -- names and expressions ----------------------------------------------------------------------
+
+def test_any_names_work_even_those_the_output_would_be_called(capsys):
+    status, out, err = cli(capsys, 'explain', 'f*output*result', '--set', 'f=2', '--set', 'output=3',
+                           '--set', 'result=4', '--wrt', 'result')
+    assert (status, err) == (0, '')
+    assert out.splitlines()[0] == 'd f2 / d result, where f2 = (f·output)·result: 1 path'
+    assert out.splitlines()[-1] == 'backward() gives d f2 / d result = 6'
+    status, out, err = cli(capsys, 'walkthrough', 'f*output*result', '--set', 'f=2', '--set', 'output=3',
+                           '--set', 'result=4')
+    assert (status, err) == (0, '') and 'f2' in out
+
+
+@pytest.mark.parametrize('arguments, expected', [
+    (['draw', '-x', '--set', 'x=1.5', '-o', 'g.dot'], 'wrote g.dot: -x = -1.5 '),
+    (['draw', '-o', 'g.dot', '--set', 'x=1.5', '-x'], 'wrote g.dot: -x = -1.5 '),
+    (['explain', '-x', '--set', 'x=1.5'], 'd f / d x, where f = -x: 1 path'),
+    (['walkthrough', '--set', 'x=1.5', '-x'], 'x = 1.5\n'),
+    # -h takes no argument, so -hx*x cannot be -h: it is EXPR.
+    (['explain', '-hx*x', '--set', 'hx=1.5', '--set', 'x=1'], 'd f / d hx, where f = (-hx)·x: 1 path'),
+    (['explain', '--x*3', '--set', 'x=1.5'], 'd f / d x, where f = (-(-x))·3: 1 path'),
+], ids=lambda a: ' '.join(a) if isinstance(a, list) else '')
+def test_an_expression_starting_with_minus_is_the_expression(capsys, tmp_path, monkeypatch, arguments,
+                                                             expected):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = cli(capsys, *arguments)
+    assert (status, err) == (0, '')
+    assert expected in out
+
+
+def test_options_that_look_like_options_stay_options(capsys):
+    status, _, err = cli(capsys, 'draw', 'x', '--set', 'x=1', '--stesp', '-o', 'g.dot')
+    assert status == 2 and err.startswith('microgradnode draw: error: unrecognized arguments: --stesp')
+
+
+@pytest.mark.parametrize('arguments, message', [
+    (['--set', 'x=1', '--set', 'ｘ=2'],
+     "--set 'ｘ=2': 'x' is set twice ('x' and 'ｘ' are the same name to Python, which folds look-alike "
+     "letters)"),
+    (['--set', 'x=1', '--set', 'z=2'], "--set z: EXPR does not use 'z' (the names it uses are x)"),
+])
+@pytest.mark.parametrize('command', ['draw', 'explain', 'walkthrough'])
+def test_a_set_name_is_never_silently_ignored(capsys, command, arguments, message):
+    output = ['-o', 'g.dot'] if command == 'draw' else []
+    status, out, err = cli(capsys, command, 'x+ｘ', *arguments, *output)
+    assert (status, out, err) == (2, '', f'microgradnode {command}: error: {message}\n')
+
+
+def test_a_look_alike_name_is_read_as_python_reads_it(capsys):
+    status, out, err = cli(capsys, 'explain', 'x*2', '--set', 'ｘ=3', '--wrt', 'ｘ')
+    assert (status, err) == (0, '') and out.splitlines()[-1] == 'backward() gives d f / d x = 2'
+    status, out, err = cli(capsys, 'explain', 'ｉｆ*2', '--set', 'ｉｆ=3')
+    assert status == 2 and "'ｉｆ' (which Python reads as 'if') is a Python keyword" in err
+
+
+def test_a_constant_expression_has_nothing_to_differentiate(capsys):
+    status, out, err = cli(capsys, 'explain', '2*3')
+    assert (status, out) == (2, '')
+    assert err == ("microgradnode explain: error: EXPR '2*3' has no named input: there is nothing to "
+                   "differentiate (give it a name, e.g. '2*x' --set x=3)\n")
+
+
+def test_the_api_reads_value_names_as_python_reads_the_text():
+    from microgradnode.expr import parse_expression
+    assert parse_expression('x * 2', {'ｘ': 3.0}).data == 6.0
+    with pytest.raises(ValueError, match=r"'x' and 'ｘ' are the same name in an expression \(Python reads "
+                                         r"both as 'x'\)"):
+        parse_expression('x', {'x': 1.0, 'ｘ': 2.0})
+    with pytest.raises(ValueError, match="Python reads it as the keyword 'if'"):
+        parse_expression('x', {'x': 1.0, 'ｉｆ': 2.0})

@@ -15,6 +15,7 @@ import difflib
 import errno
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -48,6 +49,34 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f'{self.prog}: error: {message}\n')
+
+    def _parse_optional(self, arg_string: str):
+        # argparse takes every argument that starts with '-' for an option, so that
+        # `explain -x` or `draw '-2*x' ...` failed. When the command takes an EXPR and no
+        # option is meant, read it as EXPR (a known option such as -o or --set stays one).
+        parsed = super()._parse_optional(arg_string)
+        if parsed is None or not _could_be_expression(arg_string) or not self._takes_expression():
+            return parsed
+        action, option_string = (parsed[0] if isinstance(parsed, list) else parsed)[:2]
+        if action is None:
+            return None
+        if option_string != arg_string and not action.nargs and action.nargs is not None:
+            return None  # '-hx' would be -h with an argument it cannot take: '-hx' is EXPR
+        return parsed
+
+    def _takes_expression(self) -> bool:
+        return any(action.dest == 'expression' and not action.option_strings for action in self._actions)
+
+
+def _could_be_expression(text: str) -> bool:
+    """True for '-x', '-(a+b)' or '--x*2'; False for '--name' and '--name=value', which are options.
+
+    >>> [_could_be_expression(t) for t in ('-x', '-2*x', '--x*2', '--stesp', '--set=x=1', '-')]
+    [True, True, True, False, False, False]
+    """
+    if len(text) < 2 or text[0] != '-':
+        return False
+    return text[1] != '-' or re.fullmatch(r'--[\w-]+(=.*)?', text, re.DOTALL) is None
 
 
 def build_parser() -> ArgumentParser:
@@ -119,7 +148,8 @@ def _unrecognized(parser: ArgumentParser, command: str | None, extra: list[str])
     sub = _subparser(parser, command) or parser
     message = f'unrecognized arguments: {" ".join(extra)}'
     known = [option for action in sub._actions for option in action.option_strings]
-    close = difflib.get_close_matches(extra[0].partition('=')[0], known, n=1) if extra[0][:1] == '-' else []
+    option = extra[0].partition('=')[0]
+    close = difflib.get_close_matches(option, known, n=1) if option[:1] == '-' and option not in known else []
     if close:
         message += f' (did you mean {close[0]}?)'
     sub.exit(2, f'{sub.prog}: error: {message}\n{sub.format_usage()}')

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..engine import Value, topological_order
 from . import UsageError
-from .expression import assignment_text
+from .expression import assignment_text, output_name
 
 TWO_NODE_SETTINGS = ('s0', 'w0', 'w1', 'w2', 'target')
 
@@ -57,7 +57,7 @@ def graph_from_args(args: argparse.Namespace) -> Graph:
     labelled = _labelled(output)
     if not output.label:
         # Our own graph: call its output f, so that sentences read "d f / d x".
-        output.label = next(name for name in ('f', 'output', 'result') if name not in labelled)
+        output.label = output_name(labelled)
         labelled[output.label] = output
     inputs = [name for name, node in labelled.items() if node.is_leaf]
     return Graph(output, inputs, labelled=labelled)

@@ -7,6 +7,7 @@ and writes the notebook's missing weight update; with EXPR it explains that expr
 from __future__ import annotations
 
 import argparse
+import unicodedata
 
 from . import UsageError
 from ._graph import add_graph_arguments, graph_from_args
@@ -37,7 +38,11 @@ def run(args: argparse.Namespace) -> int:
     if max_paths < 1:
         raise UsageError(f'--max-paths must be at least 1, not {max_paths}')
     graph = graph_from_args(args)
-    names = args.wrt or graph.default_inputs
+    # --wrt ｘ means x, as in EXPR (Python folds look-alike letters).
+    names = [unicodedata.normalize('NFKC', name) for name in args.wrt] or graph.default_inputs
+    if not names:
+        raise UsageError(f'EXPR {args.expression!r} has no named input: there is nothing to differentiate '
+                         "(give it a name, e.g. '2*x' --set x=3)")
     inputs = [graph.find(name, option='--wrt') for name in names]
     blocks = []
     if graph.description:
