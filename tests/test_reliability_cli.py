@@ -182,3 +182,52 @@ def test_the_api_reads_value_names_as_python_reads_the_text():
         parse_expression('x', {'x': 1.0, 'ｘ': 2.0})
     with pytest.raises(ValueError, match="Python reads it as the keyword 'if'"):
         parse_expression('x', {'x': 1.0, 'ｉｆ': 2.0})
+
+
+# -- explanations show one state of the graph ---------------------------------------------------
+
+def test_explain_refuses_a_graph_whose_data_changed_after_the_forward_pass():
+    from microgradnode import Value
+    from microgradnode.explain import StaleGraphError, explain
+    w, x = Value(2.0, 'w'), Value(0.25, 'x')
+    y = w * x
+    y.label = 'y'
+    z = y * w
+    z.label = 'z'
+    assert explain(z, w).path_sum == 1.0  # d z / d w = x·w + y = 0.5 + 0.5
+    w.data = 3.0  # e.g. an optimizer step, without a new forward pass
+    with pytest.raises(StaleGraphError) as info:
+        explain(z, w)
+    assert str(info.value) == ('the graph changed after its forward pass: y = w·x holds 0.5, but with '
+                               'w = 3, x = 0.25 it now gives 0.75; run the forward pass again (recompute '
+                               'z from its inputs) before explaining it')
+    assert info.value.node is y and isinstance(info.value, ValueError)
+
+
+def test_a_divisor_set_to_zero_afterwards_is_a_stale_graph_not_a_zero_division():
+    from microgradnode import Value
+    from microgradnode.explain import StaleGraphError, explain
+    x, d = Value(0.25, 'x'), Value(2.0, 'd')
+    q = x / d
+    d.data = 0.0
+    with pytest.raises(StaleGraphError, match=r'\(x / d\) holds 0.125, but with x = 0.25, d = 0 it now '
+                                              r'fails \(float division by zero\)'):
+        explain(q, d)
+
+
+def test_a_consistent_graph_passes_the_check_even_with_nan_inf_and_every_operation():
+    from microgradnode import Value
+    from microgradnode.engine import topological_order
+    from microgradnode.explain import check_recorded_state, explain
+    from microgradnode.ops import OPS
+    x = Value(0.7, 'x')
+    big = Value(float('inf'), 'big')
+    out = ((x + 1) - x * 2 / (x + 3) - (-x) + x ** 2 + x ** x + x.exp() + x.log() + x.sqrt() + x.sigmoid()
+           + x.tanh() + x.softplus() + x.relu() + abs(x) + x.sin() + x.cos() + (big - big))
+    used = {node.op for node in topological_order(out)} - {''}
+    assert used == set(OPS)  # every row of the table is checked
+    check_recorded_state(out)
+    assert explain(out, x).path_count > 10
+    out.parents[0].data += 1e-12  # even a tiny change to a computed value is seen
+    with pytest.raises(ValueError, match='changed after its forward pass'):
+        check_recorded_state(out)
