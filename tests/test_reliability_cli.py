@@ -231,3 +231,11 @@ def test_a_consistent_graph_passes_the_check_even_with_nan_inf_and_every_operati
     out.parents[0].data += 1e-12  # even a tiny change to a computed value is seen
     with pytest.raises(ValueError, match='changed after its forward pass'):
         check_recorded_state(out)
+
+
+def test_a_long_expression_is_not_echoed_whole_in_a_message(capsys):
+    text = '(' + '+'.join(['x'] * 300) + ').real'
+    status, out, err = cli(capsys, 'explain', text, '--set', 'x=1')
+    assert (status, out) == (2, '')
+    assert err == ("microgradnode explain: error: in EXPR at column 1: '" + text[:57] + "...': attribute "
+                   "access is not allowed\n")

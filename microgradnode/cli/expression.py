@@ -106,7 +106,9 @@ def expression_from_args(args: argparse.Namespace) -> Value:
                          + (f' (names set: {", ".join(error.known)})' if error.known else '')) from None
     except ExpressionError as error:
         where = f' at column {error.column}' if error.column is not None else ''
-        what = f'{error.text!r}: ' if error.text else ''
+        # The offending part, cut short: it can be the whole 2000-character expression.
+        text = error.text if len(error.text) <= 60 else error.text[:57] + '...'
+        what = f'{text!r}: ' if text else ''
         raise UsageError(f'in EXPR{where}: {what}{error.reason}') from None
     used = [node.label for node in topological_order(output) if node.is_leaf and node.label]
     unused = [name for name in values if name not in used]
