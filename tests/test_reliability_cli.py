@@ -239,3 +239,17 @@ def test_a_long_expression_is_not_echoed_whole_in_a_message(capsys):
     assert (status, out) == (2, '')
     assert err == ("microgradnode explain: error: in EXPR at column 1: '" + text[:57] + "...': attribute "
                    "access is not allowed\n")
+
+
+@pytest.mark.parametrize('arguments, message', [
+    (['train', '--steps', '1', '--plot', 'a.png', '--graph', 'a.png'],
+     "--graph 'a.png': the same file as --plot 'a.png'; give each output its own file"),
+    (['fit', '--steps', '1', '--plot-boundary', 'a.png', '--plot-loss', 'a.png'],
+     "--plot-loss 'a.png': the same file as --plot-boundary 'a.png'; give each output its own file"),
+])
+def test_two_outputs_in_one_file_are_refused_before_any_work(capsys, tmp_path, monkeypatch, arguments,
+                                                              message):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = cli(capsys, *arguments)
+    assert (status, out, err) == (2, '', f'microgradnode {arguments[0]}: error: {message}\n')
+    assert list(tmp_path.iterdir()) == []

@@ -18,7 +18,7 @@ from microgradnode.nn import ACTIVATIONS
 from microgradnode.optim import OPTIMIZERS
 
 from . import UsageError
-from .options import check_output_file, real_number, whole_number
+from .options import check_different_files, check_output_file, real_number, whole_number
 
 # Bounds of the options. Beyond them a run takes hours or the numbers mean nothing: the
 # datasets span about 3 units, a larger noise hides them, and an L2 strength above 1
@@ -100,6 +100,7 @@ def _check(args: argparse.Namespace) -> None:
         if not path.lower().endswith('.png'):
             raise UsageError(f'{name} {path!r}: the plot is a PNG: give a file name ending in .png')
         check_output_file(path, name)  # now rather than after a minute of training
+    check_different_files({'--plot-boundary': args.plot_boundary, '--plot-loss': args.plot_loss})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import UsageError
 
-__all__ = ['whole_number', 'real_number', 'check_output_file']
+__all__ = ['whole_number', 'real_number', 'check_output_file', 'check_different_files']
 
 
 def _bounds(low: float, high: float, what: str) -> str:
@@ -106,3 +106,24 @@ def check_output_file(path: str | os.PathLike[str], option: str) -> None:
             raise UsageError(f'{where}: cannot write (permission denied)')
     except (OSError, ValueError) as error:  # a name too long for the file system, a NUL in it
         raise UsageError(f'{where}: cannot write: {getattr(error, "strerror", None) or error}') from None
+
+
+def check_different_files(outputs: dict[str, str | os.PathLike[str] | None]) -> None:
+    """UsageError if two options name the same file: the second write would replace the first.
+
+    >>> check_different_files({'--plot-boundary': 'a.png', '--plot-loss': './a.png'})
+    Traceback (most recent call last):
+    ...
+    microgradnode.cli.UsageError: --plot-loss './a.png': the same file as --plot-boundary 'a.png'; \
+give each output its own file
+    """
+    seen: dict[str, tuple[str, str]] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        key = os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            first, first_path = seen[key]
+            raise UsageError(f'{option} {str(path)!r}: the same file as {first} {first_path!r}; '
+                             'give each output its own file')
+        seen[key] = (option, str(path))

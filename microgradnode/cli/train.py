@@ -13,7 +13,7 @@ from pathlib import Path
 
 from microgradnode import twonode
 from microgradnode.cli import UsageError
-from microgradnode.cli.options import check_output_file, real_number, whole_number
+from microgradnode.cli.options import check_different_files, check_output_file, real_number, whole_number
 
 # Above this many steps, training takes a few seconds: show a progress bar (on a terminal).
 PROGRESS_FROM_STEPS = 20_000
@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     _output(args.csv, '--csv', ('.csv', '.txt'))
     _output(args.plot, '--plot', twonode.FIGURE_SUFFIXES)
     _output(args.graph, '--graph', GRAPH_SUFFIXES)
+    check_different_files({'--plot': args.plot, '--graph': args.graph})
     draw = _diagram_drawer() if args.graph else None
 
     settings = dict(steps=args.steps, alpha=args.alpha, target=args.target, s0=args.input,
