@@ -253,3 +253,15 @@ def test_two_outputs_in_one_file_are_refused_before_any_work(capsys, tmp_path, m
     status, out, err = cli(capsys, *arguments)
     assert (status, out, err) == (2, '', f'microgradnode {arguments[0]}: error: {message}\n')
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_negative_number_in_any_float_syntax_is_a_value_not_an_option(capsys):
+    # argparse knew -2 and -0.5 as numbers but took -1e-3 for an unknown option.
+    status, out, err = cli(capsys, 'train', '--steps', '2', '--target', '-1e-3')
+    assert (status, err) == (0, '') and 'target output = -0.001' in out
+    status, _, err = cli(capsys, 'fit', '--noise', '-1e-3')
+    assert (status, err) == (2, "microgradnode fit: error: argument --noise: must be a number from 0 to 10, "
+                                "not '-1e-3'\n")
+    status, out, err = cli(capsys, 'draw', '-1e-3*x', '--set', 'x=2', '-o', 'unused/g.dot')
+    assert (status, err) == (2, "microgradnode draw: error: -o 'unused/g.dot': the folder 'unused' does "
+                                "not exist\n")  # -1e-3*x was read as EXPR

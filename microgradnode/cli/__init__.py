@@ -55,6 +55,8 @@ class ArgumentParser(argparse.ArgumentParser):
         # `explain -x` or `draw '-2*x' ...` failed. When the command takes an EXPR and no
         # option is meant, read it as EXPR (a known option such as -o or --set stays one).
         parsed = super()._parse_optional(arg_string)
+        if parsed is not None and _is_number(arg_string):
+            return None  # argparse knows -2 and -0.5 as numbers, but took -1e-3 or -inf for options
         if parsed is None or not _could_be_expression(arg_string) or not self._takes_expression():
             return parsed
         action, option_string = (parsed[0] if isinstance(parsed, list) else parsed)[:2]
@@ -66,6 +68,14 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def _takes_expression(self) -> bool:
         return any(action.dest == 'expression' and not action.option_strings for action in self._actions)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _could_be_expression(text: str) -> bool:
