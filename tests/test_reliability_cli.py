@@ -265,3 +265,8 @@ def test_a_negative_number_in_any_float_syntax_is_a_value_not_an_option(capsys):
     status, out, err = cli(capsys, 'draw', '-1e-3*x', '--set', 'x=2', '-o', 'unused/g.dot')
     assert (status, err) == (2, "microgradnode draw: error: -o 'unused/g.dot': the folder 'unused' does "
                                 "not exist\n")  # -1e-3*x was read as EXPR
+
+
+def test_one_row_is_one_row(capsys, tmp_path):
+    status, out, _ = cli(capsys, 'train', '--steps', '1', '--csv', tmp_path / 'one.csv')
+    assert status == 0 and out.endswith(f'Wrote {tmp_path / "one.csv"} (1 row).\n')

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     written = []
     if args.csv:
         _write(args.csv, '--csv', lambda: twonode.write_csv(result, args.csv))
-        written.append(f'{args.csv} ({result.steps} rows)')
+        written.append(f'{args.csv} ({result.steps} row{"" if result.steps == 1 else "s"})')
     if args.plot:
         _write(args.plot, '--plot', lambda: twonode.save_figure(result, args.plot))
         written.append(str(args.plot))
