@@ -110,7 +110,10 @@ class Explanation:
     @property
     def path_sum(self) -> float:
         """The sum of the listed paths (the whole gradient when :attr:`complete`)."""
-        return math.fsum(path.value for path in self.paths)
+        values = [path.value for path in self.paths]
+        if all(math.isfinite(value) for value in values):
+            return math.fsum(values)
+        return sum(values)  # fsum refuses inf + -inf; IEEE addition gives nan, as backward() does
 
     def __str__(self) -> str:
         return self.text()

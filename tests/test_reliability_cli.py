@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import subprocess
@@ -270,3 +271,16 @@ def test_a_negative_number_in_any_float_syntax_is_a_value_not_an_option(capsys):
 def test_one_row_is_one_row(capsys, tmp_path):
     status, out, _ = cli(capsys, 'train', '--steps', '1', '--csv', tmp_path / 'one.csv')
     assert status == 0 and out.endswith(f'Wrote {tmp_path / "one.csv"} (1 row).\n')
+
+
+def test_paths_of_inf_and_minus_inf_add_up_to_nan_as_backward_does(capsys):
+    # Found by the fuzz test: sqrt(x - x) at x = 0 has the paths inf and -inf.
+    from microgradnode import Value
+    from microgradnode.explain import explain
+    x = Value(0.0, 'x')
+    e = explain((x - x).sqrt(), x)
+    assert sorted(path.value for path in e.paths) == [-math.inf, math.inf]
+    assert math.isnan(e.path_sum) and math.isnan(e.gradient)
+    status, out, err = cli(capsys, 'explain', 'sqrt(x - x)', '--set', 'x=0')
+    assert (status, err) == (0, '')
+    assert out.splitlines()[-2:] == ['sum of the 2 paths:          nan', 'backward() gives d f / d x = nan']
