@@ -83,7 +83,11 @@ def _two_node(assignments: list[str]) -> Graph:
     if unknown:
         raise UsageError(f'--set {unknown[0]}: the two-node network has no setting {unknown[0]!r}; '
                          f'its settings are {", ".join(TWO_NODE_SETTINGS)} (or give an EXPR)')
-    net = build(**settings)
+    try:
+        net = build(**settings)
+    except ArithmeticError as error:  # e.g. --set w2=1e308: the loss overflows
+        raise UsageError(f'--set: the two-node network cannot be computed with these values: {error}; '
+                         'use smaller numbers') from None
     names = NodeNames(net.loss)
     order = topological_order(net.loss)
     steps = [f'{node.label} = {names.expression(node)}' for node in order if node.label and not node.is_leaf]
