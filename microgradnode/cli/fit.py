@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     training.add_argument('--optimizer', default='adam', choices=tuple(OPTIMIZERS),
                           help='sgd, momentum (SGD with momentum 0.9) or adam (default: adam)')
     training.add_argument('--lr', type=real_number(0, math.inf, low_open=True), default=None, metavar='RATE',
-                          help='learning rate (default: ' +
+                          help='learning rate, above 0 (default: ' +
                                ', '.join(f'{k} {v:g}' for k, v in DEFAULT_LR.items()) + ')')
     training.add_argument('--steps', type=whole_number(1, MAX_STEPS), default=100, metavar='N',
                           help=f'training steps, each over the whole dataset, 1 to {MAX_STEPS} '
