@@ -294,3 +294,18 @@ def test_two_node_settings_that_overflow_are_one_line(capsys, command):
     assert err == (f'microgradnode {command}: error: --set: the two-node network cannot be computed with '
                    'these values: pow(7.275076135036415e+307, k=2.0): the result is too large for a float; '
                    'use smaller numbers\n')
+
+
+def test_ctrl_c_while_writing_keeps_the_previous_file_and_names_the_command(capsys, tmp_path, monkeypatch):
+    from microgradnode import twonode
+    path = tmp_path / 'rows.csv'
+    path.write_text('previous\n')
+
+    def interrupted_write(file, rows):
+        file.write('half a row')
+        raise KeyboardInterrupt
+    monkeypatch.setattr(twonode.csv, 'writer', lambda file: type('W', (), {
+        'writerow': lambda self, row: interrupted_write(file, row)})())
+    status, out, err = cli(capsys, 'train', '--steps', '3', '--csv', path)
+    assert (status, out, err) == (130, '', 'microgradnode train: interrupted\n')
+    assert path.read_text() == 'previous\n' and [p.name for p in tmp_path.iterdir()] == ['rows.csv']

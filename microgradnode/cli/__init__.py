@@ -149,7 +149,7 @@ def _run(argv: Sequence[str] | None, guarded: _GuardedOutput) -> int:
         print(f'microgradnode {args.command}: error: {error}', file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print('microgradnode: interrupted', file=sys.stderr)
+        print(f'microgradnode {args.command}: interrupted', file=sys.stderr)
         return 130
 
 
