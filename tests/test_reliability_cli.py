@@ -309,3 +309,16 @@ def test_ctrl_c_while_writing_keeps_the_previous_file_and_names_the_command(caps
     status, out, err = cli(capsys, 'train', '--steps', '3', '--csv', path)
     assert (status, out, err) == (130, '', 'microgradnode train: interrupted\n')
     assert path.read_text() == 'previous\n' and [p.name for p in tmp_path.iterdir()] == ['rows.csv']
+
+
+@pytest.mark.parametrize('arguments, status, message', [
+    (['explain'], 1, 'microgradnode explain: error: cannot write to standard output: it is closed\n'),
+    (['--help'], 1, 'microgradnode: error: cannot write to standard output: it is closed\n'),
+    (['explain', '2*'], 2, "microgradnode explain: error: in EXPR at column 1: '2*': invalid syntax\n"),
+])
+def test_a_closed_standard_output_is_reported_not_ignored(tmp_path, arguments, status, message):
+    # `microgradnode explain >&-`: Python sets sys.stdout to None and print() drops the text.
+    env = {**os.environ, 'PYTHONPATH': str(ROOT)}
+    result = subprocess.run([sys.executable, '-m', 'microgradnode', *arguments], cwd=tmp_path, env=env,
+                            preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (status, message)

@@ -189,13 +189,18 @@ class _GuardedOutput:
 
     def write(self, text: str) -> int:
         try:
+            if self._stream is None:
+                # `microgradnode explain >&-`: Python then sets sys.stdout to None, and
+                # print() would drop the output without a word.
+                raise OSError(errno.EBADF, 'it is closed')
             return self._stream.write(text)
         except OSError as error:
             raise OutputLostError(error) from None
 
     def flush(self) -> None:
         try:
-            self._stream.flush()
+            if self._stream is not None:
+                self._stream.flush()
         except OSError as error:
             raise OutputLostError(error) from None
 
