@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,8 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
 
     ``mode`` is ``'w'`` (text) or ``'wb'`` (bytes); ``open_args`` go to :func:`open`
     (``encoding``, ``newline``). If the block raises, ``path`` is left untouched and
-    the temporary file is removed.
+    the temporary file is removed. A symlink stays a link to the new file; a device or
+    a named pipe (``/dev/stdout``) is written to directly, as it cannot be replaced.
 
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / 'data.csv'
@@ -45,7 +47,18 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
     """
     if mode not in ('w', 'wb'):
         raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
-    path = Path(path)
+    try:
+        kind = os.stat(path).st_mode
+    except FileNotFoundError:
+        kind = None
+    if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+        # /dev/stdout, /dev/null, a named pipe: there is nothing to replace (and replacing
+        # the name would put a plain file where the device was); write to it as it is.
+        with open(path, mode, **open_args) as file:
+            yield file
+        return
+    # Through a symlink, replace the file it points to and keep the link.
+    path = Path(os.path.realpath(path))
     # Same folder as the destination, so that the final rename stays on one file system.
     handle, temporary = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
     try:

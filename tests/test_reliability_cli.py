@@ -322,3 +322,26 @@ def test_a_closed_standard_output_is_reported_not_ignored(tmp_path, arguments, s
     result = subprocess.run([sys.executable, '-m', 'microgradnode', *arguments], cwd=tmp_path, env=env,
                             preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True, timeout=60)
     assert (result.returncode, result.stderr) == (status, message)
+
+
+def test_a_symlink_stays_a_link_and_a_named_pipe_is_written_to_not_replaced(capsys, tmp_path):
+    # The atomic replace put a plain file in place of a symlink, and in place of a named
+    # pipe or a device (such as /dev/null, as root) rather than write to it.
+    import stat
+    import threading
+    real = tmp_path / 'real.csv'
+    real.write_text('old\n')
+    (tmp_path / 'link.csv').symlink_to(real)
+    status, _, err = cli(capsys, 'train', '--steps', '2', '--csv', tmp_path / 'link.csv')
+    assert (status, err) == (0, '')
+    assert (tmp_path / 'link.csv').is_symlink() and real.read_text().startswith('iteration,w2,w1,w0,out\n')
+    pipe = tmp_path / 'pipe.csv'
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()), daemon=True)
+    reader.start()
+    status, _, err = cli(capsys, 'train', '--steps', '2', '--csv', pipe)
+    reader.join(timeout=30)
+    assert (status, err) == (0, '') and stat.S_ISFIFO(pipe.lstat().st_mode)
+    assert received and received[0].startswith('iteration,w2,w1,w0,out\n0,')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['link.csv', 'pipe.csv', 'real.csv']
