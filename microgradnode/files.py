@@ -66,10 +66,12 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
             yield file
             file.flush()
             os.fsync(file.fileno())
-        # mkstemp creates the file readable by its owner only; give it the usual mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        # mkstemp creates the file readable by its owner only: give it the mode the old file
+        # had (a private 0600 file stays private), or the usual one for a new file.
+        if kind is None:
+            umask = os.umask(0)
+            os.umask(umask)
+        os.chmod(temporary, stat.S_IMODE(kind) if kind is not None else 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -345,3 +345,12 @@ def test_a_symlink_stays_a_link_and_a_named_pipe_is_written_to_not_replaced(caps
     assert (status, err) == (0, '') and stat.S_ISFIFO(pipe.lstat().st_mode)
     assert received and received[0].startswith('iteration,w2,w1,w0,out\n0,')
     assert sorted(p.name for p in tmp_path.iterdir()) == ['link.csv', 'pipe.csv', 'real.csv']
+
+
+def test_a_replaced_file_keeps_its_permissions(capsys, tmp_path):
+    private = tmp_path / 'private.csv'
+    private.write_text('old\n')
+    private.chmod(0o600)
+    status, _, _ = cli(capsys, 'train', '--steps', '2', '--csv', private)
+    assert status == 0 and private.read_text().startswith('iteration,')
+    assert private.stat().st_mode & 0o777 == 0o600
