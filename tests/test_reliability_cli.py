@@ -155,7 +155,8 @@ def test_options_that_look_like_options_stay_options(capsys):
     (['--set', 'x=1', '--set', 'z=2'], "--set z: EXPR does not use 'z' (the names it uses are x)"),
 ])
 @pytest.mark.parametrize('command', ['draw', 'explain', 'walkthrough'])
-def test_a_set_name_is_never_silently_ignored(capsys, command, arguments, message):
+def test_a_set_name_is_never_silently_ignored(capsys, tmp_path, monkeypatch, command, arguments, message):
+    monkeypatch.chdir(tmp_path)  # before the fix, draw wrote g.dot
     output = ['-o', 'g.dot'] if command == 'draw' else []
     status, out, err = cli(capsys, command, 'x+ｘ', *arguments, *output)
     assert (status, out, err) == (2, '', f'microgradnode {command}: error: {message}\n')
