@@ -143,7 +143,8 @@ def test_an_expression_starting_with_minus_is_the_expression(capsys, tmp_path, m
     assert expected in out
 
 
-def test_options_that_look_like_options_stay_options(capsys):
+def test_options_that_look_like_options_stay_options(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     status, _, err = cli(capsys, 'draw', 'x', '--set', 'x=1', '--stesp', '-o', 'g.dot')
     assert status == 2 and err.startswith('microgradnode draw: error: unrecognized arguments: --stesp')
 
