@@ -293,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     report['seconds'] = round(time.perf_counter() - started, 1)
     report.update(summarize(chosen, runs))
     args.output_dir.mkdir(parents=True, exist_ok=True)
+    # Atomic: an interrupted or failed write keeps the previous results rather than half of them.
     atomic_write(args.output_dir / 'results.json', json.dumps(report, indent=1) + '\n')
     text = markdown(report)
     atomic_write(args.output_dir / 'results.md', text)

@@ -27,11 +27,13 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
+from functools import cache
 
 from .engine import Value, topological_order
 from .formulas import Formula, NodeNames, format_number, local_formula
+from .ops import FUNCTIONS, OPS
 
-__all__ = ['explain', 'Explanation', 'ChainPath', 'count_paths']
+__all__ = ['explain', 'Explanation', 'ChainPath', 'count_paths', 'check_recorded_state', 'StaleGraphError']
 
 DEFAULT_MAX_PATHS = 10
 
@@ -108,7 +110,10 @@ class Explanation:
     @property
     def path_sum(self) -> float:
         """The sum of the listed paths (the whole gradient when :attr:`complete`)."""
-        return math.fsum(path.value for path in self.paths)
+        values = [path.value for path in self.paths]
+        if all(math.isfinite(value) for value in values):
+            return math.fsum(values)
+        return sum(values)  # fsum refuses inf + -inf; IEEE addition gives nan, as backward() does
 
     def __str__(self) -> str:
         return self.text()
@@ -156,6 +161,75 @@ class Explanation:
         if definitions:
             lines += ['', 'where'] + [f'  {name} = {text}' for name, text in definitions]
         return '\n'.join(lines)
+
+
+class StaleGraphError(ValueError):
+    """The graph's data changed after its forward pass: ``node`` no longer matches its inputs.
+
+    The engine recorded each local derivative at the forward pass; an explanation built
+    from those numbers and from data changed since (``w.data = 3`` after the pass, an
+    optimizer step) would mix two states of the graph and not add up.
+    """
+
+    def __init__(self, message: str, node: Value) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+@cache
+def _forward(op_name: str):
+    """The table's forward formula of ``op_name`` as a function of (a, b, k)."""
+    # The source is the fixed operation table, never user input (the engine does the same).
+    source = f'lambda a, b, k: {OPS[op_name].forward}'
+    return eval(compile(source, f'<forward of {op_name}>', 'eval'), dict(FUNCTIONS))  # noqa: S307
+
+
+def check_recorded_state(output: Value, nodes: list[Value] | None = None) -> None:
+    """Raise :class:`StaleGraphError` unless every node's data is what its forward pass gave.
+
+    Each operation is computed again, by the table's formula, from its parents' data as
+    it is now, and compared with the result recorded in the node: a leaf whose ``.data``
+    changed after the pass (a divisor set to 0 too) shows as the first mismatch. Pass
+    ``nodes`` (in topological order) when you have them already. Explanations and
+    walkthroughs call this first, so that they only ever show the one state of the graph
+    the recorded local derivatives belong to.
+
+    >>> from microgradnode import Value
+    >>> w = Value(2.0, 'w'); y = w * 3; y.label = 'y'
+    >>> check_recorded_state(y)
+    >>> w.data = 5.0
+    >>> check_recorded_state(y)
+    Traceback (most recent call last):
+    ...
+    microgradnode.explain.StaleGraphError: the graph changed after its forward pass: y = w·3 holds 6, \
+but with w = 5 it now gives 15; run the forward pass again (recompute y from its inputs) before \
+explaining it
+    """
+    for node in topological_order(output) if nodes is None else nodes:
+        parents = node.parents
+        if not parents:
+            continue
+        a = parents[0].data
+        b = parents[1].data if len(parents) > 1 else None
+        try:
+            now = _forward(node.op)(a, b, node.constant)
+        except (ArithmeticError, ValueError) as error:
+            now = error
+        if isinstance(now, float) and (now == node.data or (now != now and node.data != node.data)):
+            continue
+        raise StaleGraphError(_stale_message(output, node, now), node)
+
+
+def _stale_message(output: Value, node: Value, now: float | Exception) -> str:
+    names = NodeNames(output)
+    given = ', '.join(f'{names[parent]} = {format_number(parent.data)}'
+                      for parent in dict.fromkeys(node.parents) if parent.label)
+    what = f'{names[node]} = {names.expression(node)}' if node.label else names[node]
+    result = f'gives {format_number(now)}' if isinstance(now, float) else f'fails ({now})'
+    inputs = f'with {given} it' if given else 'its inputs'
+    return (f'the graph changed after its forward pass: {what} holds {format_number(node.data)}, '
+            f'but {inputs} now {result}; run the forward pass again (recompute {names[output]} '
+            f'from its inputs) before explaining it')
 
 
 def count_paths(output: Value, input: Value) -> int:  # noqa: A002 - the natural name
@@ -239,6 +313,9 @@ def explain(output: Value, input: Value, *, max_paths: int = DEFAULT_MAX_PATHS) 
 
     At most ``max_paths`` paths are listed; the count and the gradient are always exact.
     The gradient comes from ``backward()``; grads stored in the graph are left unchanged.
+    Everything shown is the state of the forward pass: if a value's ``.data`` changed
+    since, :class:`StaleGraphError` (a ``ValueError``) says which, rather than mixing
+    new data with the recorded derivatives.
 
     >>> from microgradnode import Value
     >>> w = Value(0.5, 'w'); s = Value(2.0, 's')
@@ -254,6 +331,7 @@ def explain(output: Value, input: Value, *, max_paths: int = DEFAULT_MAX_PATHS) 
         raise TypeError(f'explain: input must be a Value, not {type(input).__name__}')
     if isinstance(max_paths, bool) or not isinstance(max_paths, numbers.Integral) or max_paths < 1:
         raise ValueError(f'explain: max_paths must be a positive integer, not {max_paths!r}')
+    check_recorded_state(output)
     names = NodeNames(output, variables=(input,))
     counts = _path_counts(output, input)
     chain_paths = []

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import keyword
 import numbers
+import unicodedata
 import warnings
 from collections.abc import Mapping
 
@@ -100,6 +101,27 @@ def _check_values(values: Mapping[str, float]) -> None:
                              f'not starting with a digit, and not a Python keyword')
         if isinstance(number, bool) or not isinstance(number, numbers.Real):
             raise TypeError(f'the value of {name!r} must be a number, not {number!r}')
+
+
+def _as_python_reads(values: Mapping[str, float]) -> dict[str, float]:
+    """``values`` under the names Python's parser gives them (NFKC: ``ｘ`` is ``x``).
+
+    Without this, ``{'ｘ': 2}`` would never match the ``ｘ`` of the text, which the parser
+    reads as ``x``.
+    """
+    folded: dict[str, float] = {}
+    written: dict[str, str] = {}
+    for name, number in values.items():
+        key = unicodedata.normalize('NFKC', name)
+        if keyword.iskeyword(key):
+            raise ValueError(f'{name!r} cannot be a name in an expression: Python reads it as the '
+                             f'keyword {key!r}')
+        if key in folded:
+            raise ValueError(f'{written[key]!r} and {name!r} are the same name in an expression '
+                             f'(Python reads both as {key!r}): give it one value')
+        folded[key] = number
+        written[key] = name
+    return folded
 
 
 # The syntax nodes that carry a source position (what an error can point at).
@@ -227,6 +249,7 @@ def parse_expression(text: str, values: Mapping[str, float]) -> Value:
     if not isinstance(text, str):
         raise TypeError(f'the expression must be a str, not {type(text).__name__}')
     _check_values(values)
+    values = _as_python_reads(values)
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f'the expression is too long ({len(text)} characters, the limit is '
                               f'{MAX_LENGTH})')

@@ -35,9 +35,8 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
 
     ``mode`` is ``'w'`` (text) or ``'wb'`` (bytes); ``open_args`` go to :func:`open`
     (``encoding``, ``newline``). If the block raises, ``path`` is left untouched and
-    the temporary file is removed. A symbolic link is followed (its target is replaced,
-    the link stays); a destination that is not a regular file (``/dev/stdout``, a named
-    pipe) is written straight into.
+    the temporary file is removed. A symlink stays a link to the new file; a device or
+    a named pipe (``/dev/stdout``) is written to directly, as it cannot be replaced.
 
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / 'data.csv'
@@ -49,16 +48,16 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
     if mode not in ('w', 'wb'):
         raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
     try:
-        is_regular = stat.S_ISREG(os.stat(path).st_mode)  # follows symbolic links
+        kind = os.stat(path).st_mode
     except FileNotFoundError:
-        is_regular = True
-    if not is_regular:
-        # /dev/stdout, a named pipe, a terminal: written straight into. Renaming a file over
-        # it would break it, for everyone when run as root (/dev/stdout itself).
-        with open(path, mode, **open_args) as stream:
-            yield stream
+        kind = None
+    if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+        # /dev/stdout, /dev/null, a named pipe: there is nothing to replace (and replacing
+        # the name would put a plain file where the device was); write to it as it is.
+        with open(path, mode, **open_args) as file:
+            yield file
         return
-    # A symbolic link keeps pointing where it did: its target is what gets replaced.
+    # Through a symlink, replace the file it points to and keep the link.
     path = Path(os.path.realpath(path))
     # Same folder as the destination, so that the final rename stays on one file system.
     handle, temporary = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
@@ -67,15 +66,32 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
             yield file
             file.flush()
             os.fsync(file.fileno())
-        # mkstemp creates the file readable by its owner only; give it the usual mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        # mkstemp creates the file readable by its owner only: give it the mode the old file
+        # had (a private 0600 file stays private), or the usual one for a new file.
+        os.chmod(temporary, stat.S_IMODE(kind) if kind is not None else 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system allows.
+
+    ``os.umask`` can only be read by setting it, which for a moment changes it for every
+    thread (another thread creating a file then would get the wrong mode).
+    """
+    try:
+        with open('/proc/self/status', encoding='ascii') as status:
+            for line in status:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o22)
+    os.umask(umask)
+    return umask
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, encoding: str = 'utf-8') -> Path:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from .engine import Value, no_grad
 from .extras import require
+from .files import replacing
 from .losses import LOSSES
 from .nn import Module
 from .optim import Optimizer
@@ -203,7 +204,8 @@ def plot_decision_boundary(model: Module, points: Points, labels: Sequence[int],
               bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize='small')
     ax.set_aspect('equal')
     fig.tight_layout()
-    fig.savefig(path, bbox_inches='tight')
+    with replacing(path, 'wb') as file:
+        fig.savefig(file, format='png', bbox_inches='tight')
 
 
 def plot_history(history: History, path: str, *, title: str = 'Training') -> None:
@@ -238,4 +240,5 @@ def plot_history(history: History, path: str, *, title: str = 'Training') -> Non
     ax.legend(lines, [str(line.get_label()) for line in lines], loc='center right')
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path)
+    with replacing(path, 'wb') as file:
+        fig.savefig(file, format='png')

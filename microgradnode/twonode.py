@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 from .engine import Value
 from .extras import require
+from .files import replacing
 from .progress import Progress
 
 __all__ = ['TwoNodeNetwork', 'build', 'Link', 'gradient_chain', 'Row', 'TrainingResult', 'train', 'ORDERS',
@@ -490,7 +491,8 @@ def write_csv(result: TrainingResult, path: str | Path) -> Path:
     ('iteration,w2,w1,w0,out', '0.36375380675182073')
     """
     path = Path(path)
-    with path.open('w', newline='') as file:
+    # Through a temporary file: a full disk keeps the previous CSV rather than half of a new one.
+    with replacing(path, 'w', newline='', encoding='utf-8') as file:
         writer = csv.writer(file)
         writer.writerow(CSV_COLUMNS)
         for row in result.rows:
@@ -554,5 +556,6 @@ def save_figure(result: TrainingResult, path: str | Path) -> Path:
     if path.suffix.lower() not in FIGURE_SUFFIXES:
         raise ValueError(f'cannot tell the figure type from {path.name!r}: '
                          f'use one of {", ".join(FIGURE_SUFFIXES)}')
-    training_figure(result).savefig(path, dpi=100)
+    with replacing(path, 'wb') as file:
+        training_figure(result).savefig(file, format=path.suffix[1:].lower(), dpi=100)
     return path

@@ -111,23 +111,26 @@ def test_graph_without_the_diagram_package_is_one_line(capsys, tmp_path, monkeyp
 
 
 @pytest.mark.parametrize('arguments, words', [
-    (['--steps', '-5'], 'the number of steps cannot be negative'),
-    (['--steps', '2.5'], "expected a whole number of steps, not '2.5'"),
-    (['--steps', 'many'], "expected a whole number of steps, not 'many'"),
-    (['--alpha', 'fast'], "argument --alpha: expected a number, not 'fast'"),
-    (['--alpha', 'nan'], "argument --alpha: expected a finite number, not 'nan'"),
-    (['--alpha', 'inf'], "argument --alpha: expected a finite number, not 'inf'"),
-    (['--alpha', '-0.1'], 'the learning rate cannot be negative'),
-    (['--target', 'nan'], 'argument --target: expected a finite number'),
-    (['--input', 'two'], "argument --input: expected a number, not 'two'"),
+    (['--steps', '-5'], "argument --steps: must be a whole number from 0 to 1000000, not '-5'"),
+    (['--steps', '2.5'], "must be a whole number from 0 to 1000000, not '2.5'"),
+    (['--steps', 'many'], "must be a whole number from 0 to 1000000, not 'many'"),
+    (['--steps', '99999999999999999999'], "from 0 to 1000000, not '99999999999999999999'"),
+    (['--alpha', 'fast'], "argument --alpha: must be a number of 0 or more, not 'fast'"),
+    (['--alpha', 'nan'], "argument --alpha: must be a number of 0 or more, not 'nan'"),
+    (['--alpha', 'inf'], "argument --alpha: must be a number of 0 or more, not 'inf'"),
+    (['--alpha', '-0.1'], "argument --alpha: must be a number of 0 or more, not '-0.1'"),
+    (['--target', 'nan'], "argument --target: must be a number from -1000000 to 1000000, not 'nan'"),
+    (['--target', '1e308'], "argument --target: must be a number from -1000000 to 1000000, not '1e308'"),
+    (['--input', 'two'], "argument --input: must be a number from -1000000 to 1000000, not 'two'"),
     (['--weights', '1', '2'], '--weights needs three numbers (w0 w1 w2), got 2'),
     (['--weights', '1', '2', '3', '4'], '--weights needs three numbers (w0 w1 w2), got 4'),
-    (['--weights', '1', 'x', '3'], "argument --weights: expected a number, not 'x'"),
+    (['--weights', '1', 'x', '3'], "argument --weights: must be a number from -1000000 to 1000000, not 'x'"),
     (['--order', 'random'], "argument --order: invalid choice: 'random'"),
     (['--alpha', '1e300'], 'training diverged at iteration '),
-    (['--plot', 'figure.gif'], "--plot: cannot tell the file type from 'figure.gif'"),
-    (['--graph', 'graph.txt'], "--graph: cannot tell the file type from 'graph.txt'"),
-    (['--csv', 'no/such/folder/results.csv'], "--csv: the folder 'no/such/folder' does not exist"),
+    (['--plot', 'figure.gif'], "--plot 'figure.gif': cannot tell the file type from the suffix"),
+    (['--graph', 'graph.txt'], "--graph 'graph.txt': cannot tell the file type from the suffix"),
+    (['--csv', 'no/such/folder/results.csv'],
+     "--csv 'no/such/folder/results.csv': the folder 'no/such/folder' does not exist"),
     (['--plot', '/proc/figure.png'], "--plot: could not write '/proc/figure.png'"),
     (['--csv', '/proc/results.csv'], "--csv: could not write '/proc/results.csv'"),
 ])
@@ -144,7 +147,7 @@ def test_a_directory_is_not_an_output_file(capsys, tmp_path):
     folder = tmp_path / 'figure.png'
     folder.mkdir()
     status, _, err = run(capsys, '--plot', folder)
-    assert status == 2 and 'is a directory' in err and err.count('\n') == 1
+    assert status == 2 and ': is a folder; give a file name' in err and err.count('\n') == 1
 
 
 def test_zero_steps_still_reports(capsys):

@@ -72,19 +72,22 @@ def test_history_median_of_no_steps_is_nan():
     (['--optimizer', 'rmsprop'], "argument --optimizer: invalid choice: 'rmsprop'"),
     (['--activation', 'gelu'], "argument --activation: invalid choice: 'gelu'"),
     (['--loss', 'l1'], "argument --loss: invalid choice: 'l1'"),
-    (['--steps', 'ten'], "argument --steps: invalid int value: 'ten'"),
-    (['--steps', '0'], '--steps must be at least 1, not 0'),
-    (['--lr', '-1'], '--lr must be a positive number, not -1.0'),
-    (['--lr', 'nan'], '--lr must be a positive number, not nan'),
-    (['--samples', '0'], '--samples must be at least 1, not 0'),
+    (['--steps', 'ten'], "argument --steps: must be a whole number from 1 to 100000, not 'ten'"),
+    (['--steps', '0'], "argument --steps: must be a whole number from 1 to 100000, not '0'"),
+    (['--lr', '-1'], "argument --lr: must be a number above 0, not '-1'"),
+    (['--lr', 'nan'], "argument --lr: must be a number above 0, not 'nan'"),
+    (['--samples', '0'], "argument --samples: must be a whole number from 1 to 10000, not '0'"),
     (['--dataset', 'xor', '--samples', '6'], '--samples for xor must be a multiple of 4, not 6'),
-    (['--layers', '16', '0'], '--layers sizes must be positive integers, not [16, 0]'),
+    (['--layers', '16', '0'], "argument --layers: must be a whole number from 1 to 1000, not '0'"),
     (['--layers'], 'argument --layers: expected at least one argument'),
-    (['--noise', '-0.1'], '--noise must be a finite number >= 0, not -0.1'),
-    (['--l2', '-1'], '--l2 must be a finite number >= 0, not -1.0'),
-    (['--plot-boundary', 'out.svg'], "--plot-boundary writes a PNG: give a file name ending in .png, "
-                                     "not 'out.svg'"),
-    (['--plot-loss', '/no/such/dir/loss.png'], "--plot-loss: no such directory: '/no/such/dir'"),
+    (['--noise', '-0.1'], "argument --noise: must be a number from 0 to 10, not '-0.1'"),
+    (['--noise', '1e308'], "argument --noise: must be a number from 0 to 10, not '1e308'"),
+    (['--l2', '-1'], "argument --l2: must be a number from 0 to 1, not '-1'"),
+    (['--l2', '1e308'], "argument --l2: must be a number from 0 to 1, not '1e308'"),
+    (['--plot-boundary', 'out.svg'], "--plot-boundary 'out.svg': the plot is a PNG: give a file name ending "
+                                     "in .png"),
+    (['--plot-loss', '/no/such/dir/loss.png'],
+     "--plot-loss '/no/such/dir/loss.png': the folder '/no/such/dir' does not exist"),
 ])
 def test_bad_options_print_one_line_and_exit_2(args, message, capsys):
     assert run_cli(['fit', *args]) == 2
@@ -98,7 +101,8 @@ def test_bad_option_from_the_shell_has_no_traceback():
     done = subprocess.run([sys.executable, '-m', 'microgradnode', 'fit', '--steps', '-5'],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
-    assert done.stderr == 'microgradnode fit: error: --steps must be at least 1, not -5\n'
+    assert done.stderr == ("microgradnode fit: error: argument --steps: must be a whole number from 1 to "
+                           "100000, not '-5'\n")
 
 
 def test_cli_help_imports_nothing_heavy():

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..engine import Value, topological_order
 from . import UsageError
-from .expression import assignment_text
+from .expression import assignment_text, output_name
 
 TWO_NODE_SETTINGS = ('s0', 'w0', 'w1', 'w2', 'target')
 
@@ -57,7 +57,7 @@ def graph_from_args(args: argparse.Namespace) -> Graph:
     labelled = _labelled(output)
     if not output.label:
         # Our own graph: call its output f, so that sentences read "d f / d x".
-        output.label = next(name for name in ('f', 'output', 'result') if name not in labelled)
+        output.label = output_name(labelled)
         labelled[output.label] = output
     inputs = [name for name, node in labelled.items() if node.is_leaf]
     return Graph(output, inputs, labelled=labelled)
@@ -83,7 +83,11 @@ def _two_node(assignments: list[str]) -> Graph:
     if unknown:
         raise UsageError(f'--set {unknown[0]}: the two-node network has no setting {unknown[0]!r}; '
                          f'its settings are {", ".join(TWO_NODE_SETTINGS)} (or give an EXPR)')
-    net = build(**settings)
+    try:
+        net = build(**settings)
+    except ArithmeticError as error:  # e.g. --set w2=1e308: the loss overflows
+        raise UsageError(f'--set: the two-node network cannot be computed with these values: {error}; '
+                         'use smaller numbers') from None
     names = NodeNames(net.loss)
     order = topological_order(net.loss)
     steps = [f'{node.label} = {names.expression(node)}' for node in order if node.label and not node.is_leaf]

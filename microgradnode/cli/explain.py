@@ -7,9 +7,15 @@ and writes the notebook's missing weight update; with EXPR it explains that expr
 from __future__ import annotations
 
 import argparse
+import unicodedata
 
 from . import UsageError
 from ._graph import add_graph_arguments, graph_from_args
+from .options import whole_number
+
+# An EXPR (a tree of at most 2000 characters) has at most a few thousand paths; more
+# than a million listed would be pages nobody reads.
+MAX_PATHS = 1_000_000
 
 __all__ = ['register', 'run']
 
@@ -25,7 +31,7 @@ def register(subparsers) -> None:
     parser.add_argument('--wrt', metavar='NAME', action='append', default=[],
                         help='the input to differentiate with respect to (repeatable; default: w0 for '
                              'the two-node network, every named input of EXPR)')
-    parser.add_argument('--max-paths', type=int, default=None, metavar='N',
+    parser.add_argument('--max-paths', type=whole_number(1, MAX_PATHS), default=None, metavar='N',
                         help='list at most N paths (default 10); the count and the sum stay exact')
     parser.set_defaults(run=run)
 
@@ -34,10 +40,12 @@ def run(args: argparse.Namespace) -> int:
     from ..explain import DEFAULT_MAX_PATHS, explain
 
     max_paths = DEFAULT_MAX_PATHS if args.max_paths is None else args.max_paths
-    if max_paths < 1:
-        raise UsageError(f'--max-paths must be at least 1, not {max_paths}')
     graph = graph_from_args(args)
-    names = args.wrt or graph.default_inputs
+    # --wrt ｘ means x, as in EXPR (Python folds look-alike letters).
+    names = [unicodedata.normalize('NFKC', name) for name in args.wrt] or graph.default_inputs
+    if not names:
+        raise UsageError(f'EXPR {args.expression!r} has no named input: there is nothing to differentiate '
+                         "(give it a name, e.g. '2*x' --set x=3)")
     inputs = [graph.find(name, option='--wrt') for name in names]
     blocks = []
     if graph.description:

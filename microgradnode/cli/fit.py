@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 
 # The library modules named here import only the engine: --help stays instant.
 from microgradnode.datasets import DATASETS
@@ -20,6 +19,17 @@ from microgradnode.nn import ACTIVATIONS
 from microgradnode.optim import OPTIMIZERS
 
 from . import UsageError
+from .options import check_different_files, check_output_file, real_number, whole_number
+
+# Bounds of the options. Beyond them a run takes hours or the numbers mean nothing: the
+# datasets span about 3 units, a larger noise hides them, and an L2 strength above 1
+# outweighs any data loss (1e308 made the loss inf, which was then blamed on --lr).
+MAX_SAMPLES = 10_000
+MAX_NOISE = 10.0
+MAX_LAYER_SIZE = 1000
+MAX_L2 = 1.0
+MAX_STEPS = 100_000
+MAX_SEED = 2**32 - 1
 
 # Learning rates that train the default network on moons in well under 100 steps.
 DEFAULT_LR = {'sgd': 0.3, 'momentum': 0.05, 'adam': 0.05}
@@ -34,31 +44,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data = parser.add_argument_group('data')
     data.add_argument('--dataset', default='moons', choices=tuple(DATASETS),
                       help='two moons, concentric circles or XOR (default: moons)')
-    data.add_argument('--samples', type=int, default=None, metavar='N',
-                      help='number of points (default: 100; for xor a multiple of 4, default 4: '
-                           'the truth table)')
-    data.add_argument('--noise', type=float, default=None,
-                      help='standard deviation of the noise (default: 0.1 moons, 0.05 circles, 0 XOR)')
+    data.add_argument('--samples', type=whole_number(1, MAX_SAMPLES), default=None, metavar='N',
+                      help=f'number of points, 1 to {MAX_SAMPLES} (default: 100; for xor a multiple of 4, '
+                           'default 4: the truth table)')
+    data.add_argument('--noise', type=real_number(0, MAX_NOISE), default=None,
+                      help=f'standard deviation of the noise, 0 to {MAX_NOISE:g} (default: 0.1 moons, '
+                           '0.05 circles, 0 XOR)')
     model = parser.add_argument_group('model')
-    model.add_argument('--layers', type=int, nargs='+', default=[16, 16], metavar='SIZE',
-                       help='hidden layer sizes (default: 16 16, i.e. a 2-16-16-1 network)')
+    model.add_argument('--layers', type=whole_number(1, MAX_LAYER_SIZE), nargs='+', default=[16, 16],
+                       metavar='SIZE',
+                       help=f'hidden layer sizes, each 1 to {MAX_LAYER_SIZE} (default: 16 16, i.e. a '
+                            '2-16-16-1 network)')
     model.add_argument('--activation', default='relu', choices=tuple(a for a in ACTIVATIONS if a != 'linear'),
                        help='activation of the hidden layers (default: relu)')
     training = parser.add_argument_group('training')
     training.add_argument('--loss', default='hinge', choices=tuple(LOSSES),
                           help='hinge (max-margin), bce (binary cross-entropy on the score as a logit) '
                                'or mse (default: hinge)')
-    training.add_argument('--l2', type=float, default=1e-4, metavar='STRENGTH',
-                          help='L2 regularisation added to the loss (default: 1e-4; 0 for none)')
+    training.add_argument('--l2', type=real_number(0, MAX_L2), default=1e-4, metavar='STRENGTH',
+                          help=f'L2 regularisation added to the loss, 0 to {MAX_L2:g} (default: 1e-4; 0 for '
+                               'none)')
     training.add_argument('--optimizer', default='adam', choices=tuple(OPTIMIZERS),
                           help='sgd, momentum (SGD with momentum 0.9) or adam (default: adam)')
-    training.add_argument('--lr', type=float, default=None, metavar='RATE',
-                          help='learning rate (default: ' +
+    training.add_argument('--lr', type=real_number(0, math.inf, low_open=True), default=None, metavar='RATE',
+                          help='learning rate, above 0 (default: ' +
                                ', '.join(f'{k} {v:g}' for k, v in DEFAULT_LR.items()) + ')')
-    training.add_argument('--steps', type=int, default=100, metavar='N',
-                          help='training steps, each over the whole dataset (default: 100)')
-    training.add_argument('--seed', type=int, default=0,
-                          help='seed for the data and the initial weights (default: 0)')
+    training.add_argument('--steps', type=whole_number(1, MAX_STEPS), default=100, metavar='N',
+                          help=f'training steps, each over the whole dataset, 1 to {MAX_STEPS} '
+                               '(default: 100)')
+    training.add_argument('--seed', type=whole_number(0, MAX_SEED), default=0,
+                          help=f'seed for the data and the initial weights, 0 to {MAX_SEED} (default: 0)')
     training.add_argument('--no-progress', action='store_true', help='no progress bar')
     training.add_argument('--compile', action='store_true',
                           help='record the loss graph once and replay it as generated Python code '
@@ -72,31 +87,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
+    # Each value's own bounds are checked as argparse reads it (options.py); here, what
+    # depends on two options, and the output files.
     if args.samples is None:
         args.samples = 4 if args.dataset == 'xor' else 100
-    if args.samples < 1:
-        raise UsageError(f'--samples must be at least 1, not {args.samples}')
     if args.dataset == 'xor' and args.samples % 4:
         raise UsageError(f'--samples for xor must be a multiple of 4, not {args.samples}')
-    if args.noise is not None and not (math.isfinite(args.noise) and args.noise >= 0):
-        raise UsageError(f'--noise must be a finite number >= 0, not {args.noise}')
-    if any(size < 1 for size in args.layers):
-        raise UsageError(f'--layers sizes must be positive integers, not {args.layers}')
-    if args.steps < 1:
-        raise UsageError(f'--steps must be at least 1, not {args.steps}')
-    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
-        raise UsageError(f'--lr must be a positive number, not {args.lr}')
-    if not (math.isfinite(args.l2) and args.l2 >= 0):
-        raise UsageError(f'--l2 must be a finite number >= 0, not {args.l2}')
     for option in ('plot_boundary', 'plot_loss'):
         path = getattr(args, option)
-        if path is not None and not path.lower().endswith('.png'):
-            raise UsageError(f'--{option.replace("_", "-")} writes a PNG: give a file name ending in .png, '
-                             f'not {path!r}')
-        # Fail now rather than after a minute of training.
-        if path is not None and not os.path.isdir(os.path.dirname(path) or '.'):
-            raise UsageError(f'--{option.replace("_", "-")}: no such directory: '
-                             f'{os.path.dirname(path)!r}')
+        name = f'--{option.replace("_", "-")}'
+        if path is None:
+            continue
+        if not path.lower().endswith('.png'):
+            raise UsageError(f'{name} {path!r}: the plot is a PNG: give a file name ending in .png')
+        check_output_file(path, name)  # now rather than after a minute of training
+    check_different_files({'--plot-boundary': args.plot_boundary, '--plot-loss': args.plot_loss})
 
 
 def run(args: argparse.Namespace) -> int:

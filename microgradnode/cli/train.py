@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from pathlib import Path
 
 from microgradnode import twonode
 from microgradnode.cli import UsageError
+from microgradnode.cli.options import check_different_files, check_output_file, real_number, whole_number
 from microgradnode.extras import MissingExtraError, check_installed, require
 
 # Above this many steps, training takes a few seconds: show a progress bar (on a terminal).
@@ -29,15 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train the two-node network of the seed notebook (x1 = w0*s0, s1 = sigmoid(x1), "
                     "x2 = w1*s1, s2 = sigmoid(x2), out = w2*s2) towards a target output, with the "
                     "engine computing every gradient. Defaults are the notebook's.")
-    parser.add_argument('--steps', type=_whole_number, default=twonode.DEFAULT_STEPS, metavar='N',
-                        help='number of iterations (default: %(default)s)')
+    parser.add_argument('--steps', type=_steps, default=twonode.DEFAULT_STEPS, metavar='N',
+                        help='number of iterations, 0 to 1000000 (default: %(default)s)')
     parser.add_argument('--alpha', type=_learning_rate, default=twonode.DEFAULT_ALPHA, metavar='A',
-                        help='learning rate (default: %(default)s)')
-    parser.add_argument('--target', type=_finite_number, default=twonode.DEFAULT_TARGET, metavar='T',
-                        help='the output the network should learn to give (default: %(default)s)')
-    parser.add_argument('--input', type=_finite_number, default=twonode.DEFAULT_S0, metavar='S0',
+                        help='learning rate, 0 or more (default: %(default)s)')
+    parser.add_argument('--target', type=_setting, default=twonode.DEFAULT_TARGET, metavar='T',
+                        help='the output the network should learn to give; this and the other settings are '
+                             'numbers from -1e6 to 1e6 (default: %(default)s)')
+    parser.add_argument('--input', type=_setting, default=twonode.DEFAULT_S0, metavar='S0',
                         help='the input s0 (default: %(default)g)')
-    parser.add_argument('--weights', type=_finite_number, nargs='+', metavar='W',
+    parser.add_argument('--weights', type=_setting, nargs='+', metavar='W',
                         default=list(twonode.DEFAULT_WEIGHTS),
                         help='the three initial weights: w0 w1 w2 (default: 2 1 0.5)')
     parser.add_argument('--method', choices=('gd', 'newton'), default='gd',
@@ -61,33 +62,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-# -- reading the arguments: each error is one line naming the option --------------------------
+# -- reading the arguments: each error is one line naming the option and its bounds ----------
 
-def _finite_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a number, not {text!r}') from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f'expected a finite number, not {text!r}')
-    return value
-
-
-def _learning_rate(text: str) -> float:
-    value = _finite_number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'the learning rate cannot be negative, not {text!r}')
-    return value
-
-
-def _whole_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a whole number of steps, not {text!r}') from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'the number of steps cannot be negative, not {text!r}')
-    return value
+# Beyond these, numbers stop meaning anything for this network and float arithmetic
+# overflows (the loss squares out - target), or a run takes hours.
+MAX_STEPS = 1_000_000
+MAX_MAGNITUDE = 1e6
+_steps = whole_number(0, MAX_STEPS)
+_learning_rate = real_number(0, math.inf)
+_setting = real_number(-MAX_MAGNITUDE, MAX_MAGNITUDE)
 
 
 def _output(path: Path | None, option: str, suffixes: tuple[str, ...]) -> None:
@@ -95,15 +78,9 @@ def _output(path: Path | None, option: str, suffixes: tuple[str, ...]) -> None:
     if path is None:
         return
     if path.suffix.lower() not in suffixes:
-        raise UsageError(f'{option}: cannot tell the file type from {str(path)!r}; '
+        raise UsageError(f'{option} {str(path)!r}: cannot tell the file type from the suffix; '
                          f'use one of {", ".join(suffixes)}')
-    if path.is_dir():
-        raise UsageError(f'{option}: {str(path)!r} is a directory')
-    folder = path.parent
-    if not folder.is_dir():
-        raise UsageError(f'{option}: the folder {str(folder)!r} does not exist')
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f'{option}: cannot write {str(path)!r} (permission denied)')
+    check_output_file(path, option)
 
 
 # -- running -------------------------------------------------------------------------------
@@ -117,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.method == 'newton' and args.order is not None:
         raise UsageError('--order applies to --method gd only (Newton updates all weights at once)')
     order = args.order or 'simultaneous'
+    check_different_files({'--plot': args.plot, '--graph': args.graph})
     draw = _diagram_drawer() if args.graph else None
     if args.plot:  # before anything is written: no results.csv without the figure asked for
         require('matplotlib', 'figures')
@@ -146,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     written = []
     if args.csv:
         _write(args.csv, '--csv', lambda: twonode.write_csv(result, args.csv))
-        written.append(f'{args.csv} ({result.steps} rows)')
+        written.append(f'{args.csv} ({result.steps} row{"" if result.steps == 1 else "s"})')
     if args.plot:
         _write(args.plot, '--plot', lambda: twonode.save_figure(result, args.plot))
         written.append(str(args.plot))
@@ -192,7 +170,7 @@ def _diagram_drawer():
 def _write(path: Path, option: str, write) -> None:
     try:
         write()
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: the layout's time limit
         raise UsageError(f'{option}: could not write {str(path)!r}: {error}') from None
 
 
