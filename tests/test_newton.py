@@ -98,7 +98,8 @@ def test_cli_newton_says_when_gradient_descent_does_not_get_there(capsys):
     (['--method', 'newton', '--weights', '1000000', '-1000000', '1e-9'],
      "Newton's method stopped"),
     (['--method', 'bfgs'], "argument --method: invalid choice: 'bfgs'"),
-    (['--method', 'newton', '--target', '1e300'], 'argument --target: must be a number from -1000000 to 1000000'),
+    (['--method', 'newton', '--target', '1e300'],
+     'argument --target: must be a number from -1000000 to 1000000'),
 ])
 def test_cli_newton_errors_are_one_line(capsys, arguments, message):
     status, out, err = run(capsys, *arguments)
