@@ -36,6 +36,7 @@ import keyword
 import math
 import operator
 import re
+import threading
 from collections.abc import Callable, Hashable
 
 from .engine import Value, _grad_lock, no_grad, topological_order
@@ -723,15 +724,23 @@ class CompileCache:
         self._compact = compact
         self._max_nodes = max_nodes
         self._compiled: dict[Hashable, Compiled] = {}
+        # One build at a time: two threads missing the same key would otherwise both call
+        # build(), and the caller's record of the input leaves would end up naming the
+        # leaves of the graph that was not kept.
+        self._building = threading.RLock()
 
     def __getitem__(self, key: Hashable) -> Compiled:
         found = self._compiled.get(key)
         if found is None:
-            root = self._build(key)
-            if not isinstance(root, Value):
-                raise TypeError(f'CompileCache: build({key!r}) returned {type(root).__name__}, '
-                                f'not a Value')
-            found = self._compiled[key] = compile(root, compact=self._compact, max_nodes=self._max_nodes)
+            with self._building:
+                found = self._compiled.get(key)
+                if found is None:
+                    root = self._build(key)
+                    if not isinstance(root, Value):
+                        raise TypeError(f'CompileCache: build({key!r}) returned {type(root).__name__}, '
+                                        f'not a Value')
+                    found = compile(root, compact=self._compact, max_nodes=self._max_nodes)
+                    self._compiled[key] = found
         return found
 
     def __contains__(self, key: Hashable) -> bool:

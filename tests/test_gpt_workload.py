@@ -82,3 +82,28 @@ def test_compile_cache_builds_once_per_key_and_reports_bad_builders():
     with pytest.raises(ZeroDivisionError):
         failing['x']
     assert 'x' not in failing
+
+
+def test_compile_cache_builds_a_key_once_when_threads_ask_together():
+    import threading
+    import time
+
+    w = Value(2.0, 'w')
+    calls = []
+
+    def slow_build(key: int) -> Value:
+        calls.append(key)
+        time.sleep(0.05)
+        return w * float(key)
+
+    cache = CompileCache(slow_build)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache[3])) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == [3] and len({id(step) for step in got}) == 1 and got[0]() == 6.0
+    assert CompileCache(lambda key: Value(1.5))['leaf']() == 1.5     # a leaf compiles too
+    with pytest.raises(TypeError, match='unhashable'):
+        cache[[1, 2]]
