@@ -75,3 +75,21 @@ def test_gpt_losses_are_checked_step_by_step_and_kept_out_of_the_table():
                if t['description'].startswith('scalar GPT')}
     assert targets['eager']['value'] == 4.0 and targets['eager']['met'] is True
     assert targets['losses']['value'] == pytest.approx(4e-9) and targets['losses']['met'] is False
+
+
+def test_claims_check_says_whether_the_docs_quote_a_results_file(tmp_path, capsys):
+    from benchmarks import claims
+
+    assert claims.main(['--check']) == 0                       # the docs quote benchmarks/results.json
+    report = json.loads(claims.RESULTS.read_text(encoding='utf-8'))
+    report['seconds'] += 100
+    other = tmp_path / 'results.json'
+    other.write_text(json.dumps(report), encoding='utf-8')
+    before = (ROOT / 'README.md').read_text(encoding='utf-8')
+    assert claims.main(['--check', '--results', str(other)]) == 1
+    assert (ROOT / 'README.md').read_text(encoding='utf-8') == before  # --check writes nothing
+    assert 'out of date: README.md, docs/performance.md' in capsys.readouterr().err
+    assert claims.main(['--results', str(tmp_path / 'missing.json')]) == 2
+    assert capsys.readouterr().err.count('\n') == 1
+    with pytest.raises(ValueError, match='no benchmark table markers'):
+        claims.replace_block('no markers here', 'table', 'x.md')
