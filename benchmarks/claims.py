@@ -67,6 +67,14 @@ def tables(report: dict) -> str:
               f'| {_t(compiled.get("step"))} ({_times(reference.get("step"), compiled.get("step"))} '
               f'shorter than the reference\'s step; compiling a length: {_t(compiled.get("compile"))}) | |',
               '']
+    collector = {e: measured.get('gpt_garbage_collector', {}).get('median', {}).get(e, {})
+                 for e in ('microgradnode', 'reference')}
+    if all(isinstance(c.get('share of the step spent collecting'), float) for c in collector.values()):
+        lines += ['The garbage collector during those steps: ' + '; '.join(
+            f'{name}, {c["collections per step"]:.0f} collections per step ({c["full collections per step"]:.1f} '
+            f'full), {c["share of forward spent collecting"]:.0%} of the forward pass and '
+            f'{c["share of the step spent collecting"]:.0%} of the step'
+            for name, c in zip(('microgradnode', 'the reference'), collector.values())) + '.', '']
     demo = {e: measured.get('demo_workload', {}).get('median', {}).get(e, {})
             for e in ('microgradnode', 'micrograd', 'pytorch')}
     lines += ['| micrograd\'s demo, one training step | microgradnode | micrograd 0.1.0 '

@@ -323,6 +323,41 @@ def gpt_workload(engine: str) -> dict:
     return figures
 
 
+@measurement("The garbage collector during the scalar GPT's training steps", section='Scalar GPT',
+             engines=('microgradnode', 'reference'), repeats=3,
+             units={'collections per step': 'count', 'full collections per step': 'count',
+                    'share of the step spent collecting': '%', 'share of forward spent collecting': '%'})
+def gpt_garbage_collector(engine: str) -> dict:
+    """How often the collector runs during eager GPT steps, and its share of their time."""
+    from .cases import CollectorWatch
+
+    value = _engine_value(engine)
+    names = load_names()
+    letters = vocabulary(names)
+    model = init_model(value, len(letters) + 1)
+    optimizer = Adam(parameters(model), SCHEDULE)
+
+    def step(index: int) -> tuple:
+        start = watch.now()
+        loss = name_loss(model, tokens_of(names[index], letters))
+        built = watch.now()
+        loss.backward()
+        optimizer.step()
+        del loss
+        return start, built, watch.now()
+
+    with CollectorWatch() as watch:
+        step(0)  # warm-up
+        first = watch.count, watch.full
+        marks = [step(index) for index in range(1, GPT_STEPS + 1)]
+    share_of_forward = [(built[1] - start[1]) / (built[0] - start[0]) for start, built, _ in marks]
+    share_of_step = [(end[1] - start[1]) / (end[0] - start[0]) for start, _, end in marks]
+    return {'collections per step': (watch.count - first[0]) / GPT_STEPS,
+            'full collections per step': (watch.full - first[1]) / GPT_STEPS,
+            'share of forward spent collecting': statistics.median(share_of_forward),
+            'share of the step spent collecting': statistics.median(share_of_step)}
+
+
 def _leaves_of(root: Any) -> list[Any]:
     children = (lambda v: v.parents) if hasattr(root, 'parents') else (lambda v: v._children)
     seen, stack, found = {id(root)}, [root], []
