@@ -71,8 +71,9 @@ def tables(report: dict) -> str:
                  for e in ('microgradnode', 'reference')}
     if all(isinstance(c.get('share of the step spent collecting'), float) for c in collector.values()):
         lines += ['The garbage collector during those steps: ' + '; '.join(
-            f'{name}, {c["collections per step"]:.0f} collections per step ({c["full collections per step"]:.1f} '
-            f'full), {c["share of forward spent collecting"]:.0%} of the forward pass and '
+            f'{name}, {c["collections per step"]:.0f} collections per step '
+            f'({c["full collections per step"]:.1f} full), '
+            f'{c["share of forward spent collecting"]:.0%} of the forward pass and '
             f'{c["share of the step spent collecting"]:.0%} of the step'
             for name, c in zip(('microgradnode', 'the reference'), collector.values())) + '.', '']
     demo = {e: measured.get('demo_workload', {}).get('median', {}).get(e, {})
