@@ -279,6 +279,9 @@ def _engine_value(engine: str) -> type:
     if engine == 'reference':
         needs_recursion()
         return ReferenceValue
+    if engine != 'microgradnode':
+        from .cases import UnavailableError
+        raise UnavailableError(f'no engine called {engine!r}')
     from microgradnode import Value
     return Value
 

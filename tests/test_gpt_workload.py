@@ -107,3 +107,22 @@ def test_compile_cache_builds_a_key_once_when_threads_ask_together():
     assert CompileCache(lambda key: Value(1.5))['leaf']() == 1.5     # a leaf compiles too
     with pytest.raises(TypeError, match='unhashable'):
         cache[[1, 2]]
+
+
+def test_gpt_measurements_run_in_a_child_and_refuse_unknown_engines():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def child(name: str, engine: str) -> dict:
+        done = subprocess.run([sys.executable, '-m', 'benchmarks.child', name, engine],
+                              cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True,
+                              timeout=120, check=True)
+        return json.loads(done.stdout)
+
+    collector = child('gpt_garbage_collector', 'microgradnode')
+    assert collector['collections per step'] > 10
+    shares = collector['share of the step spent collecting'], collector['share of forward spent collecting']
+    assert 0.0 < shares[0] < shares[1] < 1
+    assert child('gpt_workload', 'nowhere') == {'*': "n/a: no engine called 'nowhere'"}
