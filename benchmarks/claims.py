@@ -17,7 +17,7 @@ from pathlib import Path
 
 from microgradnode.files import atomic_write
 
-from .run import format_figure
+from .run import format_figure, round_ratios
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / 'benchmarks' / 'results.json'
@@ -102,6 +102,18 @@ def tables(report: dict) -> str:
         mark = {True: 'met', False: '**not met**', None: 'not measured'}[target['met']]
         value = f'{target["value"]:.3g}' if target['value'] is not None else '–'
         lines.append(f'- {target["description"]}: {value}, {mark}')
+    spreads = []
+    compared = (('gpt_workload', 'step', 'reference', 'GPT step, reference'),
+                ('demo_workload', 'step', 'micrograd', 'demo step, micrograd'),
+                ('demo_workload', 'step', 'pytorch', 'demo step, PyTorch'),
+                ('demo_workload', 'backward', 'micrograd', 'demo backward, micrograd'))
+    for case, metric, other, label in compared:
+        each = round_ratios(measured[case], other, 'microgradnode', metric) if case in measured else []
+        if len(each) > 1:
+            spreads.append(f'{label} {min(each):.2f}–{max(each):.2f}×')
+    if spreads:
+        lines += ['', 'A ratio is a median over rounds; round by round (each round runs the engines one '
+                  'after the other) it ranged: ' + '; '.join(spreads) + '.']
     return '\n'.join(lines)
 
 
