@@ -73,6 +73,35 @@ GC_UNITS = {'collections per step': 'count', 'full collections per step': 'count
             'tracked objects after a step': 'count'}
 
 
+class CollectorWatch:
+    """Counts and times the garbage collector's runs (through ``gc.callbacks``) inside ``with``."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.count = 0
+        self.full = 0
+        self._since = 0.0
+
+    def _on_collection(self, phase: str, info: dict) -> None:
+        if phase == 'start':
+            self._since = perf_counter()
+        else:
+            self.seconds += perf_counter() - self._since
+            self.count += 1
+            self.full += info['generation'] == 2
+
+    def __enter__(self) -> CollectorWatch:
+        gc.callbacks.append(self._on_collection)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.callbacks.remove(self._on_collection)
+
+    def now(self) -> tuple[float, float, int]:
+        """(clock, seconds spent collecting so far, collections so far)."""
+        return perf_counter(), self.seconds, self.count
+
+
 @measurement("The garbage collector during the demo workload's training steps", section='Garbage collector',
              repeats=1, units=GC_UNITS)
 def garbage_collector(engine: str) -> Figures:
@@ -81,35 +110,21 @@ def garbage_collector(engine: str) -> Figures:
     points, labels = workload.moons()
     mlp = workload.init_mlp(scalar_engine)
     workload.train_step(scalar_engine, mlp, points, labels)  # warm-up
-    collecting = {'since': 0.0, 'seconds': 0.0, 'count': 0}
-
-    def on_collection(phase: str, info: dict) -> None:
-        if phase == 'start':
-            collecting['since'] = perf_counter()
-        else:
-            collecting['seconds'] += perf_counter() - collecting['since']
-            collecting['count'] += 1
-
     ends: dict[str, tuple[float, float, int]] = {}
-
-    def mark(phase: str) -> None:
-        ends[phase] = (perf_counter(), collecting['seconds'], collecting['count'])
-
     steps = WORKLOAD_STEPS
-    full_before = gc.get_stats()[2]['collections']
-    gc.callbacks.append(on_collection)
-    try:
+    with CollectorWatch() as watch:
+        def mark(phase: str) -> None:
+            ends[phase] = watch.now()
+
         shares, during_backward = [], 0
         for _ in range(steps):
-            start = (perf_counter(), collecting['seconds'], collecting['count'])
+            start = watch.now()
             workload.train_step(scalar_engine, mlp, points, labels, mark=mark)
             forward_time = ends['forward'][0] - start[0]
             shares.append((ends['forward'][1] - start[1]) / forward_time)
             during_backward += ends['backward'][2] - ends['zero_grad'][2]
-    finally:
-        gc.callbacks.remove(on_collection)
-    return {'collections per step': collecting['count'] / steps,
-            'full collections per step': (gc.get_stats()[2]['collections'] - full_before) / steps,
+    return {'collections per step': watch.count / steps,
+            'full collections per step': watch.full / steps,
             'share of forward spent collecting': statistics.median(shares),
             'collections during backward': during_backward / steps,
             'tracked objects after a step': len(gc.get_objects())}

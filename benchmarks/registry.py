@@ -66,6 +66,6 @@ def load_all() -> dict[str, Measurement]:
     import benchmarks
 
     for module in pkgutil.iter_modules(benchmarks.__path__):
-        if module.name not in ('__main__', 'run', 'child'):
+        if module.name not in ('__main__', 'run', 'child', 'claims'):
             importlib.import_module(f'benchmarks.{module.name}')
     return MEASUREMENTS

@@ -28,7 +28,8 @@ __version__ = '0.1.0'
 # Public names whose modules import something heavy (graphviz, ...): name -> submodule,
 # imported on first use so that `import microgradnode` stays light.
 # `compile` is not in __all__: a star import must not hide the builtin compile().
-_LAZY = {'draw': 'diagram', 'Diagram': 'diagram', 'compile': 'compiler', 'Compiled': 'compiler'}
+_LAZY = {'draw': 'diagram', 'Diagram': 'diagram', 'compile': 'compiler', 'Compiled': 'compiler',
+         'CompileCache': 'compiler'}
 
 
 def __getattr__(name: str):

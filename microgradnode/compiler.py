@@ -36,13 +36,14 @@ import keyword
 import math
 import operator
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 
 from .engine import Value, _grad_lock, no_grad, topological_order
 from .formula_syntax import FoldNumbers, Substitute, number, parse
 from .ops import FUNCTIONS, OPS
 
-__all__ = ['compile', 'Compiled', 'MAX_NODES', 'COMPACT_ABOVE']
+__all__ = ['compile', 'Compiled', 'CompileCache', 'MAX_NODES', 'COMPACT_ABOVE']
 
 MAX_NODES = 200_000
 """Largest graph ``compile`` accepts unless given a larger ``max_nodes``.
@@ -691,3 +692,66 @@ def _compile(root: Value, compact: bool | None, max_nodes: int) -> Compiled:
     # The source holds only generated names, numbers and fixed text (see _generate).
     exec(builtins.compile(source, filename, 'exec'), namespace)  # noqa: S102
     return Compiled(root, order, leaves, source, namespace[_FUNCTION_NAME], arguments, bool(compact))
+
+
+class CompileCache:
+    """Compiled steps for a model whose graph changes shape: one per key the caller names.
+
+    A compiled step replays one fixed graph. When the graph depends on the input only
+    through a shape (a sequence's length, a batch size), ``build(key)`` builds the graph
+    for a key, with the input read from leaves the caller refills before each call; the
+    cache compiles it on first use and hands back the same :class:`Compiled` afterwards.
+    The key must say everything that changes the graph: the cache cannot check it.
+
+    >>> from microgradnode import Value
+    >>> w = Value(0.5, 'w')
+    >>> inputs = {}
+    >>> def build(length):
+    ...     inputs[length] = [Value(0.0) for _ in range(length)]
+    ...     return sum(w * x for x in inputs[length])
+    >>> cache = CompileCache(build)
+    >>> step = cache[2]                  # builds and compiles the graph for length 2
+    >>> inputs[2][0].data, inputs[2][1].data = 1.0, 2.0
+    >>> step(), w.grad, len(cache), cache[2] is step, 3 in cache
+    (1.5, 3.0, 1, True, False)
+    """
+
+    def __init__(self, build: Callable[[Hashable], Value], *, compact: bool | None = None,
+                 max_nodes: int = MAX_NODES) -> None:
+        if not callable(build):
+            raise TypeError(f'CompileCache needs a function key -> Value, not {type(build).__name__}')
+        self._build = build
+        self._compact = compact
+        self._max_nodes = max_nodes
+        self._compiled: dict[Hashable, Compiled] = {}
+        # One build at a time: two threads missing the same key would otherwise both call
+        # build(), and the caller's record of the input leaves would end up naming the
+        # leaves of the graph that was not kept.
+        self._building = threading.RLock()
+
+    def __getitem__(self, key: Hashable) -> Compiled:
+        found = self._compiled.get(key)
+        if found is None:
+            with self._building:
+                found = self._compiled.get(key)
+                if found is None:
+                    root = self._build(key)
+                    if not isinstance(root, Value):
+                        raise TypeError(f'CompileCache: build({key!r}) returned {type(root).__name__}, '
+                                        f'not a Value')
+                    found = compile(root, compact=self._compact, max_nodes=self._max_nodes)
+                    self._compiled[key] = found
+        return found
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._compiled
+
+    def __len__(self) -> int:
+        return len(self._compiled)
+
+    def clear(self) -> None:
+        """Forget every compiled step (and the graphs they keep alive)."""
+        self._compiled.clear()
+
+    def __repr__(self) -> str:
+        return f'<CompileCache of {len(self)} compiled steps: keys {list(self._compiled)!r}>'
