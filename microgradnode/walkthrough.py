@@ -34,7 +34,7 @@ import dataclasses
 import html
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,12 @@ __all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
 
 DEFAULT_MAX_NODES = 60
 """Larger graphs make more frames than anyone will step through, and unreadable diagrams."""
+
+DEFAULT_FRAME_SECONDS = 2.0
+"""How long each frame of a GIF shows: time to read a step's title and glance at the picture."""
+
+_GIF_WIDTH = 1600
+"""Pixels: wider diagrams are scaled down to this, which slides and posts still show sharply."""
 
 _SECONDS_PER_NODE = 4e-4
 _SECONDS_PER_BEND = {'placed': 5e-5, 'unplaced': 1e-5}
@@ -103,7 +109,8 @@ class Walkthrough:
 
     def __init__(self, root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
                  max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse', wrt: Value | None = None,
-                 time_limit: float | None = None) -> None:
+                 time_limit: float | None = None, quiz: bool = False,
+                 parameters: Iterable[Value] | None = None) -> None:
         # Light modules (no graphviz): the words need no renderer.
         from .diagram.options import RANKDIRS, checked_number_format
         from .diagram.renderers import DEFAULT_TIME_LIMIT, check_time_limit
@@ -121,6 +128,11 @@ class Walkthrough:
                              f'max_nodes={max_nodes}; step through a smaller expression, or raise max_nodes')
         self.names = NodeNames(root)
         self.mode, self.wrt = _check_mode(mode, wrt, self.order)
+        if quiz and mode == 'forward':
+            raise ValueError('walkthrough: quiz=True asks what each parent receives in the backward pass; '
+                             "it goes with mode='reverse'")
+        self.quiz = bool(quiz)
+        self.parameters = _check_parameters(parameters, self.order)
         if mode == 'forward':
             from .forward import forward_tangents
             self.steps = []
@@ -154,7 +166,7 @@ class Walkthrough:
                  f'{root_name}, each operation once all its inputs are known.']
         lines += [f'{names[node]} = {self._number(node.data)}' for node in leaves if node.label]
         if constants:
-            lines.append(f'Plain numbers in the expression: {", ".join(constants)}.')
+            lines.append(f'Constants (numbers written in the expression): {", ".join(constants)}.')
         title = 'the inputs' if inputs else 'the constants'
         frames = [Frame('forward', 0, f'Forward 1/{count}: {title}', tuple(lines), tuple(leaves), (),
                         frozenset(leaves), {})]
@@ -197,7 +209,8 @@ class Walkthrough:
             node, name = step.node, names[step.node]
             derivative = f'd {root_name} / d {name}'
             if node.is_leaf:
-                kind = 'an input' if node.label else 'a constant'
+                kind = 'a parameter' if node in self.parameters else 'an input'
+                kind = kind if node.label else 'a constant'
                 title = f'Backward {number}/{count}: {name} is done'
                 lines = [f'{name} is {kind}: it has no parents, nothing to pass on. '
                          f'Its gradient is final: {derivative} = {self._number(step.grad)}.']
@@ -227,11 +240,27 @@ class Walkthrough:
         inputs = [node for node in self.order if node.is_leaf and node.label]
         if inputs:
             final = frames[-1]
-            summary = ('That was the last step: every gradient is known. Those of the inputs:',
-                       *(f'• d {root_name} / d {names[node]} = {self._number(grads[node])}'
-                         for node in inputs),
-                       'Gradient descent would now move each parameter w against its gradient: '
-                       f'w ← w − learning rate × d {root_name} / d w.')
+            parameters = [node for node in inputs if node in self.parameters]
+            data = [names[node] for node in inputs if node not in self.parameters]
+            heading = 'Those of the parameters and inputs:' if parameters and data else (
+                'Those of the parameters:' if parameters else 'Those of the inputs:')
+            summary: tuple[str, ...] = (
+                f'That was the last step: every gradient is known. {heading}',
+                *(f'• d {root_name} / d {names[node]} = {self._number(grads[node])}'
+                  + (' (parameter)' if node in self.parameters else ' (input)' if parameters else '')
+                  for node in inputs))
+            if parameters:
+                summary += (f'Gradient descent would now move each parameter '
+                            f'({", ".join(names[node] for node in parameters)}) against its gradient: '
+                            f'p ← p − learning rate × d {root_name} / d p.'
+                            + (f' The data ({", ".join(data)}) stay as they are.' if data else ''),)
+            else:
+                summary += ('Those of them that are parameters (weights to learn) gradient descent would '
+                            f'move against their gradient: p ← p − learning rate × d {root_name} / d p.',)
+            constants = [names[node] for node in self.order if node.is_leaf and not node.label]
+            if constants:
+                summary += (f'The constant{"s" if len(constants) > 1 else ""} ({", ".join(constants)}) '
+                            'got a gradient too, but a number written in the expression never moves.',)
             frames[-1] = dataclasses.replace(final, lines=final.lines + summary)
         return frames
 
@@ -309,14 +338,17 @@ class Walkthrough:
         frame = self.frames[index]
         shown = {node: frame.grads.get(node) for node in self.order}
         # Unlabelled intermediate values get the names the words and the table use.
-        names = {node: self.names[node] for node in self.order if not node.label and not node.is_leaf}
+        names = {node: _minus(self.names[node]) for node in self.order if not node.label and not node.is_leaf}
+        # A constant is called so, not left nameless beside an input of the same value.
+        names.update({node: 'constant' for node in self.order if node.is_leaf and not node.label})
         tangents = None
         if frame.tangents is not None:
             tangents = {node: frame.tangents.get(node) for node in self.order}
         return draw(self.root, rankdir=self.rankdir, number_format=self.number_format,
                     show_grad=frame.phase == 'backward', highlight=frame.nodes,
                     highlight_edges=frame.highlight_edges, grads=shown, names=names,
-                    tangent_values=tangents, time_limit=self.time_limit)
+                    tangent_values=tangents, time_limit=self.time_limit,
+                    highlight_backward=frame.phase == 'backward')
 
     def html(self, *, title: str | None = None) -> str:
         """One self-contained HTML page (no network requests) to step through every frame.
@@ -385,18 +417,40 @@ class Walkthrough:
                 f'expression, read the steps as text, or allow more time with '
                 f'time_limit={needed} (--time-limit {needed})')
 
-    def save(self, path: str | Path) -> Path:
-        """Write the HTML page to ``path``; returns the path.
+    def gif(self, *, frame_seconds: float = DEFAULT_FRAME_SECONDS) -> bytes:
+        """An animated GIF of every frame (diagram, title and words), for slides and posts.
+
+        Needs the ``[gif]`` extra (Pillow) besides ``[draw]``. Each frame shows for
+        ``frame_seconds``; the GIF loops. The diagrams are rendered as PNG by the same
+        child process as the page's SVGs, within ``time_limit``.
+        """
+        seconds = _check_frame_seconds(frame_seconds)
+        from .extras import check_installed
+        check_installed('PIL', 'GIF files')  # before any rendering: nothing done in vain
+        from .diagram.renderers import render_all
+        self._check_render_time()
+        pictures = render_all([self.diagram(index).source for index in range(len(self.frames))], 'png',
+                              time_limit=self.time_limit)
+        return _assemble_gif(pictures, [_minus(frame.title) for frame in self.frames],
+                             [[_minus(line) for line in frame.lines] for frame in self.frames], seconds)
+
+    def save(self, path: str | Path, *, frame_seconds: float = DEFAULT_FRAME_SECONDS) -> Path:
+        """Write the HTML page to ``path`` (or, for a name ending in .gif, the GIF); returns the path.
 
         The file is replaced all at once: if rendering or writing fails (time limit,
-        Ctrl-C, full disk), a previous file at ``path`` stays as it was.
+        Ctrl-C, full disk), a previous file at ``path`` stays as it was. ``frame_seconds``
+        is how long each frame of a GIF shows.
 
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> walkthrough(Value(2.0, 'x') * 3).save(folder / 'walk.html').name
         'walk.html'
         """
+        from pathlib import Path
+
         from .diagram.figure import write_output
+        if Path(path).suffix.lower() == '.gif':
+            return write_output(path, self.gif(frame_seconds=frame_seconds))
         return write_output(path, self.html())
 
     def _repr_html_(self) -> str:
@@ -413,7 +467,8 @@ class Walkthrough:
 
 def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
                 max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse',
-                wrt: Value | None = None, time_limit: float | None = None) -> Walkthrough:
+                wrt: Value | None = None, time_limit: float | None = None, quiz: bool = False,
+                parameters: Iterable[Value] | None = None) -> Walkthrough:
     """The forward and backward passes of ``root``'s graph as frames (and an HTML page).
 
     Runs the backward pass (as ``root.backward()`` would, after zeroing the graph's grads).
@@ -421,6 +476,9 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     instead: one pass computing each value with its tangent d value / d wrt (no grad changes).
     ``time_limit``: seconds that rendering the page's diagrams may take, all together
     (``diagram.DEFAULT_TIME_LIMIT`` unless given); Ctrl-C stops it at once.
+    ``quiz=True``: the page asks, at each backward step, what each parent receives before
+    showing it (hint, answer, score). ``parameters``: the inputs that are weights to learn,
+    told apart from data inputs in the summary and the table.
 
     >>> from microgradnode import Value
     >>> x = Value(0.5, 'x'); y = x.sigmoid() * x
@@ -431,7 +489,7 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     PosixPath('walk.html')
     """
     return Walkthrough(root, number_format=number_format, rankdir=rankdir, max_nodes=max_nodes,
-                       mode=mode, wrt=wrt, time_limit=time_limit)
+                       mode=mode, wrt=wrt, time_limit=time_limit, quiz=quiz, parameters=parameters)
 
 
 def _check_mode(mode: str, wrt: Value | None, order: list[Value]) -> tuple[str, Value | None]:
@@ -487,3 +545,105 @@ def _script_json(data: object) -> str:
     import json
     # Inside <script>, "</script>" or "<!--" in a label must not end the script.
     return json.dumps(data, allow_nan=True).replace('<', '\\u003c').replace('>', '\\u003e')
+
+
+def _check_parameters(parameters: Iterable[Value] | None, order: list[Value]) -> frozenset[Value]:
+    if parameters is None:
+        return frozenset()
+    if isinstance(parameters, Value):
+        parameters = (parameters,)
+    chosen = list(parameters)
+    in_graph = set(order)
+    for value in chosen:
+        if not isinstance(value, Value) or value not in in_graph or not value.is_leaf:
+            raise ValueError(f'walkthrough: parameters must be inputs (leaves) of the graph, '
+                             f'not {value!r}'[:200])
+    return frozenset(chosen)
+
+
+_MINUS = re.compile(r'(?<![\w.)\]])-(?=[\d.(\w∞])|(?<= )-(?= )')
+
+
+def _minus(text: str) -> str:
+    """One minus sign everywhere, as the diagrams write it: −0.5 and (out − target).
+
+    A hyphen inside a word or a number's exponent stays: ``my-name``, ``1e-05``.
+
+    >>> _minus('x = -0.25; (out - target); 1e-05; my-name')
+    'x = −0.25; (out − target); 1e-05; my-name'
+    """
+    return _MINUS.sub('−', text)
+
+
+def _check_frame_seconds(seconds: object) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0.02 <= seconds <= 60:
+        raise ValueError(f'frame_seconds must be a number of seconds from 0.02 to 60, not {seconds!r}'[:200])
+    return float(seconds)
+
+
+_ASCII = str.maketrans({'−': '-', '×': 'x', '•': '*', '←': '<-', '·': '*', '′': "'", '∂': 'd'})
+
+
+def _gif_font(size: int):
+    """A font with the page's symbols (− × • ←): DejaVu Sans where the system has it."""
+    from PIL import ImageFont
+    for name in ('DejaVuSans.ttf', 'LiberationSans-Regular.ttf'):
+        try:
+            return ImageFont.truetype(name, size), True
+        except OSError:
+            continue
+    try:
+        return ImageFont.load_default(size=size), False  # Pillow's own: ASCII only
+    except TypeError:  # Pillow before 10.1: a small bitmap font
+        return ImageFont.load_default(), False
+
+
+def _wrap_words(text: str, font, width: float) -> list[str]:
+    lines, line = [], ''
+    for word in text.split(' '):
+        trial = f'{line} {word}' if line else word
+        if line and font.getlength(trial) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return [*lines, line]
+
+
+def _assemble_gif(pictures: list[bytes], titles: list[str], texts: list[list[str]], seconds: float) -> bytes:
+    """PNG diagrams with their titles above and words below, as one looping GIF."""
+    import io
+
+    from PIL import Image, ImageDraw
+    diagrams = [Image.open(io.BytesIO(picture)).convert('RGB') for picture in pictures]
+    width = min(max(image.width for image in diagrams), _GIF_WIDTH)
+    width = max(width, 640)  # room for the words under a small diagram
+    title_font, unicode_ok = _gif_font(26)
+    text_font, _ = _gif_font(20)
+    margin, line_height = 16, 28
+    composed = []
+    for diagram, title, lines in zip(diagrams, titles, texts):
+        if diagram.width > width - 2 * margin:
+            scale = (width - 2 * margin) / diagram.width
+            diagram = diagram.resize((round(diagram.width * scale), round(diagram.height * scale)),
+                                     Image.Resampling.LANCZOS)
+        if not unicode_ok:
+            title, lines = title.translate(_ASCII), [line.translate(_ASCII) for line in lines]
+        words = [wrapped for line in lines for wrapped in _wrap_words(line, text_font, width - 2 * margin)]
+        height = margin + 40 + diagram.height + margin + line_height * len(words) + margin
+        composed.append((diagram, title, words, height))
+    height = max(item[3] for item in composed)
+    frames = []
+    for diagram, title, words, _ in composed:
+        canvas = Image.new('RGB', (width, height), 'white')
+        pen = ImageDraw.Draw(canvas)
+        pen.text((margin, margin), title, fill='#212529', font=title_font)
+        canvas.paste(diagram, ((width - diagram.width) // 2, margin + 40))
+        top = margin + 40 + diagram.height + margin
+        for number, line in enumerate(words):
+            pen.text((margin, top + number * line_height), line, fill='#343a40', font=text_font)
+        frames.append(canvas.quantize(colors=128, method=Image.Quantize.MEDIANCUT))
+    out = io.BytesIO()
+    frames[0].save(out, format='GIF', save_all=True, append_images=frames[1:], loop=0,
+                   duration=round(seconds * 1000), optimize=True, disposal=1)
+    return out.getvalue()
