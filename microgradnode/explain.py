@@ -218,7 +218,7 @@ class Explanation:
             numbers = [printer(Formula(float(value.strip('()')), '', 0, 1.0))
                        for _, value in path._factors(number_format)]
             wrapped = r'\left({}\right)' if style == 'latex' else '<mrow><mo>(</mo>{}<mo>)</mo></mrow>'
-            numbers = [wrapped.format(text) if text.startswith(('-', '<mrow><mo>-')) else text
+            numbers = [wrapped.format(text) if text.startswith(('-', '<mn>−', '<mrow><mo>−')) else text
                        for text in numbers]
             numeric.append((r' \cdot ' if style == 'latex' else '<mo>·</mo>').join(numbers))
         lines = [plus.join(symbolic + more), plus.join(numeric + more)]

@@ -452,7 +452,9 @@ class _MathPrinter:
         return f'<mrow><mo>(</mo>{printed[0]}<mo>)</mo></mrow>'
 
     def op(self, symbol: str) -> str:
-        return symbol if self.latex else f'<mo>{html.escape(symbol)}</mo>'
+        if self.latex:
+            return symbol
+        return f'<mo>{"−" if symbol == "-" else html.escape(symbol)}</mo>'  # the minus sign, not a hyphen
 
     def identifier(self, name: str) -> str:
         return _latex_identifier(name) if self.latex else _mathml_identifier(name)
@@ -464,13 +466,13 @@ class _MathPrinter:
             if self.latex:
                 return (rf'{sign}\infty' if math.isinf(value) else r'\mathrm{NaN}'), _UNARY if sign else _ATOM
             word = '<mi>∞</mi>' if math.isinf(value) else '<mi>NaN</mi>'
-            return (f'<mrow><mo>-</mo>{word}</mrow>' if sign else word), _UNARY if sign else _ATOM
+            return (f'<mrow><mo>−</mo>{word}</mrow>' if sign else word), _UNARY if sign else _ATOM
         if self.latex:
             text = re.sub(r'e([+-]?)0*(\d+)',
                           lambda m: rf'\times 10^{{{m.group(1).lstrip("+")}{m.group(2)}}}', text)
             return text, _UNARY if value < 0 else _ATOM
         if text.startswith('-'):
-            return f'<mrow><mo>-</mo><mn>{text[1:]}</mn></mrow>', _UNARY
+            return f'<mn>−{text[1:]}</mn>', _UNARY
         return f'<mn>{text}</mn>', _ATOM
 
     def row(self, *parts: str) -> str:

@@ -369,21 +369,26 @@ class Walkthrough:
             f'<div class="frame" data-frame="{index}"{" hidden" if index else ""}>{svg}</div>'
             for index, svg in enumerate(svgs))
         rows = '\n'.join(
-            f'<tr data-node="{html.escape(self.names[node])}" data-id="{ids[node]}">'
-            f'<th scope="row">{html.escape(self.names[node])}</th>'
+            f'<tr data-node="{html.escape(self.names[node])}" data-id="{ids[node]}" '
+            f'data-kind="{self._kind(node)}">'
+            f'<th scope="row">{html.escape(_minus(self.names[node]))} '
+            f'<span class="kind">{self._kind(node)}</span></th>'
             f'<td class="value"></td><td class="grad"></td></tr>'
             for node in self.order)
         data = [{
             'phase': frame.phase,
-            'title': frame.title,
-            'lines': list(frame.lines),
+            'title': _minus(frame.title),
+            'lines': [_minus(line) for line in frame.lines],
             'nodes': [ids[node] for node in frame.nodes],
+            # the step's neighbourhood: what the diagram keeps in view
+            'near': sorted({ids[parent] for node in frame.nodes for parent in node.parents}),
             'computed': sorted(ids[node] for node in frame.computed),
             # forward mode: the table's third column shows the tangents
-            'grads': {ids[node]: [grad, self._number(grad)] for node, grad in
+            'grads': {ids[node]: [grad, _minus(self._number(grad))] for node, grad in
                       (frame.grads if frame.tangents is None else frame.tangents).items()},
+            'edges': self._edges(frame, ids),
         } for frame in self.frames]
-        values = {ids[node]: [node.data, self._number(node.data)] for node in self.order}
+        values = {ids[node]: [node.data, _minus(self._number(node.data))] for node in self.order}
         page_title = title or f'Backpropagation step by step: {self.names[self.root]}'
         if self.wrt is not None:  # forward mode
             template = _forward_mode_page(template, self.names[self.wrt])
@@ -395,11 +400,64 @@ class Walkthrough:
             '{{ROWS}}': rows,
             '{{COUNT}}': str(len(self.frames)),
             '{{LAST}}': str(len(self.frames) - 1),
-            '{{DATA}}': _script_json({'frames': data, 'values': values,
+            '{{DATA}}': _script_json({'frames': data, 'values': values, 'quiz': self.quiz,
+                                      'root': _minus(self.names[self.root]),
                                       'forward': sum(f.phase == 'forward' for f in self.frames)}),
+            '{{KEY}}': _key_html(),
+            '{{BODY_CLASS}}': 'quiz' if self.quiz else '',
         }
         return re.sub('|'.join(re.escape(key) for key in replacements),
                       lambda match: replacements[match.group(0)], template)
+
+    def _kind(self, node: Value) -> str:
+        if node is self.root:
+            return 'output'
+        if not node.is_leaf:
+            return 'computed'
+        if not node.label:
+            return 'constant'
+        return 'parameter' if node in self.parameters else 'input'
+
+    def _edges(self, frame: Frame, ids: Mapping[Value, int]) -> list[dict]:
+        """What each parent receives in a backward step, for the page's formulas and its quiz."""
+        step = frame.step
+        if step is None or not step.contributions:
+            return []
+        from .formulas import mathml
+        names, node = self.names, step.node
+
+        def name(value: Value) -> str:
+            markup = mathml(names.atom(value), names)
+            compound = not value.label and not value.is_leaf
+            return f'<mrow><mo>(</mo>{markup}<mo>)</mo></mrow>' if compound else markup
+
+        def number(value: float) -> str:
+            text = _minus(self._number(value))
+            return (f'<mrow><mo>(</mo><mn>{html.escape(text)}</mn><mo>)</mo></mrow>'
+                    if text.startswith('−') else f'<mn>{html.escape(text)}</mn>')
+
+        def partial(top: Value, bottom: Value) -> str:
+            return f'<mfrac><mrow><mo>∂</mo>{name(top)}</mrow><mrow><mo>∂</mo>{name(bottom)}</mrow></mfrac>'
+
+        edges = []
+        for index, (parent, local, contribution, after) in enumerate(step.contributions):
+            formula = local_formula(node, index, names)
+            symbolic = mathml(formula, names)
+            chain = (f'{partial(self.root, node)}<mo>·</mo>{partial(node, parent)}'
+                     f'<mo>=</mo>{number(step.grad)}<mo>·</mo>')
+            if formula.text != self._number(local):
+                chain += f'<mrow><mo>(</mo>{symbolic}<mo>)</mo></mrow><mo>=</mo>{number(step.grad)}<mo>·</mo>'
+            chain += f'{number(local)}<mo>=</mo>{number(contribution)}'
+            edges.append({
+                'parent': ids[parent], 'name': _minus(names[parent]),
+                'constant': parent.is_leaf and not parent.label,
+                'answer': contribution, 'shown': _minus(self._number(contribution)),
+                'upstream': _minus(self._number(step.grad)), 'local': _minus(self._number(local)),
+                'formula': _minus(formula.text), 'after': _minus(self._number(after)),
+                'math': f'<math display="block">{chain}</math>',
+                'formula_math': f'<math>{symbolic}</math>',
+            })
+        return edges
 
     def _check_render_time(self) -> None:
         from .diagram import GraphTooLargeError
@@ -647,3 +705,18 @@ def _assemble_gif(pictures: list[bytes], titles: list[str], texts: list[list[str
     frames[0].save(out, format='GIF', save_all=True, append_images=frames[1:], loop=0,
                    duration=round(seconds * 1000), optimize=True, disposal=1)
     return out.getvalue()
+
+
+def _key_html() -> str:
+    """The key to the diagram's marks, in the diagrams' own colours (diagram/style.py)."""
+    from .diagram.style import EDGE_LABEL, HIGHLIGHT, STYLES
+    kinds = (('input', 'input or parameter'), ('constant', 'constant'),
+             ('intermediate', 'computed value'), ('output', 'output'))
+    items = [f'<li><span class="swatch" style="background:{STYLES[kind].fill};'
+             f'border-color:{STYLES[kind].border}"></span>{words}</li>' for kind, words in kinds]
+    items += ['<li><span class="swatch op">×</span>operation</li>',
+              f'<li><span class="number" style="color:{EDGE_LABEL}">0.5</span> on an arrow: local derivative '
+              'd child / d parent (recorded in the forward pass)</li>',
+              f'<li><span class="arrow" style="color:{HIGHLIGHT}">⟵</span> this step; backward, the '
+              'red arrows point the way the gradient flows: output → inputs</li>']
+    return f'<ul class="key" aria-label="key to the diagram">{"".join(items)}</ul>'
