@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .engine import Step, Value, backward_steps, topological_order
-from .formulas import NodeNames, format_number, local_formula
+from .formulas import _PRODUCT, NodeNames, format_number, local_formula
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -431,10 +431,10 @@ class Walkthrough:
             compound = not value.label and not value.is_leaf
             return f'<mrow><mo>(</mo>{markup}<mo>)</mo></mrow>' if compound else markup
 
-        def number(value: float) -> str:
+        def number(value: float, factor: bool = True) -> str:
             text = _minus(self._number(value))
             return (f'<mrow><mo>(</mo><mn>{html.escape(text)}</mn><mo>)</mo></mrow>'
-                    if text.startswith('−') else f'<mn>{html.escape(text)}</mn>')
+                    if factor and text.startswith('−') else f'<mn>{html.escape(text)}</mn>')
 
         def partial(top: Value, bottom: Value) -> str:
             return f'<mfrac><mrow><mo>∂</mo>{name(top)}</mrow><mrow><mo>∂</mo>{name(bottom)}</mrow></mfrac>'
@@ -446,8 +446,10 @@ class Walkthrough:
             chain = (f'{partial(self.root, node)}<mo>·</mo>{partial(node, parent)}'
                      f'<mo>=</mo>{number(step.grad)}<mo>·</mo>')
             if formula.text != self._number(local):
-                chain += f'<mrow><mo>(</mo>{symbolic}<mo>)</mo></mrow><mo>=</mo>{number(step.grad)}<mo>·</mo>'
-            chain += f'{number(local)}<mo>=</mo>{number(contribution)}'
+                if formula.coefficient != 1.0 or formula.rest_precedence < _PRODUCT:  # a sum, or c·(...)
+                    symbolic = f'<mrow><mo>(</mo>{symbolic}<mo>)</mo></mrow>'
+                chain += f'{symbolic}<mo>=</mo>{number(step.grad)}<mo>·</mo>'
+            chain += f'{number(local)}<mo>=</mo>{number(contribution, factor=False)}'
             edges.append({
                 'parent': ids[parent], 'name': _minus(names[parent]),
                 'constant': parent.is_leaf and not parent.label,
