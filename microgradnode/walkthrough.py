@@ -621,16 +621,16 @@ def _check_parameters(parameters: Iterable[Value] | None, order: list[Value]) ->
     return frozenset(chosen)
 
 
-_MINUS = re.compile(r'(?<![\w.)\]])-(?=[\d.(\w∞])|(?<= )-(?= )')
+_MINUS = re.compile(r'(?<![\w.)\]])-(?=[\d.(\w∞])|(?<= )-(?= )|(?<=\de)-(?=\d)')
 
 
 def _minus(text: str) -> str:
     """One minus sign everywhere, as the diagrams write it: −0.5 and (out − target).
 
-    A hyphen inside a word or a number's exponent stays: ``my-name``, ``1e-05``.
+    A hyphen inside a word stays: ``my-name``; an exponent's is a minus, as in the diagrams.
 
-    >>> _minus('x = -0.25; (out - target); 1e-05; my-name')
-    'x = −0.25; (out − target); 1e-05; my-name'
+    >>> _minus('x = -0.25; (out - target); 1e-05; my-name; re-2')
+    'x = −0.25; (out − target); 1e−05; my-name; re-2'
     """
     return _MINUS.sub('−', text)
 
