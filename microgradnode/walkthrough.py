@@ -387,6 +387,7 @@ class Walkthrough:
             'grads': {ids[node]: [grad, _minus(self._number(grad))] for node, grad in
                       (frame.grads if frame.tangents is None else frame.tangents).items()},
             'edges': self._edges(frame, ids),
+            'value': self._value_question(frame, ids),
         } for frame in self.frames]
         values = {ids[node]: [node.data, _minus(self._number(node.data))] for node in self.order}
         page_title = title or f'Backpropagation step by step: {self.names[self.root]}'
@@ -440,7 +441,7 @@ class Walkthrough:
             return f'<mfrac><mrow><mo>∂</mo>{name(top)}</mrow><mrow><mo>∂</mo>{name(bottom)}</mrow></mfrac>'
 
         edges = []
-        for index, (parent, local, contribution, after) in enumerate(step.contributions):
+        for index, (parent, local, contribution, _) in enumerate(step.contributions):
             formula = local_formula(node, index, names)
             symbolic = mathml(formula, names)
             chain = (f'{partial(self.root, node)}<mo>·</mo>{partial(node, parent)}'
@@ -450,16 +451,39 @@ class Walkthrough:
                     symbolic = f'<mrow><mo>(</mo>{symbolic}<mo>)</mo></mrow>'
                 chain += f'{symbolic}<mo>=</mo>{number(step.grad)}<mo>·</mo>'
             chain += f'{number(local)}<mo>=</mo>{number(contribution, factor=False)}'
+            parent_name, node_name = _minus(names[parent]), _minus(names[node])
+            upstream, shown = _minus(self._number(step.grad)), _minus(self._number(contribution))
+            constant = 'the constant ' if parent.is_leaf and not parent.label else ''
             edges.append({
-                'parent': ids[parent], 'name': _minus(names[parent]),
-                'constant': parent.is_leaf and not parent.label,
-                'answer': contribution, 'shown': _minus(self._number(contribution)),
-                'upstream': _minus(self._number(step.grad)), 'local': _minus(self._number(local)),
-                'formula': _minus(formula.text), 'after': _minus(self._number(after)),
+                'parent': ids[parent], 'name': parent_name, 'answer': contribution, 'shown': shown,
+                'formula': _minus(formula.text),
                 'math': f'<math display="block">{chain}</math>',
-                'formula_math': f'<math>{symbolic}</math>',
+                # the quiz's question, hint and answer for this edge
+                'label': f'{constant}{parent_name} receives',
+                'hint_before': f'Chain rule: {parent_name} receives the gradient of {node_name} times the '
+                               f'local derivative d {node_name} / d {parent_name} = ',
+                'hint_math': f'<math>{symbolic}</math>',
+                'hint_after': f' (the number on its arrow): {upstream} × ({_minus(formula.text)}).',
+                'answer_text': f'Answer: {upstream} × {_minus(self._number(local))} = {shown}. '
+                               'Type it to go on.',
             })
         return edges
+
+    def _value_question(self, frame: Frame, ids: Mapping[Value, int]) -> dict | None:
+        """The quiz's optional forward question: the value an operation computes."""
+        if frame.phase != 'forward' or len(frame.nodes) != 1 or frame.nodes[0].is_leaf:
+            return None
+        (node,) = frame.nodes
+        name, shown = _minus(self.names[node]), _minus(self._number(node.data))
+        numbers = _minus(self.names.expression_with_numbers(node, self.number_format))
+        lines = [_minus(line) for line in frame.lines]
+        # The words up to the result: the formula, and the formula with numbers.
+        keep = lines.index(f'= {shown}') if f'= {shown}' in lines else 1
+        return {'node': ids[node], 'name': name, 'answer': node.data, 'shown': shown, 'keep': keep,
+                'label': f'{name} =',
+                'hint_before': f'Put in the values it is computed from: {name} = {numbers}',
+                'hint_math': '', 'hint_after': '.',
+                'answer_text': f'Answer: {name} = {numbers} = {shown}. Type it to go on.'}
 
     def _check_render_time(self) -> None:
         from .diagram import GraphTooLargeError

@@ -34,8 +34,8 @@ def test_quiz_answers_are_the_engines_numbers():
         for edge in shown['edges']:
             math = ET.fromstring(edge['math'])
             assert math.tag.endswith('math') and '∂' in ''.join(math.itertext())
-            ET.fromstring(edge['formula_math'])
-            assert '-' not in edge['shown'] + edge['upstream'] + edge['local']  # one minus sign: −
+            ET.fromstring(edge['hint_math'])
+            assert '-' not in edge['shown'] + edge['answer_text']  # one minus sign: −
         asked += len(shown['edges'])
     assert asked == 13  # the two-node network: 5 operations of two parents (×, ×, ×, −, ×), 3 of one
 
@@ -48,7 +48,20 @@ def test_formula_math_is_the_tables():
     (edge,) = frame['edges']
     # sigmoid's row: out * (1.0 - out), with the node's name for out
     assert edge['formula'] == 'y·(1 − y)'
-    assert [e.text for e in ET.fromstring(edge['formula_math']).iter('mi')] == ['y', 'y']
+    assert [e.text for e in ET.fromstring(edge['hint_math']).iter('mi')] == ['y', 'y']
+
+
+def test_forward_questions_ask_each_computed_value():
+    net = build()
+    walk = walkthrough(net.loss, quiz=True)
+    data = page_data(walk)
+    values = [frame['value'] for frame in data['frames'] if frame['value']]
+    operations = [node for node in walk.order if not node.is_leaf]
+    assert [value['answer'] for value in values] == [node.data for node in operations]
+    x1 = values[0]
+    assert x1['label'] == 'x1 =' and x1['answer_text'] == 'Answer: x1 = 2·2 = 4. Type it to go on.'
+    first = next(frame for frame in data['frames'] if frame['value'])
+    assert first['lines'][:x1['keep']] == ['x1 = w0·s0', '= 2·2']  # shown before the answer
 
 
 def test_kinds_summary_and_key():

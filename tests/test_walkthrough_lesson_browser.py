@@ -164,7 +164,9 @@ def test_quiz_of_a_readme_expression_taken_to_the_end(browser, tmp_path):
     assert result.returncode == 0, result.stderr
     assert 'a quiz at each backward step' in result.stdout
     page, requests, errors = reverse_page.open_page(browser, tmp_path / 'q.html')
-    data = page.evaluate('WALK.frames.map(f => f.edges.map(e => e.answer))')
+    page.locator('#ask-forward').check()  # the forward values too
+    data = page.evaluate('WALK.frames.map(f => f.edges.length ? f.edges.map(e => e.answer) '
+                         ': f.value ? [f.value.answer] : [])')
     asked = 0
     while not page.locator('#next').is_disabled() or not page.locator('#quiz').is_hidden():
         if page.locator('#quiz').is_hidden():
@@ -178,4 +180,30 @@ def test_quiz_of_a_readme_expression_taken_to_the_end(browser, tmp_path):
     assert asked == sum(map(len, data)) > 0
     assert page.locator('#score').text_content() == f'Score {asked} / {asked}'
     assert not errors and len(requests) == 1
+    page.close()
+
+
+def test_quiz_forward_values_when_asked(browser, tmp_path):
+    net = build()
+    walk = walkthrough(net.loss, quiz=True)
+    page, _, errors = reverse_page.open_page(browser, walk.save(tmp_path / 'quiz.html'))
+    page.keyboard.press('ArrowRight')  # Forward 2/9: compute x1, shown as before: no question
+    assert page.locator('#quiz').is_hidden() and shown(page)['x1'][1] == '4'
+    page.locator('#ask-forward').check()
+    assert not page.locator('#quiz').is_hidden()
+    assert shown(page)['x1'][1] == '?'  # neither the table...
+    node = page.locator('.frame[data-frame="1"] g.node', has_text='x1')
+    assert '4' not in node.text_content().replace('x1', '')  # ...nor the diagram gives it away
+    assert page.locator('#step-text').text_content() == 'x1 = w0·s0= 2·2'
+    answer(page, 0, '5')
+    assert 'Put in the values it is computed from: x1 = 2·2' in page.locator('#answers .help').text_content()
+    answer(page, 0, '4')
+    assert page.locator('#counter').text_content() == f'3 / {len(walk.frames)}'
+    assert page.locator('#score').text_content() == 'Score 0 / 1'
+    # The next value is the next question, its box has the keys: back with the button.
+    assert page.locator('#answers input').first.evaluate('input => input === document.activeElement')
+    page.locator('#prev').click()
+    assert page.locator('#counter').text_content() == f'2 / {len(walk.frames)}'
+    assert shown(page)['x1'][1] == '4' and '4' in node.text_content().replace('x1', '')
+    assert not errors
     page.close()
