@@ -388,6 +388,7 @@ class Walkthrough:
                       (frame.grads if frame.tangents is None else frame.tangents).items()},
             'edges': self._edges(frame, ids),
             'value': self._value_question(frame, ids),
+            'question': self._question(frame),
         } for frame in self.frames]
         values = {ids[node]: [node.data, _minus(self._number(node.data))] for node in self.order}
         page_title = title or f'Backpropagation step by step: {self.names[self.root]}'
@@ -468,6 +469,15 @@ class Walkthrough:
                                'Type it to go on.',
             })
         return edges
+
+    def _question(self, frame: Frame) -> str:
+        """What the quiz asks at this frame, if it asks anything."""
+        if frame.step is not None and frame.step.contributions:
+            return (f'{_minus(self.names[frame.step.node])} passes its gradient '
+                    f'({_minus(self._number(frame.step.grad))}) back. What does each parent receive?')
+        if frame.phase == 'forward' and len(frame.nodes) == 1 and not frame.nodes[0].is_leaf:
+            return f'What is {_minus(self.names[frame.nodes[0]])}? Compute it from the values it uses.'
+        return ''
 
     def _value_question(self, frame: Frame, ids: Mapping[Value, int]) -> dict | None:
         """The quiz's optional forward question: the value an operation computes."""

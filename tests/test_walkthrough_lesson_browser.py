@@ -119,6 +119,8 @@ def test_quiz_hint_answer_score(browser, tmp_path, width, height):
     assert page.locator('#score').text_content() == 'Score 0 / 0'
     page.locator('#slider').fill(str(first))
     assert not page.locator('#quiz').is_hidden()
+    assert page.locator('#question').text_content() == ('loss passes its gradient (1) back. '
+                                                         'What does each parent receive?')
     step = walk.frames[first].step
     (parent_a, _, got_a, _), (parent_b, _, got_b, _) = step.contributions
     # Before the answer: the parents' grads are not given away, in the table or the diagram.
@@ -192,6 +194,7 @@ def test_quiz_forward_values_when_asked(browser, tmp_path):
     page.locator('#ask-forward').check()
     assert not page.locator('#quiz').is_hidden()
     assert shown(page)['x1'][1] == '?'  # neither the table...
+    assert page.locator('#question').text_content() == 'What is x1? Compute it from the values it uses.'
     node = page.locator('.frame[data-frame="1"] g.node', has_text='x1')
     assert '4' not in node.text_content().replace('x1', '')  # ...nor the diagram gives it away
     assert page.locator('#step-text').text_content() == 'x1 = w0·s0= 2·2'
