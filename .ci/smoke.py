@@ -52,11 +52,12 @@ def main(mode: str) -> None:
     folder = Path(tempfile.mkdtemp())
     drawn = cli('draw', 'x*y', '--set', 'x=2', '--set', 'y=3', '-o', 'graph.svg', cwd=folder)
     trained = cli('train', '--steps', '5', '--csv', 'results.csv', '--plot', 'results.png', cwd=folder)
+    gif = cli('walkthrough', 'x*y', '--set', 'x=2', '--set', 'y=3', '--gif', 'walk.gif', cwd=folder)
     if mode == 'core':
         installed = sorted(d.metadata['Name'].lower() for d in importlib.metadata.distributions())
         check(set(installed) <= {'microgradnode', 'pip', 'setuptools'},
               f'pip install . installed third-party packages: {installed}')
-        for done, extra in ((drawn, 'draw'), (trained, 'plot')):
+        for done, extra in ((drawn, 'draw'), (trained, 'plot'), (gif, 'draw')):
             what = f'{done.args[1]} without [{extra}]'
             check(done.returncode == 2, f'{what} exited {done.returncode}: {done.stderr}')
             check(done.stderr.strip().endswith(f"pip install 'microgradnode[{extra}]'")
@@ -76,6 +77,8 @@ def main(mode: str) -> None:
         check((folder / 'graph.svg').read_bytes().lstrip().startswith(b'<?xml'), 'graph.svg is no SVG')
         check((folder / 'results.png').read_bytes().startswith(b'\x89PNG'), 'results.png is no PNG')
         check((folder / 'results.csv').read_text().count('\n') == 6, 'results.csv')
+        check(gif.returncode == 0 and (folder / 'walk.gif').read_bytes().startswith(b'GIF89a'),
+              f'walkthrough --gif: {gif.stderr}')
     print(f'smoke test ({mode}) passed: microgradnode {microgradnode.__version__} from {here.parent}')
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from .engine import Value, topological_order
-from .formulas import Formula, NodeNames, format_number, local_formula
+from .formulas import Formula, NodeNames, _product, format_number, latex, local_formula, mathml
 from .ops import FUNCTIONS, OPS
 
 __all__ = ['explain', 'Explanation', 'ChainPath', 'count_paths', 'check_recorded_state', 'StaleGraphError']
@@ -161,6 +161,78 @@ class Explanation:
         if definitions:
             lines += ['', 'where'] + [f'  {name} = {text}' for name, text in definitions]
         return '\n'.join(lines)
+
+
+    def latex(self, *, number_format: str = '.4g') -> str:
+        r"""The chain rule for this gradient as a LaTeX ``aligned`` block (for ``$$ ... $$``).
+
+        The first line sums the paths in symbols, the second in numbers, the last gives
+        backward()'s gradient; ``+ \cdots`` stands for paths not listed.
+
+        >>> from microgradnode import Value
+        >>> x = Value(3.0, 'x'); w = Value(2.0, 'w'); y = w * x + x; y.label = 'y'
+        >>> print(explain(y, x).latex())
+        \begin{aligned}
+        \frac{\partial y}{\partial x} &= w + 1 \\
+          &= 2 + 1 \\
+          &= 3
+        \end{aligned}
+        """
+        lines = self._math_lines('latex', number_format)
+        derivative = rf'\frac{{\partial {latex(self._leaf(self.output), self.names)}}}' \
+                     rf'{{\partial {latex(self._leaf(self.input), self.names)}}}'
+        body = [f'{derivative} &= {lines[0]}', *(f'  &= {line}' for line in lines[1:])]
+        body += [rf'  & \text{{where }} {latex(self.names.atom(node), self.names)} = '
+                 f'{latex(self.names._expression(node), self.names)}' for node in self.names._temporaries]
+        return '\\begin{aligned}\n' + ' \\\\\n'.join(body) + '\n\\end{aligned}'
+
+    def mathml(self, *, number_format: str = '.4g') -> str:
+        """The same as a MathML ``<math>`` element (well-formed XML; browsers render it natively).
+
+        >>> from microgradnode import Value
+        >>> x = Value(3.0, 'x'); y = x * x
+        >>> explain(y, x).mathml()[:40]
+        '<math xmlns="http://www.w3.org/1998/Math'
+        """
+        lines = self._math_lines('mathml', number_format)
+        derivative = (f'<mfrac><mrow><mo>∂</mo>{mathml(self._leaf(self.output), self.names)}</mrow>'
+                      f'<mrow><mo>∂</mo>{mathml(self._leaf(self.input), self.names)}</mrow></mfrac>')
+        rows = ''.join(f'<mtr><mtd>{derivative if number == 0 else ""}</mtd>'
+                       f'<mtd><mo>=</mo>{line}</mtd></mtr>' for number, line in enumerate(lines))
+        return (f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">'
+                f'<mtable columnalign="right left">{rows}</mtable></math>')
+
+    def _leaf(self, node: Value):
+        """The node as a formula tree: its name (an output with a label is not spelled out)."""
+        return self.names.atom(node) if node.label or node.is_leaf else self.names._expression(node)
+
+    def _math_lines(self, style: str, number_format: str) -> list[str]:
+        printer = latex if style == 'latex' else mathml
+        plus = ' + ' if style == 'latex' else '<mo>+</mo>'
+        more = [r'\cdots' if style == 'latex' else '<mo>⋯</mo>'] if not self.complete else []
+        answer = printer(Formula(self.gradient, '', 0, 1.0))
+        if not self.paths:
+            return [answer]
+        symbolic, numeric = [], []
+        for path in self.paths:
+            trees = [formula.tree for formula in path.formulas if formula.tree is not None]
+            product = Formula(path.coefficient, 'rest' if trees else '', 0, 1.0,
+                              tree=_product(trees) if trees else None)
+            symbolic.append(printer(product, self.names))
+            # The numbers in the order of the symbols: the plain-number factor first.
+            numbers = [printer(Formula(float(value.strip('()')), '', 0, 1.0))
+                       for _, value in path._factors(number_format)]
+            wrapped = r'\left({}\right)' if style == 'latex' else '<mrow><mo>(</mo>{}<mo>)</mo></mrow>'
+            numbers = [wrapped.format(text) if text.startswith(('-', '<mn>−', '<mrow><mo>−')) else text
+                       for text in numbers]
+            numeric.append((r' \cdot ' if style == 'latex' else '<mo>·</mo>').join(numbers))
+        lines = [plus.join(symbolic + more), plus.join(numeric + more)]
+        if style == 'latex':  # a - b, not a + -b
+            lines = [line.replace(' + -', ' - ') for line in lines]
+        lines = [line if style == 'latex' else f'<mrow>{line}</mrow>' for line in lines]
+        if lines[1] == lines[0]:
+            lines.pop()
+        return [*lines, answer]
 
 
 class StaleGraphError(ValueError):

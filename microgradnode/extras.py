@@ -28,6 +28,7 @@ EXTRAS: dict[str, str] = {
     'graphviz': 'draw',
     'pygraphviz': 'draw',
     'matplotlib': 'plot',
+    'PIL': 'gif',  # Pillow: walkthrough --gif
 }
 """Top-level package name -> the extra of setup.cfg that installs it."""
 

@@ -22,15 +22,16 @@ Nothing here knows a derivative: every formula comes from the table.
 from __future__ import annotations
 
 import ast
+import html
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .engine import Value, topological_order
 from .formula_syntax import FoldNumbers, Known, Substitute, called_name, evaluate, number, parse
 from .ops import OPS
 
-__all__ = ['NodeNames', 'Formula', 'local_formula', 'format_number']
+__all__ = ['NodeNames', 'Formula', 'local_formula', 'format_number', 'latex', 'mathml', 'escape_latex']
 
 # Operator precedence for printing: a subexpression is parenthesised when it binds
 # less tightly than the place it appears in.
@@ -61,8 +62,9 @@ class _Named(Known):
     """A node of the graph inside a formula: printed as its name, evaluated as its data."""
 
     def __init__(self, text: str, precedence: int, value: float, constant: bool = False,
-                 bare: str | None = None) -> None:
+                 bare: str | None = None, node: Value | None = None) -> None:
         super().__init__(value)
+        self.node = node  # the graph's node, for printers that spell names out (latex, mathml)
         self.text = text
         self.bare = text if bare is None else bare  # without the parentheses around a node
         self.precedence = precedence
@@ -256,7 +258,7 @@ class NodeNames:
         text, precedence = self._printed[node]
         constant = node.is_leaf and not node.label and node not in self._variables
         bare = self._bare.get(node) if text.startswith('(') else None
-        return _Named(text, precedence, node.data, constant, bare)
+        return _Named(text, precedence, node.data, constant, bare, node)
 
     def __getitem__(self, node: Value) -> str:
         return _print(self.atom(node))[0]
@@ -321,6 +323,7 @@ class Formula:
     rest_precedence: int
     rest_value: float
     quotient: bool = False  # the rest is a division: parenthesised inside a product
+    tree: ast.expr | None = field(default=None, compare=False, repr=False)  # the rest, as a formula tree
 
     @property
     def text(self) -> str:
@@ -367,7 +370,7 @@ def local_formula(child: Value, index: int, names: NodeNames) -> Formula:
     product = _product(rest)
     text, precedence = _print(product)
     quotient = isinstance(product, ast.BinOp) and isinstance(product.op, ast.Div)
-    return Formula(coefficient, text, precedence, float(evaluate(product, env)), quotient)
+    return Formula(coefficient, text, precedence, float(evaluate(product, env)), quotient, product)
 
 
 def _split_coefficient(tree: ast.expr) -> tuple[float, list[ast.expr]]:
@@ -395,3 +398,183 @@ def _product(factors: list[ast.expr]) -> ast.expr:
     for factor in factors[1:]:
         product = ast.BinOp(left=product, op=ast.Mult(), right=factor)
     return product
+
+
+
+# -- the same trees as mathematics: LaTeX and MathML -----------------------------------------
+#
+# Both printers walk the trees the text printer walks (the table's formulas with the graph's
+# nodes put in); an unlabelled computed node is spelled out from its own operation's tree,
+# a labelled one is one identifier.
+
+_LATEX_SPECIAL = {'\\': r'\textbackslash{}', '{': r'\{', '}': r'\}', '_': r'\_', '^': r'\^{}',
+                  '#': r'\#', '$': r'\$', '%': r'\%', '&': r'\&', '~': r'\~{}'}
+_LATEX_FUNCTIONS = {'exp': r'\exp', 'log': r'\log', 'tanh': r'\tanh', 'sin': r'\sin', 'cos': r'\cos'}
+
+
+def escape_latex(text: str) -> str:
+    r"""Text made safe inside LaTeX: ``a_b#`` is ``a\_b\#``.
+
+    >>> escape_latex('w_1 & 50%')
+    'w\\_1 \\& 50\\%'
+    """
+    return ''.join(_LATEX_SPECIAL.get(char, char) for char in text)
+
+
+def _latex_identifier(name: str) -> str:
+    # w0 reads w₀; a longer word is upright text (loss), a single letter stays italic.
+    match = re.fullmatch(r'([A-Za-z])(\d+)', name)
+    if match:
+        return f'{match.group(1)}_{{{match.group(2)}}}'
+    if re.fullmatch(r'[A-Za-z]', name):
+        return name
+    return rf'\mathrm{{{escape_latex(name)}}}'
+
+
+def _mathml_identifier(name: str) -> str:
+    match = re.fullmatch(r'([A-Za-z])(\d+)', name)
+    if match:
+        return f'<msub><mi>{match.group(1)}</mi><mn>{match.group(2)}</mn></msub>'
+    return f'<mi>{html.escape(name)}</mi>'
+
+
+class _MathPrinter:
+    """Prints a formula tree as LaTeX or as MathML (presentation markup, no <math> around)."""
+
+    def __init__(self, names: NodeNames | None, style: str) -> None:
+        self.names, self.latex = names, style == 'latex'
+
+    def wrap(self, printed: tuple[str, int], needed: bool) -> str:
+        if not needed:
+            return printed[0]
+        if self.latex:
+            return rf'\left({printed[0]}\right)'
+        return f'<mrow><mo>(</mo>{printed[0]}<mo>)</mo></mrow>'
+
+    def op(self, symbol: str) -> str:
+        if self.latex:
+            return symbol
+        return f'<mo>{"−" if symbol == "-" else html.escape(symbol)}</mo>'  # the minus sign, not a hyphen
+
+    def identifier(self, name: str) -> str:
+        return _latex_identifier(name) if self.latex else _mathml_identifier(name)
+
+    def number(self, value: float) -> tuple[str, int]:
+        text = format_number(value)
+        if not math.isfinite(value):  # inf, -inf, nan: words, not numbers
+            sign = '-' if value < 0 else ''
+            if self.latex:
+                return (rf'{sign}\infty' if math.isinf(value) else r'\mathrm{NaN}'), _UNARY if sign else _ATOM
+            word = '<mi>∞</mi>' if math.isinf(value) else '<mi>NaN</mi>'
+            return (f'<mrow><mo>−</mo>{word}</mrow>' if sign else word), _UNARY if sign else _ATOM
+        if self.latex:
+            text = re.sub(r'e([+-]?)0*(\d+)',
+                          lambda m: rf'\times 10^{{{m.group(1).lstrip("+")}{m.group(2)}}}', text)
+            return text, _UNARY if value < 0 else _ATOM
+        if text.startswith('-'):
+            return f'<mn>−{text[1:]}</mn>', _UNARY
+        return f'<mn>{text}</mn>', _ATOM
+
+    def row(self, *parts: str) -> str:
+        return ''.join(parts) if self.latex else f'<mrow>{"".join(parts)}</mrow>'
+
+    def print(self, tree: ast.expr) -> tuple[str, int]:
+        if isinstance(tree, _Named):
+            return self.named(tree)
+        plain = number(tree)
+        if plain is not None:
+            return self.number(plain)
+        if isinstance(tree, ast.Name):
+            return self.identifier(tree.id), _ATOM
+        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
+            top, bottom = self.print(tree.left)[0], self.print(tree.right)[0]
+            if self.latex:
+                return rf'\frac{{{top}}}{{{bottom}}}', _ATOM
+            return f'<mfrac>{top}{bottom}</mfrac>', _ATOM
+        if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
+            symbol, precedence = _BINARY[type(tree.op)]
+            left, right = self.print(tree.left), self.print(tree.right)
+            right_needs = right[1] < precedence or right[1] == _UNARY or (
+                right[1] == precedence and isinstance(tree.op, ast.Sub))
+            sign = {ast.Add: ' + ', ast.Sub: ' - ', ast.Mult: r' \cdot '}[type(tree.op)] if self.latex \
+                else self.op({ast.Add: '+', ast.Sub: '-', ast.Mult: '·'}[type(tree.op)])
+            printed = self.row(self.wrap(left, left[1] < precedence), sign, self.wrap(right, right_needs))
+            return printed, precedence
+        if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+            operand = self.print(tree.operand)
+            return self.row(self.op('-'), self.wrap(operand, operand[1] < _POWER)), _UNARY
+        if isinstance(tree, ast.Call):
+            return self.call(called_name(tree), [self.print(arg) for arg in tree.args])
+        raise ValueError(f'cannot print {ast.unparse(tree)!r} as mathematics')
+
+    def named(self, tree: _Named) -> tuple[str, int]:
+        node = tree.node
+        if tree.constant or node is None:
+            return self.number(tree.value)
+        names = self.names
+        spelled = (names is not None and not node.label and not node.is_leaf
+                   and node not in names._temporaries and node not in names._variables)
+        if spelled:
+            assert names is not None
+            return self.print(names._expression(node))
+        return self.identifier(tree.bare if tree.text.startswith('(') else tree.text), _ATOM
+
+    def call(self, name: str | None, args: list[tuple[str, int]]) -> tuple[str, int]:
+        if name in ('power', 'slope_power') and len(args) == 2:
+            base, exponent = args
+            if self.latex:
+                return f'{{{self.wrap(base, base[1] <= _POWER)}}}^{{{exponent[0]}}}', _POWER
+            base_markup = self.row(self.wrap(base, base[1] <= _POWER))
+            return f'<msup>{base_markup}{self.row(exponent[0])}</msup>', _POWER
+        if name == 'fabs' and len(args) == 1:
+            if self.latex:
+                return rf'\left|{args[0][0]}\right|', _ATOM
+            return self.row('<mo>|</mo>', args[0][0], '<mo>|</mo>'), _ATOM
+        if name == 'sqrt' and len(args) == 1:
+            return (rf'\sqrt{{{args[0][0]}}}' if self.latex else f'<msqrt>{args[0][0]}</msqrt>'), _ATOM
+        inner = ', '.join(arg[0] for arg in args) if self.latex else '<mo>,</mo>'.join(arg[0] for arg in args)
+        if self.latex:
+            function = _LATEX_FUNCTIONS.get(name or '', rf'\operatorname{{{escape_latex(name or "")}}}')
+            return rf'{function}\left({inner}\right)', _ATOM
+        return (f'<mrow><mi>{html.escape(name or "")}</mi><mo>&#x2061;</mo>'
+                f'<mrow><mo>(</mo>{inner}<mo>)</mo></mrow></mrow>'), _ATOM
+
+
+def latex(formula: Formula | ast.expr, names: NodeNames | None = None) -> str:
+    r"""A formula (a local derivative, or any tree of this module) as LaTeX.
+
+    >>> from microgradnode import Value
+    >>> x = Value(0.5, 'x'); s = x.sigmoid(); s.label = 's'
+    >>> names = NodeNames(s)
+    >>> latex(local_formula(s, 0, names), names)
+    's \\cdot \\left(1 - s\\right)'
+    """
+    return _math(formula, names, 'latex')
+
+
+def mathml(formula: Formula | ast.expr, names: NodeNames | None = None) -> str:
+    """The same as presentation MathML, without the enclosing ``<math>`` element.
+
+    >>> from microgradnode import Value
+    >>> x = Value(0.5, 'x'); y = x * 3
+    >>> mathml(local_formula(y, 0, NodeNames(y)))
+    '<mn>3</mn>'
+    """
+    return _math(formula, names, 'mathml')
+
+
+def _math(formula: Formula | ast.expr, names: NodeNames | None, style: str) -> str:
+    printer = _MathPrinter(names, style)
+    if not isinstance(formula, Formula):
+        return printer.print(formula)[0]
+    coefficient = printer.number(formula.coefficient)
+    if formula.tree is None:
+        return coefficient[0]
+    rest = printer.print(formula.tree)
+    if formula.coefficient == 1.0:
+        return rest[0]
+    if formula.coefficient == -1.0:
+        return printer.row(printer.op('-'), printer.wrap(rest, rest[1] < _POWER))
+    times = r' \cdot ' if printer.latex else printer.op('·')
+    return printer.row(printer.wrap(coefficient, formula.coefficient < 0), times,
+                       printer.wrap(rest, rest[1] < _PRODUCT))

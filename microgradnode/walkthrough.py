@@ -34,12 +34,13 @@ import dataclasses
 import html
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .engine import Step, Value, backward_steps, topological_order
-from .formulas import NodeNames, format_number, local_formula
+from .explain import check_recorded_state
+from .formulas import _PRODUCT, NodeNames, format_number, local_formula
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,6 +49,12 @@ __all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
 
 DEFAULT_MAX_NODES = 60
 """Larger graphs make more frames than anyone will step through, and unreadable diagrams."""
+
+DEFAULT_FRAME_SECONDS = 2.0
+"""How long each frame of a GIF shows: time to read a step's title and glance at the picture."""
+
+_GIF_WIDTH = 1600
+"""Pixels: wider diagrams are scaled down to this, which slides and posts still show sharply."""
 
 _SECONDS_PER_NODE = 4e-4
 _SECONDS_PER_BEND = {'placed': 5e-5, 'unplaced': 1e-5}
@@ -103,7 +110,8 @@ class Walkthrough:
 
     def __init__(self, root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
                  max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse', wrt: Value | None = None,
-                 time_limit: float | None = None) -> None:
+                 time_limit: float | None = None, quiz: bool = False,
+                 parameters: Iterable[Value] | None = None) -> None:
         # Light modules (no graphviz): the words need no renderer.
         from .diagram.options import RANKDIRS, checked_number_format
         from .diagram.renderers import DEFAULT_TIME_LIMIT, check_time_limit
@@ -119,8 +127,16 @@ class Walkthrough:
         if len(self.order) > max_nodes:
             raise ValueError(f'walkthrough: the graph has {len(self.order)} values, more than '
                              f'max_nodes={max_nodes}; step through a smaller expression, or raise max_nodes')
+        # Data changed since the forward pass would not match the recorded local derivatives:
+        # say so (StaleGraphError) rather than step through numbers that do not add up.
+        check_recorded_state(root, self.order)
         self.names = NodeNames(root)
         self.mode, self.wrt = _check_mode(mode, wrt, self.order)
+        if quiz and mode == 'forward':
+            raise ValueError('walkthrough: quiz=True asks what each parent receives in the backward pass; '
+                             "it goes with mode='reverse'")
+        self.quiz = bool(quiz)
+        self.parameters = _check_parameters(parameters, self.order)
         if mode == 'forward':
             from .forward import forward_tangents
             self.steps = []
@@ -154,7 +170,7 @@ class Walkthrough:
                  f'{root_name}, each operation once all its inputs are known.']
         lines += [f'{names[node]} = {self._number(node.data)}' for node in leaves if node.label]
         if constants:
-            lines.append(f'Plain numbers in the expression: {", ".join(constants)}.')
+            lines.append(f'Constants (numbers written in the expression): {", ".join(constants)}.')
         title = 'the inputs' if inputs else 'the constants'
         frames = [Frame('forward', 0, f'Forward 1/{count}: {title}', tuple(lines), tuple(leaves), (),
                         frozenset(leaves), {})]
@@ -197,7 +213,8 @@ class Walkthrough:
             node, name = step.node, names[step.node]
             derivative = f'd {root_name} / d {name}'
             if node.is_leaf:
-                kind = 'an input' if node.label else 'a constant'
+                kind = 'a parameter' if node in self.parameters else 'an input'
+                kind = kind if node.label else 'a constant'
                 title = f'Backward {number}/{count}: {name} is done'
                 lines = [f'{name} is {kind}: it has no parents, nothing to pass on. '
                          f'Its gradient is final: {derivative} = {self._number(step.grad)}.']
@@ -227,11 +244,27 @@ class Walkthrough:
         inputs = [node for node in self.order if node.is_leaf and node.label]
         if inputs:
             final = frames[-1]
-            summary = ('That was the last step: every gradient is known. Those of the inputs:',
-                       *(f'• d {root_name} / d {names[node]} = {self._number(grads[node])}'
-                         for node in inputs),
-                       'Gradient descent would now move each parameter w against its gradient: '
-                       f'w ← w − learning rate × d {root_name} / d w.')
+            parameters = [node for node in inputs if node in self.parameters]
+            data = [names[node] for node in inputs if node not in self.parameters]
+            heading = 'Those of the parameters and inputs:' if parameters and data else (
+                'Those of the parameters:' if parameters else 'Those of the inputs:')
+            summary: tuple[str, ...] = (
+                f'That was the last step: every gradient is known. {heading}',
+                *(f'• d {root_name} / d {names[node]} = {self._number(grads[node])}'
+                  + (' (parameter)' if node in self.parameters else ' (input)' if parameters else '')
+                  for node in inputs))
+            if parameters:
+                summary += (f'Gradient descent would now move each parameter '
+                            f'({", ".join(names[node] for node in parameters)}) against its gradient: '
+                            f'p ← p − learning rate × d {root_name} / d p.'
+                            + (f' The data ({", ".join(data)}) stay as they are.' if data else ''),)
+            else:
+                summary += ('Those of them that are parameters (weights to learn) gradient descent would '
+                            f'move against their gradient: p ← p − learning rate × d {root_name} / d p.',)
+            constants = [names[node] for node in self.order if node.is_leaf and not node.label]
+            if constants:
+                summary += (f'The constant{"s" if len(constants) > 1 else ""} ({", ".join(constants)}) '
+                            'got a gradient too, but a number written in the expression never moves.',)
             frames[-1] = dataclasses.replace(final, lines=final.lines + summary)
         return frames
 
@@ -309,14 +342,17 @@ class Walkthrough:
         frame = self.frames[index]
         shown = {node: frame.grads.get(node) for node in self.order}
         # Unlabelled intermediate values get the names the words and the table use.
-        names = {node: self.names[node] for node in self.order if not node.label and not node.is_leaf}
+        names = {node: _minus(self.names[node]) for node in self.order if not node.label and not node.is_leaf}
+        # A constant is called so, not left nameless beside an input of the same value.
+        names.update({node: 'constant' for node in self.order if node.is_leaf and not node.label})
         tangents = None
         if frame.tangents is not None:
             tangents = {node: frame.tangents.get(node) for node in self.order}
         return draw(self.root, rankdir=self.rankdir, number_format=self.number_format,
                     show_grad=frame.phase == 'backward', highlight=frame.nodes,
                     highlight_edges=frame.highlight_edges, grads=shown, names=names,
-                    tangent_values=tangents, time_limit=self.time_limit)
+                    tangent_values=tangents, time_limit=self.time_limit,
+                    highlight_backward=frame.phase == 'backward')
 
     def html(self, *, title: str | None = None) -> str:
         """One self-contained HTML page (no network requests) to step through every frame.
@@ -337,21 +373,28 @@ class Walkthrough:
             f'<div class="frame" data-frame="{index}"{" hidden" if index else ""}>{svg}</div>'
             for index, svg in enumerate(svgs))
         rows = '\n'.join(
-            f'<tr data-node="{html.escape(self.names[node])}" data-id="{ids[node]}">'
-            f'<th scope="row">{html.escape(self.names[node])}</th>'
+            f'<tr data-node="{html.escape(self.names[node])}" data-id="{ids[node]}" '
+            f'data-kind="{self._kind(node)}">'
+            f'<th scope="row">{html.escape(_minus(self.names[node]))} '
+            f'<span class="kind">{self._kind(node)}</span></th>'
             f'<td class="value"></td><td class="grad"></td></tr>'
             for node in self.order)
         data = [{
             'phase': frame.phase,
-            'title': frame.title,
-            'lines': list(frame.lines),
+            'title': _minus(frame.title),
+            'lines': [_minus(line) for line in frame.lines],
             'nodes': [ids[node] for node in frame.nodes],
+            # the step's neighbourhood: what the diagram keeps in view
+            'near': sorted({ids[parent] for node in frame.nodes for parent in node.parents}),
             'computed': sorted(ids[node] for node in frame.computed),
             # forward mode: the table's third column shows the tangents
-            'grads': {ids[node]: [grad, self._number(grad)] for node, grad in
+            'grads': {ids[node]: [grad, _minus(self._number(grad))] for node, grad in
                       (frame.grads if frame.tangents is None else frame.tangents).items()},
+            'edges': self._edges(frame, ids),
+            'value': self._value_question(frame, ids),
+            'question': self._question(frame),
         } for frame in self.frames]
-        values = {ids[node]: [node.data, self._number(node.data)] for node in self.order}
+        values = {ids[node]: [node.data, _minus(self._number(node.data))] for node in self.order}
         page_title = title or f'Backpropagation step by step: {self.names[self.root]}'
         if self.wrt is not None:  # forward mode
             template = _forward_mode_page(template, self.names[self.wrt])
@@ -363,11 +406,98 @@ class Walkthrough:
             '{{ROWS}}': rows,
             '{{COUNT}}': str(len(self.frames)),
             '{{LAST}}': str(len(self.frames) - 1),
-            '{{DATA}}': _script_json({'frames': data, 'values': values,
+            '{{DATA}}': _script_json({'frames': data, 'values': values, 'quiz': self.quiz,
+                                      'root': _minus(self.names[self.root]),
                                       'forward': sum(f.phase == 'forward' for f in self.frames)}),
+            '{{KEY}}': _key_html(),
+            '{{BODY_CLASS}}': 'quiz' if self.quiz else '',
         }
         return re.sub('|'.join(re.escape(key) for key in replacements),
                       lambda match: replacements[match.group(0)], template)
+
+    def _kind(self, node: Value) -> str:
+        if node is self.root:
+            return 'output'
+        if not node.is_leaf:
+            return 'computed'
+        if not node.label:
+            return 'constant'
+        return 'parameter' if node in self.parameters else 'input'
+
+    def _edges(self, frame: Frame, ids: Mapping[Value, int]) -> list[dict]:
+        """What each parent receives in a backward step, for the page's formulas and its quiz."""
+        step = frame.step
+        if step is None or not step.contributions:
+            return []
+        from .formulas import mathml
+        names, node = self.names, step.node
+
+        def name(value: Value) -> str:
+            markup = mathml(names.atom(value), names)
+            compound = not value.label and not value.is_leaf
+            return f'<mrow><mo>(</mo>{markup}<mo>)</mo></mrow>' if compound else markup
+
+        def number(value: float, factor: bool = True) -> str:
+            text = _minus(self._number(value))
+            return (f'<mrow><mo>(</mo><mn>{html.escape(text)}</mn><mo>)</mo></mrow>'
+                    if factor and text.startswith('−') else f'<mn>{html.escape(text)}</mn>')
+
+        def partial(top: Value, bottom: Value) -> str:
+            return f'<mfrac><mrow><mo>∂</mo>{name(top)}</mrow><mrow><mo>∂</mo>{name(bottom)}</mrow></mfrac>'
+
+        edges = []
+        for index, (parent, local, contribution, _) in enumerate(step.contributions):
+            formula = local_formula(node, index, names)
+            symbolic = mathml(formula, names)
+            chain = (f'{partial(self.root, node)}<mo>·</mo>{partial(node, parent)}'
+                     f'<mo>=</mo>{number(step.grad)}<mo>·</mo>')
+            if formula.text != self._number(local):
+                if formula.coefficient != 1.0 or formula.rest_precedence < _PRODUCT:  # a sum, or c·(...)
+                    symbolic = f'<mrow><mo>(</mo>{symbolic}<mo>)</mo></mrow>'
+                chain += f'{symbolic}<mo>=</mo>{number(step.grad)}<mo>·</mo>'
+            chain += f'{number(local)}<mo>=</mo>{number(contribution, factor=False)}'
+            parent_name, node_name = _minus(names[parent]), _minus(names[node])
+            upstream, shown = _minus(self._number(step.grad)), _minus(self._number(contribution))
+            constant = 'the constant ' if parent.is_leaf and not parent.label else ''
+            edges.append({
+                'parent': ids[parent], 'name': parent_name, 'answer': contribution, 'shown': shown,
+                'formula': _minus(formula.text),
+                'math': f'<math display="block">{chain}</math>',
+                # the quiz's question, hint and answer for this edge
+                'label': f'{constant}{parent_name} receives',
+                'hint_before': f'Chain rule: {parent_name} receives the gradient of {node_name} times the '
+                               f'local derivative d {node_name} / d {parent_name} = ',
+                'hint_math': f'<math>{symbolic}</math>',
+                'hint_after': f' (the number on its arrow): {upstream} × ({_minus(formula.text)}).',
+                'answer_text': f'Answer: {upstream} × {_minus(self._number(local))} = {shown}. '
+                               'Type it to go on.',
+            })
+        return edges
+
+    def _question(self, frame: Frame) -> str:
+        """What the quiz asks at this frame, if it asks anything."""
+        if frame.step is not None and frame.step.contributions:
+            return (f'{_minus(self.names[frame.step.node])} passes its gradient '
+                    f'({_minus(self._number(frame.step.grad))}) back. What does each parent receive?')
+        if frame.phase == 'forward' and len(frame.nodes) == 1 and not frame.nodes[0].is_leaf:
+            return f'What is {_minus(self.names[frame.nodes[0]])}? Compute it from the values it uses.'
+        return ''
+
+    def _value_question(self, frame: Frame, ids: Mapping[Value, int]) -> dict | None:
+        """The quiz's optional forward question: the value an operation computes."""
+        if frame.phase != 'forward' or len(frame.nodes) != 1 or frame.nodes[0].is_leaf:
+            return None
+        (node,) = frame.nodes
+        name, shown = _minus(self.names[node]), _minus(self._number(node.data))
+        numbers = _minus(self.names.expression_with_numbers(node, self.number_format))
+        lines = [_minus(line) for line in frame.lines]
+        # The words up to the result: the formula, and the formula with numbers.
+        keep = lines.index(f'= {shown}') if f'= {shown}' in lines else 1
+        return {'node': ids[node], 'name': name, 'answer': node.data, 'shown': shown, 'keep': keep,
+                'label': f'{name} =',
+                'hint_before': f'Put in the values it is computed from: {name} = {numbers}',
+                'hint_math': '', 'hint_after': '.',
+                'answer_text': f'Answer: {name} = {numbers} = {shown}. Type it to go on.'}
 
     def _check_render_time(self) -> None:
         from .diagram import GraphTooLargeError
@@ -385,18 +515,40 @@ class Walkthrough:
                 f'expression, read the steps as text, or allow more time with '
                 f'time_limit={needed} (--time-limit {needed})')
 
-    def save(self, path: str | Path) -> Path:
-        """Write the HTML page to ``path``; returns the path.
+    def gif(self, *, frame_seconds: float = DEFAULT_FRAME_SECONDS) -> bytes:
+        """An animated GIF of every frame (diagram, title and words), for slides and posts.
+
+        Needs the ``[gif]`` extra (Pillow) besides ``[draw]``. Each frame shows for
+        ``frame_seconds``; the GIF loops. The diagrams are rendered as PNG by the same
+        child process as the page's SVGs, within ``time_limit``.
+        """
+        seconds = _check_frame_seconds(frame_seconds)
+        from .extras import check_installed
+        check_installed('PIL', 'GIF files')  # before any rendering: nothing done in vain
+        from .diagram.renderers import render_all
+        self._check_render_time()
+        pictures = render_all([self.diagram(index).source for index in range(len(self.frames))], 'png',
+                              time_limit=self.time_limit)
+        return _assemble_gif(pictures, [_minus(frame.title) for frame in self.frames],
+                             [[_minus(line) for line in frame.lines] for frame in self.frames], seconds)
+
+    def save(self, path: str | Path, *, frame_seconds: float = DEFAULT_FRAME_SECONDS) -> Path:
+        """Write the HTML page to ``path`` (or, for a name ending in .gif, the GIF); returns the path.
 
         The file is replaced all at once: if rendering or writing fails (time limit,
-        Ctrl-C, full disk), a previous file at ``path`` stays as it was.
+        Ctrl-C, full disk), a previous file at ``path`` stays as it was. ``frame_seconds``
+        is how long each frame of a GIF shows.
 
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> walkthrough(Value(2.0, 'x') * 3).save(folder / 'walk.html').name
         'walk.html'
         """
+        from pathlib import Path
+
         from .files import atomic_write
+        if Path(path).suffix.lower() == '.gif':
+            return atomic_write(path, self.gif(frame_seconds=frame_seconds))
         return atomic_write(path, self.html())
 
     def _repr_html_(self) -> str:
@@ -413,7 +565,8 @@ class Walkthrough:
 
 def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
                 max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse',
-                wrt: Value | None = None, time_limit: float | None = None) -> Walkthrough:
+                wrt: Value | None = None, time_limit: float | None = None, quiz: bool = False,
+                parameters: Iterable[Value] | None = None) -> Walkthrough:
     """The forward and backward passes of ``root``'s graph as frames (and an HTML page).
 
     Runs the backward pass (as ``root.backward()`` would, after zeroing the graph's grads).
@@ -421,6 +574,9 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     instead: one pass computing each value with its tangent d value / d wrt (no grad changes).
     ``time_limit``: seconds that rendering the page's diagrams may take, all together
     (``diagram.DEFAULT_TIME_LIMIT`` unless given); Ctrl-C stops it at once.
+    ``quiz=True``: the page asks, at each backward step, what each parent receives before
+    showing it (hint, answer, score). ``parameters``: the inputs that are weights to learn,
+    told apart from data inputs in the summary and the table.
 
     >>> from microgradnode import Value
     >>> x = Value(0.5, 'x'); y = x.sigmoid() * x
@@ -431,7 +587,7 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     PosixPath('walk.html')
     """
     return Walkthrough(root, number_format=number_format, rankdir=rankdir, max_nodes=max_nodes,
-                       mode=mode, wrt=wrt, time_limit=time_limit)
+                       mode=mode, wrt=wrt, time_limit=time_limit, quiz=quiz, parameters=parameters)
 
 
 def _check_mode(mode: str, wrt: Value | None, order: list[Value]) -> tuple[str, Value | None]:
@@ -487,3 +643,120 @@ def _script_json(data: object) -> str:
     import json
     # Inside <script>, "</script>" or "<!--" in a label must not end the script.
     return json.dumps(data, allow_nan=True).replace('<', '\\u003c').replace('>', '\\u003e')
+
+
+def _check_parameters(parameters: Iterable[Value] | None, order: list[Value]) -> frozenset[Value]:
+    if parameters is None:
+        return frozenset()
+    if isinstance(parameters, Value):
+        parameters = (parameters,)
+    chosen = list(parameters)
+    in_graph = set(order)
+    for value in chosen:
+        if not isinstance(value, Value) or value not in in_graph or not value.is_leaf:
+            raise ValueError(f'walkthrough: parameters must be inputs (leaves) of the graph, '
+                             f'not {value!r}'[:200])
+    return frozenset(chosen)
+
+
+_MINUS = re.compile(r'(?<![\w.)\]])-(?=[\d.(\w∞])|(?<= )-(?= )|(?<=\de)-(?=\d)')
+
+
+def _minus(text: str) -> str:
+    """One minus sign everywhere, as the diagrams write it: −0.5 and (out − target).
+
+    A hyphen inside a word stays: ``my-name``; an exponent's is a minus, as in the diagrams.
+
+    >>> _minus('x = -0.25; (out - target); 1e-05; my-name; re-2')
+    'x = −0.25; (out − target); 1e−05; my-name; re-2'
+    """
+    return _MINUS.sub('−', text)
+
+
+def _check_frame_seconds(seconds: object) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0.02 <= seconds <= 60:
+        raise ValueError(f'frame_seconds must be a number of seconds from 0.02 to 60, not {seconds!r}'[:200])
+    return float(seconds)
+
+
+_ASCII = str.maketrans({'−': '-', '×': 'x', '•': '*', '←': '<-', '·': '*', '′': "'", '∂': 'd'})
+
+
+def _gif_font(size: int):
+    """A font with the page's symbols (− × • ←): DejaVu Sans where the system has it."""
+    from PIL import ImageFont
+    for name in ('DejaVuSans.ttf', 'LiberationSans-Regular.ttf'):
+        try:
+            return ImageFont.truetype(name, size), True
+        except OSError:
+            continue
+    try:
+        return ImageFont.load_default(size=size), False  # Pillow's own: ASCII only
+    except TypeError:  # Pillow before 10.1: a small bitmap font
+        return ImageFont.load_default(), False
+
+
+def _wrap_words(text: str, font, width: float) -> list[str]:
+    lines, line = [], ''
+    for word in text.split(' '):
+        trial = f'{line} {word}' if line else word
+        if line and font.getlength(trial) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return [*lines, line]
+
+
+def _assemble_gif(pictures: list[bytes], titles: list[str], texts: list[list[str]], seconds: float) -> bytes:
+    """PNG diagrams with their titles above and words below, as one looping GIF."""
+    import io
+
+    from PIL import Image, ImageDraw
+    diagrams = [Image.open(io.BytesIO(picture)).convert('RGB') for picture in pictures]
+    width = min(max(image.width for image in diagrams), _GIF_WIDTH)
+    width = max(width, 640)  # room for the words under a small diagram
+    title_font, unicode_ok = _gif_font(26)
+    text_font, _ = _gif_font(20)
+    margin, line_height = 16, 28
+    composed = []
+    for diagram, title, lines in zip(diagrams, titles, texts):
+        if diagram.width > width - 2 * margin:
+            scale = (width - 2 * margin) / diagram.width
+            diagram = diagram.resize((round(diagram.width * scale), round(diagram.height * scale)),
+                                     Image.Resampling.LANCZOS)
+        if not unicode_ok:
+            title, lines = title.translate(_ASCII), [line.translate(_ASCII) for line in lines]
+        words = [wrapped for line in lines for wrapped in _wrap_words(line, text_font, width - 2 * margin)]
+        height = margin + 40 + diagram.height + margin + line_height * len(words) + margin
+        composed.append((diagram, title, words, height))
+    height = max(item[3] for item in composed)
+    frames = []
+    for diagram, title, words, _ in composed:
+        canvas = Image.new('RGB', (width, height), 'white')
+        pen = ImageDraw.Draw(canvas)
+        pen.text((margin, margin), title, fill='#212529', font=title_font)
+        canvas.paste(diagram, ((width - diagram.width) // 2, margin + 40))
+        top = margin + 40 + diagram.height + margin
+        for number, line in enumerate(words):
+            pen.text((margin, top + number * line_height), line, fill='#343a40', font=text_font)
+        frames.append(canvas.quantize(colors=128, method=Image.Quantize.MEDIANCUT))
+    out = io.BytesIO()
+    frames[0].save(out, format='GIF', save_all=True, append_images=frames[1:], loop=0,
+                   duration=round(seconds * 1000), optimize=True, disposal=1)
+    return out.getvalue()
+
+
+def _key_html() -> str:
+    """The key to the diagram's marks, in the diagrams' own colours (diagram/style.py)."""
+    from .diagram.style import EDGE_LABEL, HIGHLIGHT, STYLES
+    kinds = (('input', 'input or parameter'), ('constant', 'constant'),
+             ('intermediate', 'computed value'), ('output', 'output'))
+    items = [f'<li><span class="swatch" style="background:{STYLES[kind].fill};'
+             f'border-color:{STYLES[kind].border}"></span>{words}</li>' for kind, words in kinds]
+    items += ['<li><span class="swatch op">×</span>operation</li>',
+              f'<li><span class="number" style="color:{EDGE_LABEL}">0.5</span> on an arrow: local derivative '
+              'd child / d parent (recorded in the forward pass)</li>',
+              f'<li><span class="arrow" style="color:{HIGHLIGHT}">⟵</span> this step; backward, the '
+              'red arrows point the way the gradient flows: output → inputs</li>']
+    return f'<ul class="key" aria-label="key to the diagram">{"".join(items)}</ul>'

@@ -79,7 +79,8 @@ def test_walkthrough_of_an_expression_as_text_and_page(capsys, tmp_path):
     (['explain', 'x *', '--set', 'x=1'], 'in EXPR'),
     (['explain', 'x * y', '--set', 'x=1'], "unknown name 'y'"),
     (['walkthrough', 'x', '--set', 'x=1'], 'computes nothing'),
-    (['walkthrough', '--html', '/nonexistent-dir/walk.html'], 'cannot write /nonexistent-dir/walk.html'),
+    (['walkthrough', '--html', '/nonexistent-dir/walk.html'],
+     "--html '/nonexistent-dir/walk.html': the folder '/nonexistent-dir' does not exist"),
     (['walkthrough', '--rankdir', 'up'], 'invalid choice'),
 ])
 def test_bad_input_is_one_line_and_status_2(capsys, argv, message):

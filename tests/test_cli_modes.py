@@ -89,7 +89,7 @@ def test_bad_options_are_one_line_and_status_2(capsys, arguments, message):
 def test_plot_to_a_directory_is_one_line(capsys, tmp_path):
     (tmp_path / 'd.png').mkdir()
     status, _, err = run(capsys, '--plot', tmp_path / 'd.png')
-    assert status == 2 and 'is a directory' in err and err.count('\n') == 1
+    assert status == 2 and 'is a folder; give a file name' in err and err.count('\n') == 1
 
 
 def test_without_matplotlib_plot_names_the_extra(capsys, monkeypatch, tmp_path):

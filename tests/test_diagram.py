@@ -343,4 +343,5 @@ def test_walkthrough_diagrams_name_unlabelled_values_as_its_text_does():
     net = twonode.build()
     walk = walkthrough(net.loss)
     source = walk.diagram(len(walk.frames) - 1).source
-    assert '(out - target)' in source
+    # the same name, written with the diagrams' one minus sign (U+2212), as the page writes it
+    assert '(out − target)' in source and '(out - target)' not in source

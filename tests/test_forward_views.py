@@ -133,7 +133,8 @@ def test_cli_forward_mode_text_and_page(capsys, tmp_path):
     (expected,) = grad(net.loss, [net.w0])
     assert status == 0 and err == ''
     assert out.startswith(f'wrote {tmp_path / "walk.html"}: ') and 'd loss / d w0 in one pass' in out
-    words = json.dumps(f'd loss / d w0 = loss′ = {expected.data:.4g}')[1:-1]  # as the page's data has it
+    # as the page's data has it: JSON, with the page's minus sign (U+2212)
+    words = json.dumps(f'd loss / d w0 = loss′ = {expected.data:.4g}'.replace('-', '−'))[1:-1]
     assert words in (tmp_path / 'walk.html').read_text()
 
 

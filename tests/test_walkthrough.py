@@ -187,3 +187,15 @@ def test_walkthrough_displays_inline_in_a_jupyter_kernel(monkeypatch):
     shown = output['data']['text/html']
     assert shown.startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
     assert 'data-node=&quot;x&quot;' in shown
+
+
+def test_a_graph_whose_data_changed_after_its_forward_pass_is_refused():
+    from microgradnode.explain import StaleGraphError
+    w = Value(2.0, 'w')
+    y = w * 3.0
+    y.label = 'y'
+    w.data = 5.0  # an optimizer step without a new forward pass
+    with pytest.raises(StaleGraphError, match='y = w·3 holds 6, but with w = 5 it now gives 15'):
+        walkthrough(y)
+    y = w * 3.0  # computed again: the walkthrough shows it
+    assert walkthrough(y).frames[-1].phase == 'backward'

@@ -42,11 +42,15 @@ def open_page(browser, path: Path):
 
 
 def shown(page) -> dict[str, tuple[str | None, str, str | None, str]]:
-    """node name -> (data-value, value shown, data-grad, grad shown), from the table."""
+    """node name -> (data-value, value shown, data-grad, grad shown), from the table.
+
+    The page writes negative numbers with the minus sign (U+2212), as the diagrams do;
+    here they are read back with Python's '-'.
+    """
     return page.evaluate('''() => Object.fromEntries(
         [...document.querySelectorAll('#nodes tbody tr')].map(row => [row.dataset.node, [
-            row.dataset.value ?? null, row.querySelector('td.value').textContent,
-            row.dataset.grad ?? null, row.querySelector('td.grad').textContent]]))''')
+            row.dataset.value ?? null, row.querySelector('td.value').textContent.replace('−', '-'),
+            row.dataset.grad ?? null, row.querySelector('td.grad').textContent.replace('−', '-')]]))''')
 
 
 def test_two_node_walkthrough_in_chromium(browser, tmp_path):
@@ -73,7 +77,7 @@ def test_two_node_walkthrough_in_chromium(browser, tmp_path):
         else:
             page.keyboard.press('ArrowRight')
         assert page.locator('#counter').text_content() == f'{step + 1} / {count}'
-        assert page.locator('#step-title').text_content() == walk.frames[step].title
+        assert page.locator('#step-title').text_content().replace('−', '-') == walk.frames[step].title
         assert page.locator(f'.frame[data-frame="{step}"]').is_visible()
         if step == len([f for f in walk.frames if f.phase == 'forward']):
             assert 'backward' in page.locator('#phase').text_content()

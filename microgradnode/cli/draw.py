@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import UsageError
 from .expression import add_expression_arguments, expression_from_args
+from .options import check_output_file
 
 __all__ = ['register', 'run', 'add_time_limit_argument']
 
@@ -80,13 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from ..diagram import DEFAULT_MAX_NODES, DEFAULT_TIME_LIMIT, RendererUnavailableError, draw
 
     path = Path(args.output)
-    try:
-        if path.is_dir():
-            raise UsageError(f'-o {args.output!r}: is a folder; give a file name such as graph.svg')
-        if not path.parent.is_dir():
-            raise UsageError(f'-o {args.output!r}: the folder {str(path.parent)!r} does not exist')
-    except OSError as error:  # e.g. a name too long for the file system
-        raise UsageError(f'-o {args.output!r}: cannot write: {error.strerror or error}') from None
+    check_output_file(path, '-o')
     file_format = _output_format(path, args.format)
     max_nodes = DEFAULT_MAX_NODES if args.max_nodes is None else args.max_nodes
     if max_nodes < 1:

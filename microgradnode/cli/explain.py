@@ -33,6 +33,9 @@ def register(subparsers) -> None:
                              'the two-node network, every named input of EXPR)')
     parser.add_argument('--max-paths', type=whole_number(1, MAX_PATHS), default=None, metavar='N',
                         help='list at most N paths (default 10); the count and the sum stay exact')
+    parser.add_argument('--latex', action='store_true',
+                        help='print each explanation as a LaTeX aligned block (symbols, numbers, gradient) '
+                             'for $$ ... $$ in a document or notebook')
     parser.set_defaults(run=run)
 
 
@@ -48,10 +51,13 @@ def run(args: argparse.Namespace) -> int:
                          "(give it a name, e.g. '2*x' --set x=3)")
     inputs = [graph.find(name, option='--wrt') for name in names]
     blocks = []
-    if graph.description:
+    if graph.description and not getattr(args, 'latex', False):
         blocks.append(graph.description)
     for name, node in zip(names, inputs):
         explanation = explain(graph.output, node, max_paths=max_paths)
+        if getattr(args, 'latex', False):
+            blocks.append(explanation.latex())
+            continue
         block = explanation.text()
         if graph.two_node and explanation.complete and explanation.path_count == 1:
             # The notebook's Step 3: w = w - alpha*(d loss / d w), written with the path's factors.

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import UsageError
+from .options import check_output_file
 
 __all__ = ['register', 'run', 'Case', 'mlp_loss_case', 'trajectory_case', 'measure']
 
@@ -142,10 +143,7 @@ def _check_plot_path(text: str) -> tuple[Path, str]:
     kind = path.suffix.lower().lstrip('.')
     if kind not in PLOT_FORMATS:
         raise UsageError(f'--plot {text}: give a file name ending in .{", .".join(PLOT_FORMATS)}')
-    if path.is_dir():
-        raise UsageError(f'--plot {text}: is a directory')
-    if not path.resolve().parent.is_dir():
-        raise UsageError(f'--plot {text}: the folder {str(path.parent)!r} does not exist')
+    check_output_file(path, '--plot')
     return path, kind
 
 

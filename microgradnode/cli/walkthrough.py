@@ -1,7 +1,8 @@
 """``microgradnode walkthrough``: the forward and backward passes, step by step.
 
-``--html FILE`` writes one self-contained page to step through in a browser; without
-it, every step is printed as text.
+``--html FILE`` writes one self-contained page to step through in a browser (``--quiz``:
+the learner answers each backward step first); ``--gif FILE`` an animated GIF of the
+steps; without either, every step is printed as text.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from microgradnode.extras import require
+from microgradnode.extras import check_installed, require
 
 from . import UsageError
 from ._graph import add_graph_arguments, graph_from_args
 from .draw import add_time_limit_argument
+from .options import check_output_file
 
 __all__ = ['register', 'run']
 
@@ -40,6 +42,14 @@ def register(subparsers) -> None:
     parser.add_argument('--html', metavar='FILE',
                         help='write a self-contained HTML page (works offline) with a diagram per step, '
                              'previous/next buttons, a slider and arrow keys')
+    parser.add_argument('--quiz', action='store_true',
+                        help='with --html: at each backward step, ask what each parent receives before '
+                             'showing it (a hint on a wrong answer, then the answer; a score)')
+    parser.add_argument('--gif', metavar='FILE',
+                        help='write an animated GIF of every step, for slides and posts (needs the [gif] '
+                             'and [draw] extras)')
+    parser.add_argument('--frame-seconds', type=float, default=None, metavar='SECONDS',
+                        help='with --gif: how long each step shows (default 2)')
     parser.add_argument('--rankdir', choices=('LR', 'TB', 'RL', 'BT'), default='LR',
                         help='direction of the diagrams (default LR: left to right)')
     parser.add_argument('--mode', choices=('reverse', 'forward'), default='reverse',
@@ -53,36 +63,64 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..walkthrough import walkthrough
+    from ..walkthrough import DEFAULT_FRAME_SECONDS, walkthrough
 
     if args.html is not None and Path(args.html).suffix.lower() not in ('.html', '.htm'):
         raise UsageError(f'--html {args.html!r}: the page is HTML; give a file name ending in .html')
+    if args.gif is not None and Path(args.gif).suffix.lower() != '.gif':
+        raise UsageError(f'--gif {args.gif!r}: give a file name ending in .gif')
+    for option, path in (('--html', args.html), ('--gif', args.gif)):
+        if path is not None:
+            check_output_file(path, option)
+    if args.quiz and args.html is None:
+        raise UsageError('--quiz is a mode of the page: give --html FILE too')
+    if args.frame_seconds is not None and args.gif is None:
+        raise UsageError('--frame-seconds goes with --gif FILE')
+    frame_seconds = DEFAULT_FRAME_SECONDS if args.frame_seconds is None else args.frame_seconds
+    if not 0.02 <= frame_seconds <= 60:  # also NaN
+        raise UsageError(f'--frame-seconds must be from 0.02 to 60 seconds, not {frame_seconds:g}')
+    if args.quiz and args.mode == 'forward':
+        raise UsageError('--quiz asks about the backward pass: it goes with --mode reverse')
     graph = graph_from_args(args)
     if args.wrt is not None and args.mode != 'forward':
         raise UsageError('--wrt goes with --mode forward (reverse mode finds every gradient at once)')
     wrt = _forward_input(graph, args.wrt) if args.mode == 'forward' else None
     try:
         walk = walkthrough(graph.output, rankdir=args.rankdir, mode=args.mode, wrt=wrt,
-                           time_limit=args.time_limit)
+                           time_limit=args.time_limit, quiz=args.quiz,
+                           parameters=[graph.labelled[name] for name in ('w0', 'w1', 'w2')]
+                           if graph.two_node else None)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    if args.html is None:
+    if args.html is None and args.gif is None:
         print(walk.text())
         return 0
     require('graphviz', 'diagrams')  # the page's pictures; the text above needs no extra
-    try:
-        path = walk.save(args.html)
-    except BrokenPipeError:  # -o /dev/stdout into `| head`: main() ends quietly
-        raise
-    except OSError as error:
-        raise UsageError(f'cannot write {args.html}: {error.strerror or error}') from None
-    except (ValueError, RuntimeError) as error:  # too slow to render, or Graphviz failed: nothing written
-        raise UsageError(str(error)) from None
+    if args.gif is not None:
+        check_installed('PIL', 'GIF files')
+        _write(walk, args.gif, frame_seconds)
+        print(f'wrote {args.gif}: {len(walk.frames)} frames of {frame_seconds:g} s')
+        if args.html is None:
+            return 0
+    path = _write(walk, args.html, frame_seconds)
     forward = sum(frame.phase == 'forward' for frame in walk.frames)
     if wrt is not None:
         print(f'wrote {path}: {forward} steps of forward mode, d {graph.output.label} / d {walk.names[wrt]} '
               'in one pass; open it in a browser (it needs no network)')
         return 0
+    quiz = ', a quiz at each backward step' if args.quiz else ''
     print(f'wrote {path}: {len(walk.frames)} steps ({forward} forward, {len(walk.frames) - forward} '
-          'backward); open it in a browser (it needs no network)')
+          f'backward{quiz}); open it in a browser (it needs no network)')
     return 0
+
+
+def _write(walk, name: str, frame_seconds: float) -> Path:
+    """Save the page or the GIF; a failure is one line (UsageError), nothing written."""
+    try:
+        return walk.save(name, frame_seconds=frame_seconds)
+    except BrokenPipeError:  # -o /dev/stdout into `| head`: main() ends quietly
+        raise
+    except OSError as error:
+        raise UsageError(f'cannot write {name}: {error.strerror or error}') from None
+    except (ValueError, RuntimeError) as error:  # too slow to render, or Graphviz failed: nothing written
+        raise UsageError(str(error)) from None

@@ -43,7 +43,7 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
          grads: Mapping[Value, float | None] | None = None, names: Mapping[Value, str] | None = None,
          renderer: str = 'auto', tangents: Mapping[Value, float] | None = None,
          tangent_values: Mapping[Value, float | None] | None = None,
-         time_limit: float = DEFAULT_TIME_LIMIT) -> Diagram:
+         time_limit: float = DEFAULT_TIME_LIMIT, highlight_backward: bool = False) -> Diagram:
     """Draw ``root`` and every Value it was computed from.
 
     Options (keyword only):
@@ -61,7 +61,9 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
       graphs whose arrows would bend more than ``BENDS_PER_NODE * max_nodes`` times
       (a value reused along a long chain, such as ``x+x+...+x``).
     - ``highlight``: Values to emphasise (red border); ``highlight_edges``: ``(parent, child)``
-      pairs whose edges to emphasise (the arrows from parent through child's operation).
+      pairs whose edges to emphasise (the arrows from parent through child's operation);
+      ``highlight_backward``: point those emphasised arrows the other way, child to parent,
+      the way a gradient flows (the walkthrough's backward steps).
     - ``grads``: a mapping Value -> grad to show instead of ``.grad``; ``None`` shows
       ``grad ?`` (not computed yet). Values missing from the mapping show ``.grad``.
     - ``names``: a mapping Value -> name to show instead of ``.label`` (for instance
@@ -93,6 +95,7 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
                           number_format=number_format, color_by_grad=color_by_grad, legend=legend,
                           title=title, max_nodes=max_nodes)
     drawing = build_digraph(root, options, highlight=highlight, highlight_edges=highlight_edges,
-                            grads=grads, names=names, tangents=tangent_values)
+                            grads=grads, names=names, tangents=tangent_values,
+                            highlight_backward=highlight_backward)
     return Diagram(drawing.digraph, value_count=drawing.value_count,
                    operation_count=drawing.operation_count, renderer=renderer, time_limit=time_limit)

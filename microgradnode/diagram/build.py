@@ -242,7 +242,8 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
                   highlight_edges: Iterable[tuple[Value, Value]] = (),
                   grads: Mapping[Value, float | None] | None = None,
                   names: Mapping[Value, str] | None = None,
-                  tangents: Mapping[Value, float | None] | None = None) -> Drawing:
+                  tangents: Mapping[Value, float | None] | None = None,
+                  highlight_backward: bool = False) -> Drawing:
     """The diagram of ``root`` and everything it was computed from, as a Digraph."""
     if not isinstance(root, Value):
         raise TypeError(f'draw needs a Value, not {type(root).__name__}')
@@ -312,9 +313,13 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
             if (parent, node) in marked_edges:
                 attributes.update(color=HIGHLIGHT, penwidth='2.5')
                 child_marked = True
+                if highlight_backward:  # the gradient flows child -> parent: the head at the parent
+                    attributes['dir'] = 'back'
             dot.edge(f'v{ids[parent]}', operation, **attributes)
-        dot.edge(operation, f'v{index}',
-                 **({'color': HIGHLIGHT, 'penwidth': '2.5'} if child_marked else {}))
+        marked_child_edge = {'color': HIGHLIGHT, 'penwidth': '2.5'} if child_marked else {}
+        if child_marked and highlight_backward:
+            marked_child_edge['dir'] = 'back'
+        dot.edge(operation, f'v{index}', **marked_child_edge)
 
     if options.legend:
         dot.node('legend', legend_label(color_by_grad=options.color_by_grad), shape='plain')
