@@ -21,11 +21,10 @@ anywhere; differentiating that graph again uses the same table.
 
 from __future__ import annotations
 
-import gc
 import numbers
 from collections.abc import Iterable, Sequence
 
-from .engine import Value, _backward_order
+from .engine import Value, _backward_order, collector_paused
 from .formula_syntax import function
 from .ops import FUNCTIONS, OPS, slope_power
 
@@ -149,16 +148,9 @@ def grad(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool =
         raise TypeError(f'create_graph must be True or False, not {create_graph!r}'[:200])
     if not create_graph:
         return _gradients(output, inputs, False)
-    # Building the gradient graph creates a few Values per node: with a large graph alive,
-    # every garbage collection they trigger would walk all of it, for nothing (Values make
-    # no cycles). Measured on a 200,000-node chain: 5.0 s with the collector, 1.8 s without.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # Building the gradient graph creates a few Values per node (see collector_paused).
+    with collector_paused():
         return _gradients(output, inputs, True)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _gradients(output: Value, inputs: list[Value], create_graph: bool) -> list[Value]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
-import gc
 import keyword
 import math
 import operator
@@ -39,7 +38,7 @@ import re
 import threading
 from collections.abc import Callable, Hashable
 
-from .engine import Value, _grad_lock, no_grad, topological_order
+from .engine import Value, _grad_lock, collector_paused, no_grad, topological_order
 from .formula_syntax import FoldNumbers, Substitute, number, parse
 from .ops import FUNCTIONS, OPS
 
@@ -659,15 +658,9 @@ def compile(root: Value, *, compact: bool | None = None, max_nodes: int = MAX_NO
         raise TypeError(f'max_nodes must be an int, not {type(max_nodes).__name__}')
     if max_nodes < 1:
         raise ValueError(f'max_nodes must be at least 1, not {max_nodes}')
-    # The generator allocates many small lists; with a large graph alive, every garbage
-    # collection they trigger would walk all of it, for nothing (no cycles are made here).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # The generator allocates many small lists; no cycles are made (see collector_paused).
+    with collector_paused():
         return _compile(root, compact, max_nodes)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _compile(root: Value, compact: bool | None, max_nodes: int) -> Compiled:

@@ -19,10 +19,12 @@ table in :mod:`microgradnode.ops`; this module turns each row into a method.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import gc
 import numbers
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple, SupportsFloat, TypeGuard
 
 from .ops import FUNCTIONS, OPS, Op
@@ -49,6 +51,32 @@ def _to_float(data: object) -> float:
     name = kind.__name__ if kind.__module__ == 'builtins' else f'{kind.__module__}.{kind.__name__}'
     raise TypeError(f'Value needs a real number (int, float, bool or a numpy scalar), '
                     f'not {name}: {data!r}'[:200])
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run a block that builds many nodes with Python's garbage collector off, then restore it.
+
+    Values make no reference cycles, so collections triggered while a large graph grows
+    (copying it, building its gradient graph, compiling it) only walk the whole graph for
+    nothing: on a 200,000-node chain, ``grad(..., create_graph=True)`` took 5.0 s with the
+    collector and 1.8 s without. The collector's previous state is restored on exit, even
+    on an exception, so the process is left as it was found.
+
+    >>> import gc
+    >>> with collector_paused():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class Value:
@@ -226,9 +254,7 @@ class Value:
         keep_alive = memo.setdefault(id(memo), [])
         # Every node made here lives on: collections triggered meanwhile would walk the
         # whole growing graph for nothing (it has no cycles), as in compile().
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             for node in topological_order(self):
                 if id(node) in memo:  # copied before, e.g. a weight listed beside its loss
                     continue
@@ -240,9 +266,6 @@ class Value:
                         twin._b = memo[id(node._b)]
                 memo[id(node)] = twin
                 keep_alive.append(node)
-        finally:
-            if collecting:
-                gc.enable()
         return memo[id(self)]
 
     def __getstate__(self) -> tuple:
