@@ -25,6 +25,7 @@ MLP(2 -> [4, 1], 17 parameters)
 
 from __future__ import annotations
 
+import functools
 import numbers
 import random
 from collections.abc import Iterable, Sequence
@@ -36,7 +37,7 @@ from .extras import require
 if TYPE_CHECKING:
     import torch
 
-__all__ = ['ACTIVATIONS', 'Module', 'Neuron', 'Layer', 'MLP']
+__all__ = ['ACTIVATIONS', 'Module', 'module_names', 'Neuron', 'Layer', 'MLP']
 
 ACTIVATIONS = ('relu', 'tanh', 'sigmoid', 'linear')
 """Activation names a neuron accepts; 'linear' means none (the weighted sum itself)."""
@@ -83,8 +84,127 @@ def _plural(n: int, word: str) -> str:
     return f'{n} {word}' if n == 1 else f'{n} {word}s'
 
 
+def module_names(root: Value) -> dict[Value, str]:
+    """Which module made each Value of ``root``'s graph: ``{value: 'L1.n3', ...}``.
+
+    A :class:`Module` subclass's ``__call__`` records, when it returns, only its name and
+    its inputs on the Values it returns (so the engine's operations and the forward pass
+    pay almost nothing); this walk, run when a diagram needs it, gives every Value made
+    between a call's inputs and its outputs the name of that call's module. Parameters
+    and constants belong to the first module that used them; Values made outside any
+    module (a loss, a penalty) and the network's inputs are not in the mapping.
+
+    >>> model = MLP(2, [3, 1], seed=0)
+    >>> score = model([1.0, 2.0])
+    >>> names = module_names(score)
+    >>> names[score], names[score.parents[0]], names[model.parameters()[0]]
+    ('L2.n0', 'L2.n0', 'L1.n0')
+    """
+    from .engine import topological_order
+
+    names: dict[Value, str] = {}
+    for output in topological_order(root):
+        record = getattr(output, '_module', None)
+        if record is None or output in names:
+            continue
+        name, args, kwargs = record
+        stop = {id(v) for arg in (*args, *kwargs.values()) for v in _values_in(arg)}
+        if id(output) in stop:  # a module that returns its input unchanged made nothing
+            continue
+        names[output] = name
+        seen = {id(output)}
+        stack = list(output.parents)
+        while stack:
+            node = stack.pop()
+            if id(node) in stop or id(node) in seen:
+                continue
+            seen.add(id(node))
+            inner = getattr(node, '_module', None)
+            if inner is not None:
+                # Made by an earlier call (an inner module): skip its inside, look for
+                # this call's own operations beyond the inner call's inputs.
+                stack.extend(v for arg in (*inner[1], *inner[2].values()) for v in _values_in(arg))
+                continue
+            if node not in names:
+                names[node] = name
+            stack.extend(node.parents)
+    return names
+
+
+def _values_in(obj: object) -> list[Value]:
+    """The Values of a call's argument or result: a Value, or a list or tuple of them."""
+    if isinstance(obj, Value):
+        return [obj]
+    if isinstance(obj, (list, tuple)):
+        return [v for v in obj if isinstance(v, Value)]
+    return []
+
+
+def _children(module: Module) -> list[tuple[str, Module]]:
+    """A module's sub-modules held in attributes (or lists of them), with the attribute's name."""
+    found: list[tuple[str, Module]] = []
+    for attribute, child in vars(module).items():
+        if isinstance(child, Module):
+            found.append((attribute, child))
+        elif isinstance(child, (list, tuple)):
+            found += [(f'{attribute}{i}', c) for i, c in enumerate(child) if isinstance(c, Module)]
+    return found
+
+
+def _name_children(module: Module) -> None:
+    """Name a module's unnamed sub-modules after its attributes (``fc``, ``heads0``, ``fc.n1``)."""
+    prefix = f'{module.name}.' if module.name else ''
+    for attribute, child in _children(module):
+        if not child.name:
+            child.name = prefix + attribute
+            _prefix_below(child)
+
+
+def _prefix_below(module: Module) -> None:
+    for attribute, child in _children(module):
+        child.name = f'{module.name}.{child.name or attribute}'
+        child._children_named = True
+        _prefix_below(child)
+
+
+def _recording(call: Any) -> Any:
+    """``call`` that, when it returns, records this module and the call's inputs on its outputs."""
+    @functools.wraps(call)
+    def recording_call(self: Module, *args: Any, **kwargs: Any) -> Any:
+        if not self._children_named:
+            _name_children(self)
+            self._children_named = True
+        result = call(self, *args, **kwargs)
+        # Only a record of the call, no walk: module_names() works out the rest when a
+        # diagram asks. The innermost call records first (a layer returns its neurons'
+        # outputs as they are): a Value's record is never overwritten.
+        for output in (result,) if type(result) is Value else _values_in(result):
+            try:
+                output._module
+            except AttributeError:
+                output._module = (self.name or type(self).__name__, args, kwargs)
+        return result
+    recording_call._records_module = True  # type: ignore[attr-defined]
+    return recording_call
+
+
 class Module:
-    """Anything with trainable parameters (Values whose ``data`` an optimizer changes)."""
+    """Anything with trainable parameters (Values whose ``data`` an optimizer changes).
+
+    Subclasses' ``__call__`` record on the Values they return which module made them
+    (read back by :func:`module_names`): the module's ``name`` (``'L1.n3'`` for neuron 3 of layer 1), or for
+    a user's module without one its attribute name in the module that holds it, else
+    its class name.
+    """
+
+    name = ''
+    _children_named = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        call = cls.__dict__.get('__call__')
+        if call is not None and not getattr(call, '_records_module', False):
+            cls.__call__ = _recording(call)  # type: ignore[method-assign]
 
     def __call__(self, x: Sequence[Input]) -> Any:
         """The module's output for inputs ``x``: a Value, or a list of Values (each subclass says)."""
@@ -141,6 +261,7 @@ class Neuron(Module):
         self.activation = _check_activation(activation)
         rng = _make_rng(rng, seed)
         # Labels name each weight in diagrams: 'L1.n0.w1' is layer 1, neuron 0, input 1.
+        self.name = name
         prefix = f'{name}.' if name else ''
         self.weights = [Value(rng.uniform(-1.0, 1.0), f'{prefix}w{i}') for i in range(self.nin)]
         self.bias = Value(0.0, f'{prefix}b') if bias else None
@@ -187,6 +308,7 @@ class Layer(Module):
         self.nout = _check_size(nout, 'nout (number of neurons)')
         self.activation = _check_activation(activation)
         rng = _make_rng(rng, seed)
+        self.name = name
         prefix = f'{name}.' if name else ''
         self.neurons = [Neuron(nin, activation=activation, bias=bias, rng=rng, name=f'{prefix}n{j}')
                         for j in range(self.nout)]
