@@ -180,7 +180,7 @@ def _recording(call: Any) -> Any:
         # outputs as they are): a Value's record is never overwritten.
         for output in (result,) if type(result) is Value else _values_in(result):
             try:
-                output._module
+                output._module  # noqa: B018 (a read that raises when not recorded yet)
             except AttributeError:
                 output._module = (self.name or type(self).__name__, args, kwargs)
         return result
