@@ -68,6 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help='save the decision boundary with the data as a PNG')
     output.add_argument('--plot-loss', metavar='FILE.png',
                         help='save the loss and accuracy per step as a PNG')
+    output.add_argument('--graph', metavar='FILE.svg',
+                        help='draw the trained model, folded by neuron, on the first point '
+                             '(.svg, .png, .pdf or .dot)')
     parser.set_defaults(run=run)
 
 
@@ -101,6 +104,8 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
+    if args.graph is not None:
+        _check_graph(args.graph)
     if args.plot_boundary or args.plot_loss:  # now, not after a minute of training
         require('matplotlib', 'figures')
     from microgradnode.nn import MLP
@@ -126,7 +131,33 @@ def run(args: argparse.Namespace) -> int:
           f'({history.median_step_seconds * 1000:.0f} ms per step, median{how})')
     if args.plot_boundary or args.plot_loss:
         _plots(args, model, points, labels, history, shape, final_accuracy)
+    if args.graph is not None:
+        _graph(args.graph, model, points[0], shape)
     return 0
+
+
+def _check_graph(path: str) -> None:
+    # Before training: a wrong suffix, directory or missing Graphviz fails at once.
+    suffix = os.path.splitext(path)[1][1:].lower()
+    if suffix not in ('svg', 'png', 'pdf', 'dot'):
+        raise UsageError(f'--graph: cannot tell the format of {path!r}: use .svg, .png, .pdf or .dot')
+    if not os.path.isdir(os.path.dirname(path) or '.'):
+        raise UsageError(f'--graph: no such directory: {os.path.dirname(path)!r}')
+    require('graphviz', 'diagrams')
+
+
+def _graph(path: str, model, point, shape: str) -> None:
+    from microgradnode.diagram import draw
+    score = model(point)
+    score.backward()
+    diagram = draw(score, fold='neuron', group='module',
+                   title=f'MLP {shape}, trained, on the point ({point[0]:.3g}, {point[1]:.3g})')
+    try:
+        diagram.save(path)
+    except OSError as error:
+        raise UsageError(f'cannot write the graph: {error.strerror or error}: '
+                         f'{error.filename or ""}'.rstrip(': ')) from None
+    print(f'graph: {path}')
 
 
 def _final_accuracy(model, points, labels) -> float:
