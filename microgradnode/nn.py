@@ -188,6 +188,14 @@ def _recording(call: Any) -> Any:
     return recording_call
 
 
+def _records_itself(call: Any) -> Any:
+    """Mark a ``__call__`` that records its module itself (or makes no Value of its own), so
+    that it is not wrapped: a network's forward pass calls Neuron, Layer and MLP thousands of
+    times, and the generic wrapper would cost several percent of a training step."""
+    call._records_module = True
+    return call
+
+
 class Module:
     """Anything with trainable parameters (Values whose ``data`` an optimizer changes).
 
@@ -266,6 +274,7 @@ class Neuron(Module):
         self.weights = [Value(rng.uniform(-1.0, 1.0), f'{prefix}w{i}') for i in range(self.nin)]
         self.bias = Value(0.0, f'{prefix}b') if bias else None
 
+    @_records_itself
     def __call__(self, x: Sequence[Input]) -> Value:
         if len(x) != self.nin:
             raise ValueError(f'{type(self).__name__} expected {self.nin} inputs, got {len(x)}')
@@ -279,9 +288,10 @@ class Neuron(Module):
             act = self.bias
         for w, xi in pairs:
             act = act + w * xi
-        if self.activation == 'linear':
-            return act
-        return getattr(act, self.activation)()
+        if self.activation != 'linear':
+            act = getattr(act, self.activation)()
+        act._module = (self.name or type(self).__name__, (x,), {})  # always a new Value: see module_names
+        return act
 
     def parameters(self) -> list[Value]:
         return self.weights if self.bias is None else [*self.weights, self.bias]
@@ -313,6 +323,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation=activation, bias=bias, rng=rng, name=f'{prefix}n{j}')
                         for j in range(self.nout)]
 
+    @_records_itself  # its Values are its neurons'
     def __call__(self, x: Sequence[Input]) -> list[Value]:
         if len(x) != self.nin:
             raise ValueError(f'Layer expected {self.nin} inputs, got {len(x)}')
@@ -358,6 +369,7 @@ class MLP(Module):
                              activation=output_activation if i == last else activation)
                        for i in range(len(self.nouts))]
 
+    @_records_itself  # its Values are its layers'
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
         if len(x) != self.nin:
             raise ValueError(f'MLP expected {self.nin} inputs, got {len(x)}')

@@ -148,7 +148,9 @@ def _check_graph(path: str) -> None:
 
 def _graph(path: str, model, point, shape: str) -> None:
     from microgradnode.diagram import draw
-    score = model(point)
+    from microgradnode.engine import Value
+    score = model([Value(x, f'x{i}') for i, x in enumerate(point)])  # named: drawn as the inputs
+    model.zero_grad()  # training left the last batch's gradients on the parameters
     score.backward()
     diagram = draw(score, fold='neuron', group='module',
                    title=f'MLP {shape}, trained, on the point ({point[0]:.3g}, {point[1]:.3g})')
