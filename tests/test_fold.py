@@ -132,3 +132,44 @@ def test_cli_fit_graph(tmp_path):
     bad = subprocess.run([sys.executable, '-m', 'microgradnode', 'fit', '--graph', str(tmp_path / 'g.jpg')],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count('\n') == 1 and '--graph' in bad.stderr
+
+
+def test_arrows_out_of_a_box_add_up_to_its_output_grad():
+    model = MLP(2, [4, 4, 1], seed=3)
+    x = [Value(0.7, 'x0'), Value(-0.2, 'x1')]
+    score = model(x)
+    score.backward()
+    source = draw(score, fold='neuron', number_format='.17g').source
+    ids = dict(re.findall(r'^\s*(m\d+) \[label=<<TABLE.*?<B>(L\d\.n\d+):', source, re.M))
+    flows = {}
+    for start, number in re.findall(r'(\w+) -> m\d+ \[label=<<FONT COLOR="#a61e4d">grad ([^<]+)</FONT>',
+                                     source):
+        flows.setdefault(start, []).append(float(number.replace('−', '-')))
+    names = module_names(score)
+    for value, name in names.items():
+        if value.op == 'relu':
+            box = next(b for b, n in ids.items() if n == name)
+            assert sum(flows[box]) == pytest.approx(value.grad, abs=1e-12)
+    inputs = dict(re.findall(r'^\s*(v\d+) \[label=<<TABLE.*?<B>(x\d)</B>', source, re.M))
+    for start, name in inputs.items():
+        assert sum(flows[start]) == pytest.approx(x[int(name[1])].grad, abs=1e-12)
+    assert len(flows) == 2 + 4 + 4  # x0, x1 and the eight hidden neurons send gradient
+
+
+def test_odd_names_and_a_single_sample_render():
+    neuron = Neuron(2, name='a<b>&"c\\l', seed=0)
+    out = neuron([Value(float('nan'), 'x'), Value(float('inf'), 'y')])
+    out.backward()
+    diagram = draw(out, fold='neuron', group='module')
+    assert 'a&lt;b&gt;&amp;' in diagram.source
+    assert diagram.pipe('svg').startswith(b'<?xml')
+    model = MLP(2, [2, 1], seed=0)
+    single = model([1.0, 2.0]) ** 2
+    assert b'the only sample' in draw(single, fold='sample').pipe('svg')
+
+
+def test_partial_sums_used_elsewhere_are_not_folded():
+    xs = [Value(float(i), f'x{i}') for i in range(3)]
+    partial = xs[0] + xs[1]
+    total = partial + xs[2]
+    assert 'Σ' not in draw(partial * total, fold_sums=True).source

@@ -314,9 +314,12 @@ def _emit(nodes: list[tuple[tuple[str, ...], str, dict[str, str]]],
     paths = sorted({path[:i] for path, _, _ in nodes for i in range(1, len(path) + 1)}, key=len)
     clusters: dict[tuple[str, ...], graphviz.Digraph] = {}
     for i, path in enumerate(paths):
-        label = (f'one sample of {samples} (× {samples} samples)' if path == ('sample',) else path[-1])
+        if path == ('sample',):
+            label = f'one sample of {samples} (× {samples} samples)' if samples > 1 else 'the only sample'
+        else:
+            label = path[-1]
         clusters[path] = graphviz.Digraph(f'cluster_{i}', graph_attr={
-            'label': html_text(label), 'fontname': FONT, 'fontsize': '11', 'fontcolor': _CLUSTER_INK,
+            'label': f'<{html_text(clipped(label))}>', 'fontname': FONT, 'fontsize': '11', 'fontcolor': _CLUSTER_INK,
             'color': _CLUSTER_INK, 'style': 'rounded,dashed', 'labeljust': 'l'})
     for path, node_id, attributes in nodes:
         (clusters[path] if path else dot).node(node_id, **attributes)
