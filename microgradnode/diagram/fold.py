@@ -319,8 +319,8 @@ def _emit(nodes: list[tuple[tuple[str, ...], str, dict[str, str]]],
         else:
             label = path[-1]
         clusters[path] = graphviz.Digraph(f'cluster_{i}', graph_attr={
-            'label': f'<{html_text(clipped(label))}>', 'fontname': FONT, 'fontsize': '11', 'fontcolor': _CLUSTER_INK,
-            'color': _CLUSTER_INK, 'style': 'rounded,dashed', 'labeljust': 'l'})
+            'label': f'<{html_text(clipped(label))}>', 'fontname': FONT, 'fontsize': '11',
+            'fontcolor': _CLUSTER_INK, 'color': _CLUSTER_INK, 'style': 'rounded,dashed', 'labeljust': 'l'})
     for path, node_id, attributes in nodes:
         (clusters[path] if path else dot).node(node_id, **attributes)
     for path in sorted(paths, key=len, reverse=True):
