@@ -180,9 +180,9 @@ def _recording(call: Any) -> Any:
         # outputs as they are): a Value's record is never overwritten.
         for output in (result,) if type(result) is Value else _values_in(result):
             try:
-                output._module  # noqa: B018 (a read that raises when not recorded yet)
+                output._module  # type: ignore[attr-defined]  # noqa: B018 (raises when not recorded yet)
             except AttributeError:
-                output._module = (self.name or type(self).__name__, args, kwargs)
+                output._module = (self.name or type(self).__name__, args, kwargs)  # type: ignore[attr-defined]
         return result
     recording_call._records_module = True  # type: ignore[attr-defined]
     return recording_call
@@ -290,7 +290,7 @@ class Neuron(Module):
             act = act + w * xi
         if self.activation != 'linear':
             act = getattr(act, self.activation)()
-        act._module = (self.name or type(self).__name__, (x,), {})  # always a new Value: see module_names
+        act._module = (self.name or type(self).__name__, (x,), {})  # type: ignore[attr-defined]  # a new Value
         return act
 
     def parameters(self) -> list[Value]:

@@ -160,7 +160,7 @@ def build_folded(root: Value, options: DrawOptions, *, fold: str | None = None, 
                 continue  # another sample's: not drawn
             if node in names:
                 box[node] = _layer_of(names[node]) if fold == 'layer' else names[node]
-            elif not node.is_leaf and _depends_on_no_sample(node, box, names):
+            elif not node.is_leaf and _from_parameters_alone(node, box, names):
                 # Made from the parameters alone (an L2 penalty): one box, not hundreds of squares.
                 box[node] = _PARAMETERS
 
@@ -290,7 +290,7 @@ def build_folded(root: Value, options: DrawOptions, *, fold: str | None = None, 
                    sum(1 for n in order if not n.is_leaf))
 
 
-def _depends_on_no_sample(node: Value, box: dict[Value, str], names: dict[Value, str]) -> bool:
+def _from_parameters_alone(node: Value, box: dict[Value, str], names: dict[Value, str]) -> bool:
     # The parents are all boxed already (checked by the caller): made from parameters (leaves in a
     # module's box) or from other values of the parameters' box, never from a module's operation.
     return all((p.is_leaf and p in names) or box.get(p) == _PARAMETERS for p in node.parents)
