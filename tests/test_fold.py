@@ -173,3 +173,12 @@ def test_partial_sums_used_elsewhere_are_not_folded():
     partial = xs[0] + xs[1]
     total = partial + xs[2]
     assert 'Σ' not in draw(partial * total, fold_sums=True).source
+
+
+def test_a_sum_of_thousands_of_terms_folds_without_recursion():
+    xs = [Value(float(i), f'x{i}') for i in range(3000)]
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    source = draw(total, fold_sums=True, max_nodes=10_000).source
+    assert '3000 terms' in source and len(re.findall(r'v\d+ -> o\d+', source)) == 3000

@@ -177,12 +177,15 @@ def build_folded(root: Value, options: DrawOptions, *, fold: str | None = None, 
         return (fold_sums and node.op == 'add' and node is not root and len(users) == 1
                 and users[0].op == 'add' and node not in box and users[0] not in box)
 
-    def summands(node: Value, scale: float = 1.0) -> Iterator[tuple[Value, float]]:
-        for p, local in zip(node.parents, node.local_grads):
-            if absorbed(p):
-                yield from summands(p, scale * local)
-            else:
-                yield p, scale * local
+    def summands(node: Value) -> Iterator[tuple[Value, float]]:
+        """The terms of ``node``'s Σ with d node / d term, in order; a loop: a sum may have 10^5 terms."""
+        stack = [(node, 1.0)]
+        while stack:
+            value, scale = stack.pop()
+            if value is not node and not absorbed(value):
+                yield value, scale
+                continue
+            stack.extend(reversed([(p, scale * local) for p, local in zip(value.parents, value.local_grads)]))
 
     ids = {node: i for i, node in enumerate(order)}
     box_ids = {key: f'm{i}' for i, key in enumerate(dict.fromkeys(box[n] for n in order if n in box))}
