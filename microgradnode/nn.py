@@ -107,8 +107,8 @@ def module_names(root: Value) -> dict[Value, str]:
         record = getattr(output, '_module', None)
         if record is None or output in names:
             continue
-        name, args, kwargs = record
-        stop = {id(v) for arg in (*args, *kwargs.values()) for v in _values_in(arg)}
+        name, inputs = record
+        stop = {id(v) for v in _values_in(inputs)}
         if id(output) in stop:  # a module that returns its input unchanged made nothing
             continue
         names[output] = name
@@ -123,7 +123,7 @@ def module_names(root: Value) -> dict[Value, str]:
             if inner is not None:
                 # Made by an earlier call (an inner module): skip its inside, look for
                 # this call's own operations beyond the inner call's inputs.
-                stack.extend(v for arg in (*inner[1], *inner[2].values()) for v in _values_in(arg))
+                stack.extend(_values_in(inner[1]))
                 continue
             if node not in names:
                 names[node] = name
@@ -132,12 +132,17 @@ def module_names(root: Value) -> dict[Value, str]:
 
 
 def _values_in(obj: object) -> list[Value]:
-    """The Values of a call's argument or result: a Value, or a list or tuple of them."""
+    """The Values of a call's argument or result: a Value, or any collection of them (a list, an array)."""
     if isinstance(obj, Value):
         return [obj]
     if isinstance(obj, (list, tuple)):
         return [v for v in obj if isinstance(v, Value)]
-    return []
+    if isinstance(obj, (str, bytes, dict)):
+        return []
+    try:
+        return [v for v in obj if isinstance(v, Value)]  # type: ignore[attr-defined]
+    except TypeError:  # not iterable
+        return []
 
 
 def _children(module: Module) -> list[tuple[str, Module]]:
@@ -175,6 +180,7 @@ def _recording(call: Any) -> Any:
             _name_children(self)
             self._children_named = True
         result = call(self, *args, **kwargs)
+        inputs = None
         # Only a record of the call, no walk: module_names() works out the rest when a
         # diagram asks. The innermost call records first (a layer returns its neurons'
         # outputs as they are): a Value's record is never overwritten.
@@ -182,7 +188,9 @@ def _recording(call: Any) -> Any:
             try:
                 output._module  # type: ignore[attr-defined]  # noqa: B018 (raises when not recorded yet)
             except AttributeError:
-                output._module = (self.name or type(self).__name__, args, kwargs)  # type: ignore[attr-defined]
+                if inputs is None:
+                    inputs = [v for arg in (*args, *kwargs.values()) for v in _values_in(arg)]
+                output._module = (self.name or type(self).__name__, inputs)  # type: ignore[attr-defined]
         return result
     recording_call._records_module = True  # type: ignore[attr-defined]
     return recording_call
@@ -290,7 +298,9 @@ class Neuron(Module):
             act = act + w * xi
         if self.activation != 'linear':
             act = getattr(act, self.activation)()
-        act._module = (self.name or type(self).__name__, (x,), {})  # type: ignore[attr-defined]  # a new Value
+        # One tuple per call (name, inputs), nothing else: each container allocated brings the
+        # garbage collector's next pass closer, and a training step makes thousands of these.
+        act._module = (self.name or type(self).__name__, x)  # type: ignore[attr-defined]  # a new Value
         return act
 
     def parameters(self) -> list[Value]:

@@ -182,3 +182,12 @@ def test_a_sum_of_thousands_of_terms_folds_without_recursion():
         total = total + x
     source = draw(total, fold_sums=True, max_nodes=10_000).source
     assert '3000 terms' in source and len(re.findall(r'v\d+ -> o\d+', source)) == 3000
+
+
+def test_values_made_before_a_call_are_not_the_modules():
+    a = Value(2.0, 'a')
+    before = a * 3.0
+    neuron = Neuron(2, seed=0, name='N')
+    names = module_names(neuron([before, 1.0]))
+    assert before not in names and a not in names
+    assert sorted(set(names.values())) == ['N'] and len(names) == 9  # b, 2 w, 1 constant, 2 ×, 2 +, relu
