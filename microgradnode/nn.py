@@ -162,14 +162,16 @@ def _name_children(module: Module) -> None:
     for attribute, child in _children(module):
         if not child.name:
             child.name = prefix + attribute
-            _prefix_below(child)
+            _prefix_below(child, f'{child.name}.')
 
 
-def _prefix_below(module: Module) -> None:
+def _prefix_below(module: Module, prefix: str) -> None:
+    """Put ``prefix`` before the names below a module just named (an MLP's ``L1.n0`` in
+    ``self.body`` becomes ``body.L1.n0``); unnamed ones get their attribute's name."""
     for attribute, child in _children(module):
-        child.name = f'{module.name}.{child.name or attribute}'
+        child.name = prefix + child.name if child.name else f'{module.name}.{attribute}'
         child._children_named = True
-        _prefix_below(child)
+        _prefix_below(child, prefix)
 
 
 def _recording(call: Any) -> Any:

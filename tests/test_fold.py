@@ -49,6 +49,16 @@ def test_user_modules_are_named_after_their_attributes():
     names = set(module_names(out).values())
     assert names == {'fc.n0', 'fc.n1', 'head', 'Block'}
 
+    class Wrapper(Module):
+        def __init__(self):
+            self.body = MLP(2, [2, 1], seed=0)
+
+        def __call__(self, x):
+            return self.body(x).tanh()
+
+    names = set(module_names(Wrapper()([1.0, 2.0])).values())
+    assert names == {'body.L1.n0', 'body.L1.n1', 'body.L2.n0', 'Wrapper'}
+
 
 def test_fold_neuron_boxes_edges_and_exact_numbers():
     model, score = _trained_point()
