@@ -123,8 +123,9 @@ def test_whole_training_step_folds_by_sample_quickly():
     loss, _ = batch_loss(model, points, labels)
     loss.backward()
     assert len(topological_order(loss)) > 60_000
-    with pytest.raises(GraphTooLargeError, match="fold='sample' for a batch loss"):
-        draw(loss)
+    for unfolded in ({}, {'group': 'module'}, {'fold_sums': True}):
+        with pytest.raises(GraphTooLargeError, match="fold='sample' for a batch loss"):
+            draw(loss, **unfolded)
     start = time.perf_counter()
     diagram = draw(loss, fold='sample')
     svg = diagram.pipe('svg')

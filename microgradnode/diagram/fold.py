@@ -35,7 +35,7 @@ import graphviz
 
 from ..engine import Value, topological_order
 from ..nn import module_names
-from .build import Drawing, operation_symbol
+from .build import Drawing, _graph_too_large, operation_symbol
 from .escape import html_text
 from .labels import clipped, edge_label, operation_label, title_label, value_label
 from .options import DrawOptions, GraphTooLargeError
@@ -142,6 +142,9 @@ def build_folded(root: Value, options: DrawOptions, *, fold: str | None = None, 
         option = f'fold={fold!r}' if fold else f'group={group!r}'
         raise ValueError(f'draw: {option} needs Values made by microgradnode.nn modules (Neuron, Layer, MLP '
                          f'or your own Module); no Value of this graph was')
+    if not fold and len(order) > options.max_nodes:  # every value is drawn: refuse now, as draw() does
+        raise _graph_too_large(len(order), options.max_nodes,
+                               made_by_modules=any(getattr(n, '_module', None) for n in order))
     fold_sums = fold_sums or fold == 'sample'
     consumers: dict[Value, list[Value]] = {}
     for node in order:
