@@ -91,7 +91,9 @@ class Value:
     # One object per node, holding its (at most two) parents and local derivatives in
     # slots rather than in tuples: fewer objects for the garbage collector to walk
     # is most of what makes building a graph fast in pure Python.
-    __slots__ = ('data', 'grad', 'label', '_op', '_a', '_da', '_b', '_db', '_k', '_waiting')
+    # '_module' (the nn module that made the value, set by nn.Module's calls) is never
+    # initialised here: the hot path does not pay for it; readers use getattr(v, '_module', None).
+    __slots__ = ('data', 'grad', 'label', '_op', '_a', '_da', '_b', '_db', '_k', '_waiting', '_module')
 
     def __init__(self, data: Number, label: str = '') -> None:
         if type(data) is not float:

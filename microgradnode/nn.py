@@ -25,6 +25,7 @@ MLP(2 -> [4, 1], 17 parameters)
 
 from __future__ import annotations
 
+import functools
 import numbers
 import random
 from collections.abc import Iterable, Sequence
@@ -36,7 +37,7 @@ from .extras import require
 if TYPE_CHECKING:
     import torch
 
-__all__ = ['ACTIVATIONS', 'Module', 'Neuron', 'Layer', 'MLP']
+__all__ = ['ACTIVATIONS', 'Module', 'module_names', 'Neuron', 'Layer', 'MLP']
 
 ACTIVATIONS = ('relu', 'tanh', 'sigmoid', 'linear')
 """Activation names a neuron accepts; 'linear' means none (the weighted sum itself)."""
@@ -83,8 +84,145 @@ def _plural(n: int, word: str) -> str:
     return f'{n} {word}' if n == 1 else f'{n} {word}s'
 
 
+def module_names(root: Value) -> dict[Value, str]:
+    """Which module made each Value of ``root``'s graph: ``{value: 'L1.n3', ...}``.
+
+    A :class:`Module` subclass's ``__call__`` records, when it returns, only its name and
+    its inputs on the Values it returns (so the engine's operations and the forward pass
+    pay almost nothing); this walk, run when a diagram needs it, gives every Value made
+    between a call's inputs and its outputs the name of that call's module. Parameters
+    and constants belong to the first module that used them; Values made outside any
+    module (a loss, a penalty) and the network's inputs are not in the mapping.
+
+    >>> model = MLP(2, [3, 1], seed=0)
+    >>> score = model([1.0, 2.0])
+    >>> names = module_names(score)
+    >>> names[score], names[score.parents[0]], names[model.parameters()[0]]
+    ('L2.n0', 'L2.n0', 'L1.n0')
+    """
+    from .engine import topological_order
+
+    names: dict[Value, str] = {}
+    for output in topological_order(root):
+        record = getattr(output, '_module', None)
+        if record is None or output in names:
+            continue
+        name, inputs = record
+        stop = {id(v) for v in _values_in(inputs)}
+        if id(output) in stop:  # a module that returns its input unchanged made nothing
+            continue
+        names[output] = name
+        seen = {id(output)}
+        stack = list(output.parents)
+        while stack:
+            node = stack.pop()
+            if id(node) in stop or id(node) in seen:
+                continue
+            seen.add(id(node))
+            inner = getattr(node, '_module', None)
+            if inner is not None:
+                # Made by an earlier call (an inner module): skip its inside, look for
+                # this call's own operations beyond the inner call's inputs.
+                stack.extend(_values_in(inner[1]))
+                continue
+            if node not in names:
+                names[node] = name
+            stack.extend(node.parents)
+    return names
+
+
+def _values_in(obj: object) -> list[Value]:
+    """The Values of a call's argument or result: a Value, or any collection of them (a list, an array)."""
+    if isinstance(obj, Value):
+        return [obj]
+    if isinstance(obj, (list, tuple)):
+        return [v for v in obj if isinstance(v, Value)]
+    if isinstance(obj, (str, bytes, dict)):
+        return []
+    try:
+        return [v for v in obj if isinstance(v, Value)]  # type: ignore[attr-defined]
+    except TypeError:  # not iterable
+        return []
+
+
+def _children(module: Module) -> list[tuple[str, Module]]:
+    """A module's sub-modules held in attributes (or lists of them), with the attribute's name."""
+    found: list[tuple[str, Module]] = []
+    for attribute, child in vars(module).items():
+        if isinstance(child, Module):
+            found.append((attribute, child))
+        elif isinstance(child, (list, tuple)):
+            found += [(f'{attribute}{i}', c) for i, c in enumerate(child) if isinstance(c, Module)]
+    return found
+
+
+def _name_children(module: Module) -> None:
+    """Name a module's unnamed sub-modules after its attributes (``fc``, ``heads0``, ``fc.n1``)."""
+    prefix = f'{module.name}.' if module.name else ''
+    for attribute, child in _children(module):
+        if not child.name:
+            child.name = prefix + attribute
+            _prefix_below(child, f'{child.name}.')
+
+
+def _prefix_below(module: Module, prefix: str) -> None:
+    """Put ``prefix`` before the names below a module just named (an MLP's ``L1.n0`` in
+    ``self.body`` becomes ``body.L1.n0``); unnamed ones get their attribute's name."""
+    for attribute, child in _children(module):
+        child.name = prefix + child.name if child.name else f'{module.name}.{attribute}'
+        child._children_named = True
+        _prefix_below(child, prefix)
+
+
+def _recording(call: Any) -> Any:
+    """``call`` that, when it returns, records this module and the call's inputs on its outputs."""
+    @functools.wraps(call)
+    def recording_call(self: Module, *args: Any, **kwargs: Any) -> Any:
+        if not self._children_named:
+            _name_children(self)
+            self._children_named = True
+        result = call(self, *args, **kwargs)
+        inputs = None
+        # Only a record of the call, no walk: module_names() works out the rest when a
+        # diagram asks. The innermost call records first (a layer returns its neurons'
+        # outputs as they are): a Value's record is never overwritten.
+        for output in (result,) if type(result) is Value else _values_in(result):
+            try:
+                output._module  # type: ignore[attr-defined]  # noqa: B018 (raises when not recorded yet)
+            except AttributeError:
+                if inputs is None:
+                    inputs = [v for arg in (*args, *kwargs.values()) for v in _values_in(arg)]
+                output._module = (self.name or type(self).__name__, inputs)  # type: ignore[attr-defined]
+        return result
+    recording_call._records_module = True  # type: ignore[attr-defined]
+    return recording_call
+
+
+def _records_itself(call: Any) -> Any:
+    """Mark a ``__call__`` that records its module itself (or makes no Value of its own), so
+    that it is not wrapped: a network's forward pass calls Neuron, Layer and MLP thousands of
+    times, and the generic wrapper would cost several percent of a training step."""
+    call._records_module = True
+    return call
+
+
 class Module:
-    """Anything with trainable parameters (Values whose ``data`` an optimizer changes)."""
+    """Anything with trainable parameters (Values whose ``data`` an optimizer changes).
+
+    Subclasses' ``__call__`` record on the Values they return which module made them
+    (read back by :func:`module_names`): the module's ``name`` (``'L1.n3'`` for neuron 3 of layer 1), or for
+    a user's module without one its attribute name in the module that holds it, else
+    its class name.
+    """
+
+    name = ''
+    _children_named = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        call = cls.__dict__.get('__call__')
+        if call is not None and not getattr(call, '_records_module', False):
+            cls.__call__ = _recording(call)  # type: ignore[method-assign]
 
     def __call__(self, x: Sequence[Input]) -> Any:
         """The module's output for inputs ``x``: a Value, or a list of Values (each subclass says)."""
@@ -141,10 +279,12 @@ class Neuron(Module):
         self.activation = _check_activation(activation)
         rng = _make_rng(rng, seed)
         # Labels name each weight in diagrams: 'L1.n0.w1' is layer 1, neuron 0, input 1.
+        self.name = name
         prefix = f'{name}.' if name else ''
         self.weights = [Value(rng.uniform(-1.0, 1.0), f'{prefix}w{i}') for i in range(self.nin)]
         self.bias = Value(0.0, f'{prefix}b') if bias else None
 
+    @_records_itself
     def __call__(self, x: Sequence[Input]) -> Value:
         if len(x) != self.nin:
             raise ValueError(f'{type(self).__name__} expected {self.nin} inputs, got {len(x)}')
@@ -158,9 +298,12 @@ class Neuron(Module):
             act = self.bias
         for w, xi in pairs:
             act = act + w * xi
-        if self.activation == 'linear':
-            return act
-        return getattr(act, self.activation)()
+        if self.activation != 'linear':
+            act = getattr(act, self.activation)()
+        # One tuple per call (name, inputs), nothing else: each container allocated brings the
+        # garbage collector's next pass closer, and a training step makes thousands of these.
+        act._module = (self.name or type(self).__name__, x)  # type: ignore[attr-defined]  # a new Value
+        return act
 
     def parameters(self) -> list[Value]:
         return self.weights if self.bias is None else [*self.weights, self.bias]
@@ -187,10 +330,12 @@ class Layer(Module):
         self.nout = _check_size(nout, 'nout (number of neurons)')
         self.activation = _check_activation(activation)
         rng = _make_rng(rng, seed)
+        self.name = name
         prefix = f'{name}.' if name else ''
         self.neurons = [Neuron(nin, activation=activation, bias=bias, rng=rng, name=f'{prefix}n{j}')
                         for j in range(self.nout)]
 
+    @_records_itself  # its Values are its neurons'
     def __call__(self, x: Sequence[Input]) -> list[Value]:
         if len(x) != self.nin:
             raise ValueError(f'Layer expected {self.nin} inputs, got {len(x)}')
@@ -236,6 +381,7 @@ class MLP(Module):
                              activation=output_activation if i == last else activation)
                        for i in range(len(self.nouts))]
 
+    @_records_itself  # its Values are its layers'
     def __call__(self, x: Sequence[Input]) -> Value | list[Value]:
         if len(x) != self.nin:
             raise ValueError(f'MLP expected {self.nin} inputs, got {len(x)}')

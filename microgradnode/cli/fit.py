@@ -83,6 +83,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help='save the decision boundary with the data as a PNG')
     output.add_argument('--plot-loss', metavar='FILE.png',
                         help='save the loss and accuracy per step as a PNG')
+    output.add_argument('--graph', metavar='FILE.svg',
+                        help='draw the trained model, folded by neuron, on the first point '
+                             '(.svg, .png, .pdf or .dot)')
     parser.set_defaults(run=run)
 
 
@@ -101,11 +104,14 @@ def _check(args: argparse.Namespace) -> None:
         if not path.lower().endswith('.png'):
             raise UsageError(f'{name} {path!r}: the plot is a PNG: give a file name ending in .png')
         check_output_file(path, name)  # now rather than after a minute of training
-    check_different_files({'--plot-boundary': args.plot_boundary, '--plot-loss': args.plot_loss})
+    check_different_files({'--plot-boundary': args.plot_boundary, '--plot-loss': args.plot_loss,
+                           '--graph': args.graph})
 
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
+    if args.graph is not None:
+        _check_graph(args.graph)
     if args.plot_boundary or args.plot_loss:  # now, not after a minute of training
         require('matplotlib', 'figures')
     from microgradnode.nn import MLP
@@ -131,7 +137,34 @@ def run(args: argparse.Namespace) -> int:
           f'({history.median_step_seconds * 1000:.0f} ms per step, median{how})')
     if args.plot_boundary or args.plot_loss:
         _plots(args, model, points, labels, history, shape, final_accuracy)
+    if args.graph is not None:
+        _graph(args.graph, model, points[0], shape)
     return 0
+
+
+def _check_graph(path: str) -> None:
+    # Before training: a wrong suffix, directory or missing Graphviz fails at once.
+    if not path.lower().endswith(('.svg', '.png', '.pdf', '.dot')):
+        raise UsageError(f'--graph {path!r}: cannot tell the format: give a file name ending in '
+                         '.svg, .png, .pdf or .dot')
+    check_output_file(path, '--graph')
+    require('graphviz', 'diagrams')
+
+
+def _graph(path: str, model, point, shape: str) -> None:
+    from microgradnode.diagram import draw
+    from microgradnode.engine import Value
+    score = model([Value(x, f'x{i}') for i, x in enumerate(point)])  # named: drawn as the inputs
+    model.zero_grad()  # training left the last batch's gradients on the parameters
+    score.backward()
+    diagram = draw(score, fold='neuron', group='module',
+                   title=f'MLP {shape}, trained, on the point ({point[0]:.3g}, {point[1]:.3g})')
+    try:
+        diagram.save(path)
+    except OSError as error:
+        raise UsageError(f'cannot write the graph: {error.strerror or error}: '
+                         f'{error.filename or ""}'.rstrip(': ')) from None
+    print(f'graph: {path}')
 
 
 def _final_accuracy(model, points, labels) -> float:

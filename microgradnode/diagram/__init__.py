@@ -43,7 +43,8 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
          grads: Mapping[Value, float | None] | None = None, names: Mapping[Value, str] | None = None,
          renderer: str = 'auto', tangents: Mapping[Value, float] | None = None,
          tangent_values: Mapping[Value, float | None] | None = None,
-         time_limit: float = DEFAULT_TIME_LIMIT, highlight_backward: bool = False) -> Diagram:
+         time_limit: float = DEFAULT_TIME_LIMIT, highlight_backward: bool = False,
+         group: str | None = None, fold: str | None = None, fold_sums: bool = False) -> Diagram:
     """Draw ``root`` and every Value it was computed from.
 
     Options (keyword only):
@@ -75,6 +76,12 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
       ``tangent ?``, a Value missing from it 0), for pictures of a pass half done.
     - ``time_limit``: seconds ``save`` and ``pipe`` let Graphviz work before stopping it
       (:class:`LayoutTimeoutError`); Ctrl-C stops it at once.
+    - ``group='module'``: each ``microgradnode.nn`` module's Values in a labelled cluster.
+    - ``fold``: ``'neuron'`` or ``'layer'`` draws each neuron (layer) as one box with its
+      output's data and grad and its parameters' gradient norm, arrows carrying the gradient
+      flowing between boxes; ``'sample'`` draws one sample of a batch loss, folded by neuron,
+      marked "× N samples" (docs/diagrams.md).
+    - ``fold_sums``: draw a chain of additions (what ``sum()`` builds) as one Σ operation.
 
     >>> from microgradnode import Value
     >>> a = Value(1.5, 'a'); b = a.tanh()
@@ -85,6 +92,7 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     """
     _check_installed('graphviz', 'diagrams')
     from .build import build_digraph
+    from .fold import build_folded
 
     if tangents is not None:
         if tangent_values is not None:
@@ -94,6 +102,13 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     options = DrawOptions(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                           number_format=number_format, color_by_grad=color_by_grad, legend=legend,
                           title=title, max_nodes=max_nodes)
+    if group is not None or fold is not None or fold_sums is not False:
+        if any((highlight, highlight_edges, grads, names, tangent_values, highlight_backward)):
+            raise ValueError('draw: highlight, highlight_edges, grads, names and tangents apply to unfolded '
+                             'diagrams; leave out group, fold and fold_sums to use them')
+        drawing = build_folded(root, options, fold=fold, group=group, fold_sums=fold_sums)
+        return Diagram(drawing.digraph, value_count=drawing.value_count,
+                       operation_count=drawing.operation_count, renderer=renderer, time_limit=time_limit)
     drawing = build_digraph(root, options, highlight=highlight, highlight_edges=highlight_edges,
                             grads=grads, names=names, tangents=tangent_values,
                             highlight_backward=highlight_backward)

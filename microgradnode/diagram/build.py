@@ -146,10 +146,12 @@ def operation_symbol(node: Value) -> str:
     return symbol
 
 
-def _graph_too_large(count: int, limit: int) -> GraphTooLargeError:
+def _graph_too_large(count: int, limit: int, *, made_by_modules: bool = False) -> GraphTooLargeError:
+    fold = ("; it was made by microgradnode.nn modules: fold it, draw(..., fold='neuron'), "
+            "fold='layer', or fold='sample' for a batch loss" if made_by_modules else '')
     return GraphTooLargeError(
         f'the graph has {count} values, more than max_nodes={limit}: laying it out would take '
-        f'long and the picture would be unreadable; to draw it anyway, raise the limit: '
+        f'long and the picture would be unreadable{fold}; to draw it anyway, raise the limit: '
         f'draw(..., max_nodes={count}), or --max-nodes {count} on the command line')
 
 
@@ -249,7 +251,8 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
         raise TypeError(f'draw needs a Value, not {type(root).__name__}')
     order = topological_order(root)
     if len(order) > options.max_nodes:
-        raise _graph_too_large(len(order), options.max_nodes)
+        raise _graph_too_large(len(order), options.max_nodes,
+                               made_by_modules=any(getattr(n, '_module', None) for n in order))
     marked, marked_edges, grads = _check_marks(order, highlight, highlight_edges, grads)
     names = _check_names(order, names)
     tangents = _check_tangents(order, tangents)
