@@ -164,7 +164,7 @@ def _gradients(output: Value, inputs: list[Value], create_graph: bool) -> list[V
         upstream = gradients[node]
         b = node._b
         if create_graph:
-            locals_ = _LOCAL_VALUES[node._op](a, b, node._k, node)
+            locals_ = _LOCAL_VALUES[node._op](a, b, node.constant, node)
             contribution = _times(upstream, locals_[0])
             gradients[a] = contribution if a not in gradients else gradients[a] + contribution
             if b is not None:
