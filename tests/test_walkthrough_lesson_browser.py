@@ -30,7 +30,8 @@ SIZES = [(1280, 800), (390, 844)]
 MEASURE = '''(index) => {
   const frame = WALK.frames[index];
   const picture = document.querySelector(`.frame[data-frame="${index}"]`);
-  const svg = [...picture.querySelectorAll('svg')].find(s => s.getBoundingClientRect().width > 0);
+  const svg = [...picture.querySelectorAll('svg'), ...document.querySelectorAll('#diagram > svg.stack')]
+    .find(s => s.getBoundingClientRect().width > 0);
   const one = frame.nodes.length === 1;
   const node = 'v' + frame.nodes[0], operation = 'o' + frame.nodes[0];
   const parents = one ? frame.near.map(id => 'v' + id) : [];
