@@ -60,14 +60,15 @@ PAGES = {
 @pytest.mark.parametrize('graph', PAGES)
 def test_every_step_readable_without_scrolling(browser, tmp_path, graph, width, height):
     """The step's node, its operation and its parents wholly on screen, text at 12 px or more."""
-    result = subprocess.run([sys.executable, '-m', 'microgradnode', 'walkthrough', *PAGES[graph],
-                             '--html', 'walk.html'], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, '-m', 'microgradnode', 'walkthrough', *PAGES[graph], '--html', 'walk.html']
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     path = tmp_path / 'walk.html'
     page, requests, errors = reverse_page.open_page(browser, path)
     page.set_viewport_size({'width': width, 'height': height})
     page.reload()
-    frames = page.evaluate('WALK.frames.map(f => [f.title, f.phase, f.nodes.length, f.near.length, f.edges.length])')
+    frames = page.evaluate(
+        'WALK.frames.map(f => [f.title, f.phase, f.nodes.length, f.near.length, f.edges.length])')
     backward_step = None
     for index, (title, phase, nodes, near, edges) in enumerate(frames):
         if index:
