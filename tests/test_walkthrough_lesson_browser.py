@@ -24,53 +24,72 @@ browser = reverse_page.browser  # the same headless Chromium fixture
 
 SIZES = [(1280, 800), (390, 844)]
 
-# Where the step's node is and how large its smallest text is drawn, in CSS pixels.
+# Where the step's node, its operation and the parents it names are, and how large their
+# smallest text (and the numbers on the parents' arrows) is drawn, in CSS pixels: in the
+# view the page shows (the diagram itself, or the close-up stacked for a narrow screen).
 MEASURE = '''(index) => {
   const frame = WALK.frames[index];
-  const svg = document.querySelector(`.frame[data-frame="${index}"] svg`);
-  const wanted = frame.nodes.length === 1 ? frame.nodes : [frame.nodes[0]];
-  const scale = svg.getScreenCTM().a;
-  const boxes = [], sizes = [];
+  const picture = document.querySelector(`.frame[data-frame="${index}"]`);
+  const svg = [...picture.querySelectorAll('svg'), ...document.querySelectorAll('#diagram > svg.stack')]
+    .find(s => s.getBoundingClientRect().width > 0);
+  const one = frame.nodes.length === 1;
+  const node = 'v' + frame.nodes[0], operation = 'o' + frame.nodes[0];
+  const parents = one ? frame.near.map(id => 'v' + id) : [];
+  const wanted = parents.length ? [node, operation, ...parents] : [node];  // a leaf has no operation
+  const boxes = {}, sizes = [];
+  const measure = text => sizes.push(parseFloat(text.getAttribute('font-size')) * text.getScreenCTM().a);
   for (const group of svg.querySelectorAll('g.node, g.edge')) {
     const title = group.querySelector('title').textContent.trim();
-    const own = wanted.some(id => title === 'v' + id);
-    const arrow = frame.nodes.length === 1 && wanted.some(id => title.endsWith('->o' + id));
-    if (own) { const b = group.getBoundingClientRect(); boxes.push([b.left, b.top, b.right, b.bottom]); }
-    if (own || arrow) for (const text of group.querySelectorAll('text'))
-      sizes.push(parseFloat(text.getAttribute('font-size')) * scale);
+    const own = wanted.includes(title);
+    const arrow = one && parents.some(parent => title === parent + '->' + operation);
+    if (own) { const b = group.getBoundingClientRect(); boxes[title] = [b.left, b.top, b.right, b.bottom]; }
+    if (own || arrow) for (const text of group.querySelectorAll('text')) measure(text);
   }
-  return {boxes, smallest: Math.min(...sizes), scrollX: window.scrollX, scrollY: window.scrollY,
+  for (const text of svg.querySelectorAll(':scope > text')) measure(text);  // a stacked arrow's number
+  return {wanted, boxes, smallest: Math.min(...sizes), scrollX: window.scrollX, scrollY: window.scrollY,
           pageWidth: document.documentElement.scrollWidth, width: innerWidth, height: innerHeight};
 }'''
 
+PAGES = {
+    'two-node': [],
+    'tanh': ['tanh(w*x + b)', '--set', 'w=0.5', '--set', 'x=2', '--set', 'b=-1'],
+}
+
 
 @pytest.mark.parametrize('width, height', SIZES)
-def test_every_step_readable_without_scrolling(browser, tmp_path, width, height):
-    net = build()
-    walk = walkthrough(net.loss, parameters=net.weights)
-    path = walk.save(tmp_path / 'walk.html')
+@pytest.mark.parametrize('graph', PAGES)
+def test_every_step_readable_without_scrolling(browser, tmp_path, graph, width, height):
+    """The step's node, its operation and its parents wholly on screen, text at 12 px or more."""
+    command = [sys.executable, '-m', 'microgradnode', 'walkthrough', *PAGES[graph], '--html', 'walk.html']
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / 'walk.html'
     page, requests, errors = reverse_page.open_page(browser, path)
     page.set_viewport_size({'width': width, 'height': height})
     page.reload()
+    frames = page.evaluate(
+        'WALK.frames.map(f => [f.title, f.phase, f.nodes.length, f.near.length, f.edges.length])')
     backward_step = None
-    for index, frame in enumerate(walk.frames):
+    for index, (title, phase, nodes, near, edges) in enumerate(frames):
         if index:
             page.keyboard.press('ArrowRight')
-        assert page.locator('#step-title').text_content() == frame.title.replace('-', '−')
+        assert page.locator('#step-title').text_content() == title
         seen = page.evaluate(MEASURE, index)
-        assert seen['boxes'], frame.title
-        for left, top, right, bottom in seen['boxes']:
+        assert sorted(seen['boxes']) == sorted(seen['wanted']), (title, seen['boxes'])
+        if nodes == 1 and near:
+            assert len(seen['wanted']) == 2 + near
+        for name, (left, top, right, bottom) in seen['boxes'].items():
             assert 0 <= left and right <= seen['width'] and 0 <= top and bottom <= seen['height'], (
-                frame.title, (left, top, right, bottom))
-        assert seen['smallest'] >= 11.99, (frame.title, seen['smallest'])
+                title, name, (left, top, right, bottom))
+        assert seen['smallest'] >= 11.99, (title, seen['smallest'])
         assert seen['scrollX'] == 0 and seen['scrollY'] == 0 and seen['pageWidth'] <= seen['width']
         hint = page.locator('#hint').text_content()
-        assert ('faded' in hint) == (frame.phase == 'forward')  # no stale hint in the backward pass
-        if frame.phase == 'backward' and frame.step is not None and frame.step.contributions:
+        assert ('faded' in hint) == (phase == 'forward')  # no stale hint in the backward pass
+        if edges:  # the first step that passes a gradient back
             backward_step = backward_step if backward_step is not None else index
-        if index in (0, backward_step, len(walk.frames) - 1):
-            name = {0: 'first', backward_step: 'backward', len(walk.frames) - 1: 'last'}[index]
-            page.screenshot(path=str(ARTIFACTS / f'lesson_{name}_{width}.png'))
+        if index in (0, backward_step, len(frames) - 1):
+            name = {0: 'first', backward_step: 'backward', len(frames) - 1: 'last'}[index]
+            page.screenshot(path=str(ARTIFACTS / f'lesson_{graph}_{name}_{width}.png'))
     assert not errors and all(url == path.as_uri() for url in requests), (errors, requests)
     page.close()
 
