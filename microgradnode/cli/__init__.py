@@ -100,7 +100,8 @@ def build_parser() -> ArgumentParser:
                     'and watch backprop step by step.',
         epilog="start with:  microgradnode train --plot results.png --graph graph.svg\n"
                "then:        microgradnode explain --wrt w0\n"
-               "             microgradnode walkthrough --html walk.html\n"
+               "             microgradnode walkthrough --html walk.html   (add --quiz to test yourself)\n"
+               "             microgradnode modes                          (why training uses reverse mode)\n"
                "help on one command:  microgradnode COMMAND --help\n\n"
                "exit status: 0 done, 1 standard output could not be written (disk full), "
                "2 bad input,\n130 interrupted (Ctrl-C), 141 the reader of the output went away "
