@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from .engine import Value, topological_order
+from .formula_syntax import function
 from .formulas import Formula, NodeNames, _product, format_number, latex, local_formula, mathml
 from .ops import FUNCTIONS, OPS
 
@@ -250,10 +251,8 @@ class StaleGraphError(ValueError):
 
 @cache
 def _forward(op_name: str):
-    """The table's forward formula of ``op_name`` as a function of (a, b, k)."""
-    # The source is the fixed operation table, never user input (the engine does the same).
-    source = f'lambda a, b, k: {OPS[op_name].forward}'
-    return eval(compile(source, f'<forward of {op_name}>', 'eval'), dict(FUNCTIONS))  # noqa: S307
+    """The table's forward formula of ``op_name`` as a function of (a, b, k, out)."""
+    return function((OPS[op_name].forward,), dict(FUNCTIONS))
 
 
 def check_recorded_state(output: Value, nodes: list[Value] | None = None) -> None:
@@ -284,7 +283,7 @@ explaining it
         a = parents[0].data
         b = parents[1].data if len(parents) > 1 else None
         try:
-            now = _forward(node.op)(a, b, node.constant)
+            (now,) = _forward(node.op)(a, b, node.constant, None)
         except (ArithmeticError, ValueError) as error:
             now = error
         if isinstance(now, float) and (now == node.data or (now != now and node.data != node.data)):
