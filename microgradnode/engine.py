@@ -685,11 +685,18 @@ def _backward(root: Value, gradient: Number, trace: list[Value] | None = None) -
             return
         try:
             root.grad = 0.0  # intermediate values show this pass only
-            # A for loop over a list that grows as values are found. Besides sparing a pop()
-            # per value, its back edge lets CPython 3.11 specialize this function during
-            # its first call; with only while loops, that waits for the 8th call.
-            found = [root]
-            for node in found:  # only intermediate values are ever found: _a is a Value
+            # Depth first (a stack): a value's parents are counted right after it, while
+            # its memory is still in the cache, and a graph is walked roughly in the order it
+            # was built (allocated); breadth first (a for loop over a growing list) runs
+            # fewer instructions yet takes 10% longer on 66,000-node graphs. The loop is a
+            # `while True`, whose back edge (an unconditional jump) counts towards CPython
+            # 3.11's warm-up: this function is specialized during its first call; with only
+            # `while <condition>` loops that waits for the 8th call (docs/performance.md).
+            found = [None, root]  # None at the bottom ends the loop
+            while True:
+                node = found.pop()
+                if node is None:  # only intermediate values are ever pushed: _a is a Value
+                    break
                 a = node._a
                 if a._a is not None:
                     waiting = a._waiting
