@@ -402,3 +402,42 @@ def test_import_is_light():
             'if m in sys.modules]; print(heavy)')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '[]'
+
+
+# -- how Values are made --------------------------------------------------------------------
+
+def test_nodes_are_made_without_running_python_code():
+    # The generated methods call the class bound to type.__call__; that runs in C only
+    # while Value defines neither __init__ nor __new__ (see _ValueType in engine.py).
+    from microgradnode.engine import _blank_value
+    assert Value.__init__ is object.__init__ and Value.__new__ is object.__new__
+    blank = _blank_value()
+    assert type(blank) is Value and not hasattr(blank, 'data')
+    node = Value(2.0) * 3
+    assert (node.data, node.grad, node.label, node.op, node.local_grads) == (6.0, 0.0, '', 'mul', (3.0, 2.0))
+
+
+def test_the_constructor_checks_and_fills_a_leaf():
+    import inspect
+    leaf = Value(True, 'flag')
+    assert (leaf.data, leaf.grad, leaf.label, leaf.is_leaf, leaf.parents) == (1.0, 0.0, 'flag', True, ())
+    assert str(inspect.signature(Value)) == "(data: 'Number', label: 'str' = '') -> 'Value'"
+    with pytest.raises(TypeError, match='label must be a str, not int'):
+        Value(1.0, 3)
+    with pytest.raises(TypeError, match='real number'):
+        Value('1.0')
+
+
+def test_a_subclass_may_add_methods_but_not_a_constructor():
+    class Scaled(Value):
+        def doubled(self) -> Value:
+            return self * 2
+
+    x = Scaled(1.5, 'x')
+    y = x.doubled()
+    y.backward()
+    assert type(x) is Scaled and (y.data, x.grad, x.label) == (3.0, 2.0, 'x')
+    with pytest.raises(TypeError, match='Broken defines __init__, which Value subclasses cannot'):
+        class Broken(Value):
+            def __init__(self, data: float, extra: int) -> None:
+                pass
