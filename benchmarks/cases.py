@@ -15,7 +15,10 @@ from time import perf_counter
 from . import workload
 from .registry import Figures, measurement
 
-WORKLOAD_STEPS = 3  # measured steps per process, after one warm-up step
+# Measured steps per process, after one warm-up step. A process's figure is their mean: the
+# collector's full collections come every step or two, so single steps of a pure-Python
+# engine alternate between two durations, and a median of a few steps picked either by chance.
+WORKLOAD_STEPS = 8
 CHAIN_OPERATION = 'relu'  # unary in every engine, so a chain of n operations has n + 1 nodes
 
 
@@ -46,7 +49,7 @@ def make_engine(name: str) -> workload.Engine:
 @measurement('Demo workload, one training step (2-16-16-1 MLP, 100 points, ~66k nodes)',
              section='Demo workload', repeats=5)
 def demo_workload(engine: str) -> Figures:
-    """Median over a few steps of forward, backward and the whole step (graph freed included)."""
+    """Mean over the measured steps of forward, backward and the whole step (graph freed included)."""
     scalar_engine = make_engine(engine)
     points, labels = workload.moons()
     mlp = workload.init_mlp(scalar_engine)
@@ -63,7 +66,7 @@ def demo_workload(engine: str) -> Figures:
         phases['forward'].append(ends['forward'] - start)
         phases['backward'].append(ends['backward'] - ends['zero_grad'])
         phases['step'].append(ends['update'] - start)
-    return {phase: statistics.median(times) for phase, times in phases.items()}
+    return {phase: statistics.fmean(times) for phase, times in phases.items()}
 
 
 # -- the garbage collector -----------------------------------------------------------------
@@ -295,7 +298,7 @@ def nn_moons_step(engine: str) -> Figures:
         start = perf_counter()
         step()
         times.append(perf_counter() - start)
-    return {'step': statistics.median(times)}
+    return {'step': statistics.fmean(times)}
 
 
 # -- compiled steps ------------------------------------------------------------------------
@@ -325,4 +328,4 @@ def compiled_step(engine: str) -> Figures:
         compiled()
         scalar_engine.sgd_update(params, 0.05)
         times.append(perf_counter() - start)
-    return {'step': statistics.median(times[1:]), 'compile': compile_seconds}
+    return {'step': statistics.fmean(times[1:]), 'compile': compile_seconds}

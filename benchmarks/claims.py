@@ -50,8 +50,8 @@ def tables(report: dict) -> str:
     lines = [f'Measured {report["date"]} on a shared {machine["cpus"]}-CPU {machine["cpu"]}, Python '
              f'{machine["python"]}, load average {load["start"].split()[0]} at the start and '
              f'{load["end"].split()[0]} at the end; the whole run (`{report["command"]}`) took '
-             f'{report["seconds"]:.0f} s. Medians over fresh processes, engines alternating; '
-             f'"×" is how many times longer the other engine took, in this run.', '']
+             f'{report["seconds"]:.0f} s. Medians over fresh processes (each the mean of its steps), '
+             f'engines alternating; "×" is how many times longer the other engine took, in this run.', '']
     gpt = {e: measured.get('gpt_workload', {}).get('median', {}).get(e, {})
            for e in ('microgradnode', 'reference', 'microgradnode.compile')}
     ours, reference, compiled = gpt['microgradnode'], gpt['reference'], gpt['microgradnode.compile']

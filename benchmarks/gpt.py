@@ -268,7 +268,7 @@ def needs_recursion(limit: int = 20_000) -> None:
 
 # -- the measurement -----------------------------------------------------------------------
 
-GPT_STEPS = 6            # measured eager steps per process, after one warm-up step
+GPT_STEPS = 8            # measured eager steps per process, after one warm-up step; their mean
 COMPILED_STEPS = 60      # compiled steps per process: enough names to replay each length
 SCHEDULE = 1000          # Adam's learning-rate schedule length, the same in every run
 GPT_UNITS = {'graph nodes per step': 'count', 'constant nodes per step': 'count',
@@ -290,7 +290,7 @@ def _engine_value(engine: str) -> type:
              'one name per training step', section='Scalar GPT', units=GPT_UNITS,
              engines=('microgradnode', 'reference', 'microgradnode.compile'), repeats=5)
 def gpt_workload(engine: str) -> dict:
-    """Median phases of eager steps, or compiled replay; the losses, for the agreement check."""
+    """Mean phases of eager steps (names of several lengths), or compiled replay; the losses."""
     if engine == 'microgradnode.compile':
         return compiled_training(COMPILED_STEPS)
     value = _engine_value(engine)
@@ -321,7 +321,7 @@ def gpt_workload(engine: str) -> dict:
             for phase, seconds in (('forward', built - start), ('backward', backward_done - built),
                                    ('optimizer', end - backward_done), ('step', end - start)):
                 phases[phase].append(seconds)
-    figures.update({phase: statistics.median(times) for phase, times in phases.items()})
+    figures.update({phase: statistics.fmean(times) for phase, times in phases.items()})
     figures['losses'] = losses
     return figures
 
@@ -414,6 +414,6 @@ def compiled_training(steps: int) -> dict:
         end = perf_counter()
         (replays if hit else compiles).append(end - start if hit else compiled - start)
     total = perf_counter() - started
-    return {'step': statistics.median(replays), 'compile': statistics.median(compiles),
+    return {'step': statistics.fmean(replays), 'compile': statistics.median(compiles),
             'mean step, compiles included': total / steps, 'distinct lengths compiled': len(cache),
             'losses': losses[:GPT_STEPS + 1]}

@@ -7,8 +7,9 @@
 Writes results.md (tables) and results.json (every figure of every run, the medians,
 the machine) into the current folder, or into ``--out DIR``: never over the repository's
 benchmarks/results.* (the run the docs quote) unless asked to with ``--out benchmarks``.
-Shared machines are noisy: each figure is the median over fresh processes, the engines
-take turns (the order rotates each round), and only ratios measured in the same run are compared.
+Shared machines are noisy: each figure is the median over fresh processes (a process reports
+the mean of its measured steps), the engines take turns (the order rotates each round), and
+only ratios measured in the same run are compared.
 """
 
 from __future__ import annotations
@@ -167,8 +168,8 @@ def markdown(report: dict) -> str:
              f'Python {report["machine"]["python"]}, torch {report["machine"]["torch"]}, '
              f'micrograd {report["machine"]["micrograd"]}; load average {report["load_average"]["start"]} '
              f'at the start, {report["load_average"]["end"]} at the end. Medians over fresh processes '
-             f'(garbage collector on), engines alternating; a ratio "a ÷ b" is how many times '
-             f'longer (or bigger) a is than b, measured in this run.', '']
+             f'(garbage collector on; a process reports the mean of its steps), engines alternating; '
+             f'a ratio "a ÷ b" is how many times longer (or bigger) a is than b, measured in this run.', '']
     sections: dict[str, list[str]] = {}
     for name, entry in report['measurements'].items():
         sections.setdefault(entry['section'], []).append(name)
