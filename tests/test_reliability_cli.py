@@ -356,3 +356,46 @@ def test_a_replaced_file_keeps_its_permissions(capsys, tmp_path):
     status, _, _ = cli(capsys, 'train', '--steps', '2', '--csv', private)
     assert status == 0 and private.read_text().startswith('iteration,')
     assert private.stat().st_mode & 0o777 == 0o600
+
+
+def test_ctrl_c_while_the_package_is_still_being_imported_is_one_line_and_130():
+    # The console script starts in _microgradnode_cli, outside the package; an interrupt
+    # raised while microgradnode's engine is imported stands in for a Ctrl-C at startup.
+    script = '''
+import sys
+class InterruptWhileImporting:
+    def find_spec(self, name, path=None, target=None):
+        if name == 'microgradnode.engine':
+            raise KeyboardInterrupt
+        return None
+sys.meta_path.insert(0, InterruptWhileImporting())
+import _microgradnode_cli
+sys.exit(_microgradnode_cli.main())
+'''
+    done = subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, env={**os.environ, 'PYTHONPATH': str(ROOT)})
+    assert (done.returncode, done.stdout, done.stderr) == (130, '', 'microgradnode: interrupted\n')
+
+
+def test_ctrl_c_while_the_parser_is_built_is_one_line_and_130(capsys, monkeypatch):
+    import importlib
+
+    import microgradnode.cli as cli_package
+    real_import = importlib.import_module
+
+    def interrupted(name: str, *args: object):
+        if name.endswith('.walkthrough'):
+            raise KeyboardInterrupt
+        return real_import(name, *args)
+    monkeypatch.setattr(cli_package.importlib, 'import_module', interrupted)
+    status, out, err = cli(capsys, 'train', '--steps', '3')
+    assert (status, out, err) == (130, '', 'microgradnode: interrupted\n')
+
+
+def test_the_console_script_starts_outside_the_package():
+    import configparser
+    config = configparser.ConfigParser()
+    config.read(ROOT / 'setup.cfg')
+    assert config['options.entry_points']['console_scripts'].split() == [
+        'microgradnode', '=', '_microgradnode_cli:main']
+    assert config['options']['py_modules'].strip() == '_microgradnode_cli'

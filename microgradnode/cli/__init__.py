@@ -140,8 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None, guarded: _GuardedOutput) -> int:
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    try:  # building the parser imports every subcommand's module: Ctrl-C may land there
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+    except KeyboardInterrupt:
+        print('microgradnode: interrupted', file=sys.stderr)
+        return 130
     guarded.command = getattr(args, 'command', None)
     if extra:
         _unrecognized(parser, guarded.command, extra)
