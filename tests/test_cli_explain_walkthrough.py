@@ -114,3 +114,11 @@ def test_output_piped_into_a_closed_reader_ends_quietly():
                             env={**os.environ, 'PYTHONPATH': str(root)}, timeout=120)
     assert result.stdout.count('\n') == 1
     assert 'Traceback' not in result.stderr and 'BrokenPipe' not in result.stderr
+
+
+@pytest.mark.parametrize('command', [['explain'], ['walkthrough'], ['walkthrough', '--mode', 'forward']])
+def test_an_expression_of_numbers_only_is_refused_by_explain_and_walkthrough_alike(capsys, command):
+    status, out, err = run_cli(capsys, *command, '2*3')
+    assert (status, out) == (2, '')
+    assert err == (f'microgradnode {command[0]}: error: EXPR \'2*3\' has no named input: there is nothing '
+                   "to differentiate (give it a name, e.g. '2*x' --set x=3)\n")

@@ -63,6 +63,13 @@ def graph_from_args(args: argparse.Namespace) -> Graph:
     return Graph(output, inputs, labelled=labelled)
 
 
+def require_named_input(graph: Graph, expression: str | None) -> None:
+    """A UsageError when EXPR has only numbers in it (``'2*3'``): nothing to differentiate."""
+    if not graph.default_inputs:
+        raise UsageError(f'EXPR {expression!r} has no named input: there is nothing to differentiate '
+                         "(give it a name, e.g. '2*x' --set x=3)")
+
+
 def _labelled(output: Value) -> dict[str, Value]:
     labelled: dict[str, Value] = {}
     for node in topological_order(output):

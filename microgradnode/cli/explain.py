@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import unicodedata
 
-from . import UsageError
-from ._graph import add_graph_arguments, graph_from_args
+from ._graph import add_graph_arguments, graph_from_args, require_named_input
 from .options import whole_number
 
 # An EXPR (a tree of at most 2000 characters) has at most a few thousand paths; more
@@ -44,11 +43,10 @@ def run(args: argparse.Namespace) -> int:
 
     max_paths = DEFAULT_MAX_PATHS if args.max_paths is None else args.max_paths
     graph = graph_from_args(args)
+    if not args.wrt:
+        require_named_input(graph, args.expression)
     # --wrt ｘ means x, as in EXPR (Python folds look-alike letters).
     names = [unicodedata.normalize('NFKC', name) for name in args.wrt] or graph.default_inputs
-    if not names:
-        raise UsageError(f'EXPR {args.expression!r} has no named input: there is nothing to differentiate '
-                         "(give it a name, e.g. '2*x' --set x=3)")
     inputs = [graph.find(name, option='--wrt') for name in names]
     blocks = []
     if graph.description and not getattr(args, 'latex', False):

@@ -13,7 +13,7 @@ from pathlib import Path
 from microgradnode.extras import check_installed, require
 
 from . import UsageError
-from ._graph import add_graph_arguments, graph_from_args
+from ._graph import add_graph_arguments, graph_from_args, require_named_input
 from .draw import add_time_limit_argument
 from .options import check_output_file
 
@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.quiz and args.mode == 'forward':
         raise UsageError('--quiz asks about the backward pass: it goes with --mode reverse')
     graph = graph_from_args(args)
+    require_named_input(graph, args.expression)  # '2*3': a walk through constants teaches nothing
     if args.wrt is not None and args.mode != 'forward':
         raise UsageError('--wrt goes with --mode forward (reverse mode finds every gradient at once)')
     wrt = _forward_input(graph, args.wrt) if args.mode == 'forward' else None
