@@ -623,10 +623,21 @@ class Compiled:
                     twin.label = node.label
                 replayed[node] = twin
 
+    def __reduce__(self) -> tuple:
+        # The generated function cannot be pickled (it was made by exec); the graph can.
+        # A pickled Compiled is its root and form, compiled again when loaded: pickled
+        # beside its model, it still reads and writes that model's parameters.
+        return _compile_again, (self.root, self.compact, self.nodes)
+
     def __repr__(self) -> str:
         form = 'compact' if self.compact else 'readable'
         return (f'<Compiled {form} backprop of {self.nodes} nodes, {len(self.leaves)} leaves, '
                 f'{self.source.count(chr(10))} lines>')
+
+
+def _compile_again(root: Value, compact: bool, nodes: int) -> Compiled:
+    """Unpickle a :class:`Compiled`: the same graph, compiled again, in the same form."""
+    return compile(root, compact=compact, max_nodes=max(nodes, MAX_NODES))
 
 
 def compile(root: Value, *, compact: bool | None = None, max_nodes: int = MAX_NODES) -> Compiled:

@@ -552,3 +552,15 @@ def test_the_two_node_example_prints_the_code_and_trains_like_eager():
         weights = [w.data - 0.1 * w.grad for w in values]
     expected = ', '.join(f'{name}={w:.4f}' for name, w in zip(('w0', 'w1', 'w2'), weights))
     assert f'weights after 1000 steps: {expected}' in result.stdout
+
+
+@pytest.mark.parametrize('compact', [False, True])
+def test_a_compiled_step_pickled_beside_its_parameters_drives_the_loaded_ones(compact):
+    import pickle
+    loss, weights = two_node_network()
+    step = compile(loss, compact=compact)
+    loaded_weights, loaded_step = pickle.loads(pickle.dumps((weights, step)))
+    assert loaded_step.compact is compact and loaded_step.nodes == step.nodes
+    assert set(map(id, loaded_weights)) <= set(map(id, loaded_step.leaves))
+    assert loaded_step() == step()
+    assert [w.grad for w in loaded_weights] == [w.grad for w in weights] != [0.0, 0.0, 0.0]
