@@ -322,14 +322,18 @@ class Value(metaclass=_ValueType):
     def __getstate__(self) -> tuple:
         if self._a is None:  # a leaf (half the nodes of a typical graph): a shorter pickle
             return self.data, self.grad, self.label
-        return self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db
+        state = self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db
+        module = getattr(self, '_module', None)  # the nn module that made it, if any
+        return state if module is None else (*state, module)
 
     def __setstate__(self, state: tuple) -> None:
         if len(state) == 3:
             self.data, self.grad, self.label = state
             self._op, self._a, self._da, self._b, self._db = '', None, 0.0, None, 0.0
         else:
-            self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = state
+            self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = state[:8]
+            if len(state) == 9:
+                self._module = state[8]
         self._waiting = 0
 
     def __reduce_ex__(self, protocol: object) -> tuple:

@@ -481,3 +481,22 @@ def test_a_pickle_that_fails_midway_leaves_later_pickles_iterative():
         pickle.dump(end, FullDisk(), protocol=4)  # fails at the first frame, mid-ancestors
     again = pickle.loads(pickle.dumps(middle))
     assert again.data == middle.data and again.op == middle.op
+
+
+def test_pickle_and_deepcopy_keep_which_module_made_each_value():
+    import copy
+    import pickle
+
+    from microgradnode.engine import topological_order
+    from microgradnode.nn import MLP, module_names
+    model = MLP(2, [3, 1], seed=0)
+    score = model([1.0, 2.0]) * 2.0  # the last operation is outside any module
+
+    def names_in_order(root: Value) -> list[str | None]:
+        names = module_names(root)
+        return [names.get(node) for node in topological_order(root)]
+
+    expected = names_in_order(score)
+    assert 'L2.n0' in expected and 'L1.n2' in expected and expected[-1] is None
+    assert names_in_order(pickle.loads(pickle.dumps(score))) == expected
+    assert names_in_order(copy.deepcopy(score)) == expected
