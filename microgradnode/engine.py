@@ -150,6 +150,7 @@ class Value(metaclass=_ValueType):
         _b: Any  # the second parent, a Value; None for a leaf or a unary operation
         _db: float
         _waiting: int
+        _module: tuple  # (name, inputs) of the nn module call that made it; often unset
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

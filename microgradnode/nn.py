@@ -188,11 +188,11 @@ def _recording(call: Any) -> Any:
         # outputs as they are): a Value's record is never overwritten.
         for output in (result,) if type(result) is Value else _values_in(result):
             try:
-                output._module  # type: ignore[attr-defined]  # noqa: B018 (raises when not recorded yet)
+                output._module  # noqa: B018 (raises when not recorded yet)
             except AttributeError:
                 if inputs is None:
                     inputs = [v for arg in (*args, *kwargs.values()) for v in _values_in(arg)]
-                output._module = (self.name or type(self).__name__, inputs)  # type: ignore[attr-defined]
+                output._module = (self.name or type(self).__name__, inputs)
         return result
     recording_call._records_module = True  # type: ignore[attr-defined]
     return recording_call
@@ -302,7 +302,7 @@ class Neuron(Module):
             act = getattr(act, self.activation)()
         # One tuple per call (name, inputs), nothing else: each container allocated brings the
         # garbage collector's next pass closer, and a training step makes thousands of these.
-        act._module = (self.name or type(self).__name__, x)  # type: ignore[attr-defined]  # a new Value
+        act._module = (self.name or type(self).__name__, x)  # a new Value
         return act
 
     def parameters(self) -> list[Value]:
