@@ -146,7 +146,7 @@ def test_cli_forward_mode_text_and_page(capsys, tmp_path):
      '--wrt f: f is computed from other values; differentiate with respect to an input: x'),
     (['--mode', 'forward', '--wrt', 's1'], '--wrt s1: s1 is computed from other values; '
                                             'differentiate with respect to an input: w2, w1, w0, s0, target'),
-    (['2*3', '--mode', 'forward'], '--mode forward: EXPR has no named input to differentiate'),
+    (['2*3', '--mode', 'forward'], "EXPR '2*3' has no named input: there is nothing to differentiate"),
 ])
 def test_cli_forward_mode_errors_are_one_line(capsys, arguments, message):
     status, out, err = run(capsys, *arguments)

@@ -21,10 +21,11 @@ __all__ = ['register', 'run']
 
 
 def _forward_input(graph, name: str | None):
-    """The input ``--wrt`` names (default: the first one), or a UsageError that lists the inputs."""
+    """The input ``--wrt`` names (default: the first one), or a UsageError that lists the inputs.
+
+    The graph has a named input: ``run`` refused one without (``require_named_input``).
+    """
     inputs = [label for label, node in graph.labelled.items() if node.is_leaf]
-    if not inputs:
-        raise UsageError('--mode forward: EXPR has no named input to differentiate with respect to')
     wrt = graph.find(name if name is not None else graph.default_inputs[0], option='--wrt')
     if not wrt.is_leaf:
         raise UsageError(f'--wrt {name}: {name} is computed from other values; differentiate with '
