@@ -116,6 +116,10 @@ class _ValueType(type):
         return value
 
 
+# A wrong call reads "Value() missing 1 required positional argument: 'data'".
+_ValueType.__call__.__qualname__ = 'Value'
+
+
 class Value(metaclass=_ValueType):
     """A scalar that records how it was computed, so that gradients can flow back.
 

@@ -45,6 +45,10 @@ def test_value_rejects_non_real_data_naming_the_type(bad):
 def test_label_must_be_a_string():
     with pytest.raises(TypeError, match='label must be a str, not int'):
         Value(1.0, 3)
+    with pytest.raises(TypeError, match=r"^Value\(\) missing 1 required positional argument: 'data'$"):
+        Value()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^Value\(\) got an unexpected keyword argument 'lable'$"):
+        Value(1.0, lable='x')  # type: ignore[call-arg]
 
 
 def test_repr_and_conversions():
