@@ -29,7 +29,7 @@ def main(mode: str) -> None:
     import microgradnode
     from microgradnode import Value
     from microgradnode.nn import MLP
-    from microgradnode.optim import SGD
+    from microgradnode.nn.optim import SGD
 
     here = Path(microgradnode.__file__).resolve()
     check('site-packages' in here.parts, f'microgradnode imported from {here}, not from the install')

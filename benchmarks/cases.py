@@ -275,10 +275,10 @@ def nn_moons_step(engine: str) -> Figures:
     if engine == 'microgradnode':
         return {'step': demo_workload(engine)['step']}
     try:
-        from microgradnode.datasets import moons
-        from microgradnode.losses import hinge
         from microgradnode.nn import MLP
-        from microgradnode.optim import Adam
+        from microgradnode.nn.datasets import moons
+        from microgradnode.nn.losses import hinge
+        from microgradnode.nn.optim import Adam
     except ImportError as missing:
         raise UnavailableError(f'{missing.name} is not there yet') from None
     points, labels = moons(100, noise=0.1, seed=0)

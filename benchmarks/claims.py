@@ -5,7 +5,7 @@
 
 Each document holds its table between two marker lines; everything between them is
 replaced, so that no figure there is ever typed by hand. Prose that quotes a figure
-elsewhere is held to the same file by tests/test_speed_claims.py.
+elsewhere is held to the same file by tests/benchmarks/test_speed_claims.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from microgradnode.files import atomic_write
+from microgradnode._support.files import atomic_write
 
 from .run import format_figure, round_ratios
 

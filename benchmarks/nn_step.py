@@ -16,10 +16,10 @@ import time
 
 from benchmarks import workload
 from microgradnode import Value, topological_order
-from microgradnode.datasets import moons
 from microgradnode.nn import MLP
-from microgradnode.optim import SGD
-from microgradnode.training import batch_loss
+from microgradnode.nn.datasets import moons
+from microgradnode.nn.optim import SGD
+from microgradnode.nn.training import batch_loss
 
 
 def main(repeats: int = 15) -> None:

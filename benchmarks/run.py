@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from microgradnode.files import atomic_write
+from microgradnode._support.files import atomic_write
 
 from .registry import Figure, Measurement, load_all
 

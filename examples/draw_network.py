@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 from microgradnode import Value, draw, topological_order
-from microgradnode.datasets import moons
 from microgradnode.nn import MLP
-from microgradnode.optim import Adam
-from microgradnode.training import batch_loss, train
+from microgradnode.nn.datasets import moons
+from microgradnode.nn.optim import Adam
+from microgradnode.nn.training import batch_loss, train
 
 folder = Path(sys.argv[1] if len(sys.argv) > 1 else 'docs/images')
 points, labels = moons(100, seed=0)

@@ -9,7 +9,8 @@ reverse and as forward over reverse.
 """
 
 from microgradnode import hvp, twonode
-from microgradnode.forward import forward_tangents, jacobian_of
+from microgradnode.calculus.forward import forward_tangents
+from microgradnode.calculus.jacobian import jacobian_of
 
 net = twonode.build()
 weights = net.weights

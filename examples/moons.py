@@ -9,11 +9,11 @@ The same run from the command line:
 
 import sys
 
-from microgradnode.datasets import moons
-from microgradnode.losses import hinge
 from microgradnode.nn import MLP
-from microgradnode.optim import Adam
-from microgradnode.training import History, accuracy, plot_decision_boundary, plot_history
+from microgradnode.nn.datasets import moons
+from microgradnode.nn.losses import hinge
+from microgradnode.nn.optim import Adam
+from microgradnode.nn.training import History, accuracy, plot_decision_boundary, plot_history
 
 points, labels = moons(100, noise=0.1, seed=0)       # labels: -1 upper moon, +1 lower moon
 model = MLP(2, [16, 16, 1], activation='relu', seed=0)

@@ -14,7 +14,7 @@ import random
 import numpy as np
 
 from microgradnode import Value, grad, hessian
-from microgradnode.losses import binary_cross_entropy
+from microgradnode.nn.losses import binary_cross_entropy
 
 TOLERANCE = 1e-10
 GD_STEPS = 20_000

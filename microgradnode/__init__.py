@@ -6,23 +6,33 @@
 >>> out.backward()
 >>> round(w.grad, 6)
 0.393224
+
+The package is layered, each layer importing only from those below it
+(docs/architecture.md): ``ops`` (the operation table) < ``engine`` (``Value``) <
+``calculus`` (``grad``, ``jvp``, ``gradcheck``) < ``formulas`` and ``compiler`` <
+``nn`` < ``diagram`` < ``lesson`` < ``twonode`` (the seed's network) < ``cli``; ``_support``
+holds helpers that import nothing of it. This module is the facade over all of them.
 """
 
-from .autodiff import grad, hessian, hvp
-from .check import GradcheckError, gradcheck
+from ._support import old_paths as _old_paths
+from .calculus.forward import jvp
+from .calculus.gradcheck import GradcheckError, gradcheck
+from .calculus.jacobian import jacobian
+from .calculus.reverse import grad, hessian, hvp
 from .engine import Value, backward_steps, enable_grad, is_grad_enabled, no_grad, topological_order
 
 # Imported here, not lazily: the modules share the functions' names, and a lazy lookup
 # would hand out the module once someone imported it directly. Both are small and import
 # nothing heavy (diagrams are drawn only when a page or frame picture is asked for).
-from .explain import explain
-from .forward import jacobian, jvp
-from .walkthrough import walkthrough
+from .formulas.explain import explain
+from .lesson.walkthrough import walkthrough
 
 __all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
            'topological_order', 'backward_steps', 'explain', 'walkthrough', 'grad', 'hessian', 'hvp',
            'jvp', 'jacobian']
 __version__ = '0.1.0'
+
+_old_paths.install(__name__, already_imported=('explain', 'walkthrough'))
 
 
 # Public names whose modules import something heavy (graphviz, ...): name -> submodule,
@@ -36,7 +46,7 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
         if _LAZY[name] == 'diagram':  # without the [draw] extra: say so now, in one line
-            from .extras import check_installed
+            from ._support.extras import check_installed
             check_installed('graphviz', 'diagrams')
         return getattr(importlib.import_module(f'{__name__}.{_LAZY[name]}'), name)
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -239,7 +239,7 @@ class Value(metaclass=_ValueType):
 
     if TYPE_CHECKING:
         # The methods generated from ops.py's rows at import (below the class), declared
-        # for type checkers only; tests/test_typing.py checks that these names are exactly
+        # for type checkers only; tests/package/test_typing.py checks that these names are exactly
         # the generated ones.
         def __add__(self, other: Value | Number) -> Value: ...
         def __radd__(self, other: Number) -> Value: ...

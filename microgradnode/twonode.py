@@ -31,10 +31,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
+from ._support.extras import require
+from ._support.files import replacing
+from ._support.progress import Progress
 from .engine import Value
-from .extras import require
-from .files import replacing
-from .progress import Progress
 
 __all__ = ['TwoNodeNetwork', 'build', 'Link', 'gradient_chain', 'Row', 'TrainingResult', 'train', 'ORDERS',
            'OrderGap', 'order_gap', 'write_csv', 'read_csv', 'training_figure', 'save_figure',
@@ -154,7 +154,7 @@ def gradient_chain(net: TwoNodeNetwork, weight: str) -> list[Link]:
     >>> [link.formula for link in gradient_chain(build(), 'w0')]
     ['w2', 's2·(1 - s2)', 'w1', 's1·(1 - s1)', 's0']
     """
-    from .explain import explain
+    from .formulas.explain import explain
 
     goal = getattr(net, weight, None) if weight in ('w0', 'w1', 'w2') else None
     if goal is None:
@@ -399,7 +399,7 @@ def train_newton(*, steps: int = DEFAULT_STEPS, target: float = DEFAULT_TARGET, 
     >>> result.steps, result.reached, abs(result.final_out - 0.7) < 1e-10
     (4, True, True)
     """
-    from .autodiff import grad, hessian
+    from .calculus.reverse import grad, hessian
 
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
         raise TypeError(f'steps must be an integer, not {type(steps).__name__}: {steps!r}'[:200])

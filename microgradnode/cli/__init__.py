@@ -4,7 +4,7 @@ Each subcommand lives in its own module of this package with a ``register(subpar
 function; modules import nothing heavy at the top, so ``--help`` stays instant.
 
 Bad input never ends in a traceback: argument errors, :class:`UsageError` and a feature
-used without its optional extra (:class:`~microgradnode.extras.MissingExtraError`) print
+used without its optional extra (:class:`~microgradnode._support.extras.MissingExtraError`) print
 one line on stderr and exit with status 2.
 """
 
@@ -20,7 +20,9 @@ import re
 import sys
 from collections.abc import Sequence
 
-from microgradnode.extras import MissingExtraError
+from microgradnode._support.extras import MissingExtraError
+
+from .errors import UsageError
 
 __all__ = ['main', 'UsageError', 'ArgumentParser', 'EXIT_STATUSES']
 
@@ -42,10 +44,6 @@ COMMANDS: list[str] = [
     'walkthrough',
     'modes',
 ]
-
-
-class UsageError(Exception):
-    """Bad input from the command line: reported in one line, exit status 2."""
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -11,7 +11,7 @@ import argparse
 from dataclasses import dataclass, field
 
 from ..engine import Value, topological_order
-from . import UsageError
+from .errors import UsageError
 from .expression import assignment_text, output_name
 
 TWO_NODE_SETTINGS = ('s0', 'w0', 'w1', 'w2', 'target')
@@ -79,7 +79,7 @@ def _labelled(output: Value) -> dict[str, Value]:
 
 
 def _two_node(assignments: list[str]) -> Graph:
-    from ..formulas import NodeNames, format_number
+    from ..formulas.printing import NodeNames, format_number
     from ..twonode import build
 
     settings: dict[str, float] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import UsageError
+from .errors import UsageError
 from .expression import add_expression_arguments, expression_from_args
 from .options import check_output_file
 

@@ -39,7 +39,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..explain import DEFAULT_MAX_PATHS, explain
+    from ..formulas.explain import DEFAULT_MAX_PATHS, explain
 
     max_paths = DEFAULT_MAX_PATHS if args.max_paths is None else args.max_paths
     graph = graph_from_args(args)

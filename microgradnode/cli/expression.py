@@ -18,8 +18,8 @@ import unicodedata
 from collections.abc import Collection
 
 from ..engine import Value, topological_order
-from ..expr import FUNCTIONS, ExpressionError, UnknownNameError, parse_expression
-from . import UsageError
+from ..formulas.expression import FUNCTIONS, ExpressionError, UnknownNameError, parse_expression
+from .errors import UsageError
 
 __all__ = ['add_expression_arguments', 'expression_from_args', 'parse_assignments', 'assignment_text',
            'output_name']

@@ -11,14 +11,15 @@ from __future__ import annotations
 import argparse
 import math
 
-# The library modules named here import only the engine: --help stays instant.
-from microgradnode.datasets import DATASETS
-from microgradnode.extras import require
-from microgradnode.losses import LOSSES
+from microgradnode._support.extras import require
 from microgradnode.nn import ACTIVATIONS
-from microgradnode.optim import OPTIMIZERS
 
-from . import UsageError
+# The library modules named here import only the engine: --help stays instant.
+from microgradnode.nn.datasets import DATASETS
+from microgradnode.nn.losses import LOSSES
+from microgradnode.nn.optim import OPTIMIZERS
+
+from .errors import UsageError
 from .options import check_different_files, check_output_file, real_number, whole_number
 
 # Bounds of the options. Beyond them a run takes hours or the numbers mean nothing: the
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot_boundary or args.plot_loss:  # now, not after a minute of training
         require('matplotlib', 'figures')
     from microgradnode.nn import MLP
-    from microgradnode.training import train
+    from microgradnode.nn.training import train
 
     noise = {} if args.noise is None else {'noise': args.noise}
     points, labels = DATASETS[args.dataset](args.samples, seed=args.seed, **noise)
@@ -169,12 +170,12 @@ def _graph(path: str, model, point, shape: str) -> None:
 
 def _final_accuracy(model, points, labels) -> float:
     # The history holds the accuracy before each update; report the trained model's.
-    from microgradnode.training import accuracy, scores
+    from microgradnode.nn.training import accuracy, scores
     return accuracy(scores(model, points), labels)
 
 
 def _plots(args, model, points, labels, history, shape: str, final_accuracy: float) -> None:
-    from microgradnode.training import plot_decision_boundary, plot_history
+    from microgradnode.nn.training import plot_decision_boundary, plot_history
     about = f'{args.dataset}, MLP {shape} {args.activation}, {args.optimizer}'
     try:
         if args.plot_boundary:

@@ -3,7 +3,7 @@
 Two functions, two shapes: the moons MLP's loss (337 inputs, 1 output), where reverse
 mode needs one pass and forward mode one per parameter; and an Euler trajectory (1
 input, many outputs), where it is the other way round. Both Jacobians are computed
-both ways by :func:`microgradnode.forward.jacobian_of`, which counts the multiply-adds
+both ways by :func:`microgradnode.calculus.jacobian.jacobian_of`, which counts the multiply-adds
 each pass does; the times are medians of a few runs. ``--plot FILE`` draws the cost
 against the number of inputs and of outputs.
 """
@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import UsageError
+from .errors import UsageError
 from .options import check_output_file
 
 __all__ = ['register', 'run', 'Case', 'mlp_loss_case', 'trajectory_case', 'measure']
@@ -77,9 +77,9 @@ def mlp_loss_case(points: int = 20) -> Case:
     >>> len(case.inputs), len(case.outputs)
     (337, 1)
     """
-    from ..datasets import moons
-    from ..nn import MLP
-    from ..training import batch_loss
+    from ..nn.datasets import moons
+    from ..nn.modules import MLP
+    from ..nn.training import batch_loss
     model = MLP(2, [16, 16, 1], seed=0)
     data, labels = moons(points, seed=0)
     loss, _ = batch_loss(model, data, labels, loss='hinge', l2=1e-4)
@@ -119,7 +119,7 @@ def measure(case: Case, mode: str, repeat: int) -> Measurement:
     >>> m.costs, len(m.matrix)
     ([8], 2)
     """
-    from ..forward import jacobian_of
+    from ..calculus.jacobian import jacobian_of
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -201,8 +201,8 @@ def _matplotlib():
 
 
 def _plot(path: Path, kind: str, cases: list[Case]) -> None:
-    from ..files import replacing
-    from ..forward import jacobian_of
+    from .._support.files import replacing
+    from ..calculus.jacobian import jacobian_of
     new_figure = _matplotlib()
     loss_case, trajectory = cases
     # Left: the gradient with respect to the first n parameters. Each forward pass costs

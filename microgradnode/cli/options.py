@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from . import UsageError
+from .errors import UsageError
 
 __all__ = ['whole_number', 'real_number', 'check_output_file', 'check_different_files']
 

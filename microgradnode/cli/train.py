@@ -13,9 +13,10 @@ import math
 from pathlib import Path
 
 from microgradnode import twonode
-from microgradnode.cli import UsageError
+from microgradnode._support.extras import MissingExtraError, check_installed, require
 from microgradnode.cli.options import check_different_files, check_output_file, real_number, whole_number
-from microgradnode.extras import MissingExtraError, check_installed, require
+
+from .errors import UsageError
 
 # Above this many steps, training takes a few seconds: show a progress bar (on a terminal).
 PROGRESS_FROM_STEPS = 20_000

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from microgradnode.extras import check_installed, require
+from microgradnode._support.extras import check_installed, require
 
-from . import UsageError
 from ._graph import add_graph_arguments, graph_from_args, require_named_input
 from .draw import add_time_limit_argument
+from .errors import UsageError
 from .options import check_output_file
 
 __all__ = ['register', 'run']
@@ -64,7 +64,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..walkthrough import DEFAULT_FRAME_SECONDS, walkthrough
+    from ..lesson.walkthrough import DEFAULT_FRAME_SECONDS, walkthrough
 
     if args.html is not None and Path(args.html).suffix.lower() not in ('.html', '.htm'):
         raise UsageError(f'--html {args.html!r}: the page is HTML; give a file name ending in .html')

@@ -3,7 +3,7 @@
 ``import microgradnode`` does not import this package until ``microgradnode.draw`` is
 first used, and :func:`draw` imports the ``graphviz`` package when first called. Without
 it (the ``[draw]`` extra is not installed), ``from microgradnode import draw`` and
-:func:`draw` raise :class:`microgradnode.extras.MissingExtraError` at once. The light
+:func:`draw` raise :class:`microgradnode._support.extras.MissingExtraError` at once. The light
 modules (``options``, ``renderers``' checks) import without it: the walkthrough's text uses them.
 
 >>> from microgradnode import Value, draw
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .._support.extras import check_installed as _check_installed
 from ..engine import Value
-from ..extras import check_installed as _check_installed
 from .figure import Diagram
 from .options import DEFAULT_MAX_NODES, DrawOptions, GraphTooLargeError
 from .renderers import (
@@ -71,7 +71,8 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
       ``(out - target)`` for an unlabelled value, as the walkthrough does).
     - ``renderer``: ``'auto'``, ``'pygraphviz'`` or ``'dot'``, used by ``save`` and ``pipe``.
     - ``tangents``: forward mode's seeds, such as ``{x: 1.0}``: each Value also shows its
-      tangent, d value / d x, pushed forward from them (:func:`microgradnode.forward.forward_tangents`).
+      tangent, d value / d x, pushed forward from them
+      (:func:`microgradnode.calculus.forward.forward_tangents`).
     - ``tangent_values``: a mapping Value -> tangent to show as it is (``None`` shows
       ``tangent ?``, a Value missing from it 0), for pictures of a pass half done.
     - ``time_limit``: seconds ``save`` and ``pipe`` let Graphviz work before stopping it
@@ -97,7 +98,7 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     if tangents is not None:
         if tangent_values is not None:
             raise ValueError('draw: give tangents (the seeds) or tangent_values (every tangent), not both')
-        from ..forward import forward_tangents
+        from ..calculus.forward import forward_tangents
         tangent_values = forward_tangents(root, tangents, what='draw: tangents')
     options = DrawOptions(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                           number_format=number_format, color_by_grad=color_by_grad, legend=legend,

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..files import atomic_write
+from .._support.files import atomic_write
 from .renderers import (
     DEFAULT_TIME_LIMIT,
     FORMATS,

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 import graphviz
 
 from ..engine import Value, topological_order
-from ..nn import module_names
+from ..nn.modules import module_names
 from .build import Drawing, _graph_too_large, operation_symbol
 from .escape import html_text
 from .labels import clipped, edge_label, operation_label, title_label, value_label

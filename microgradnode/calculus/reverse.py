@@ -1,0 +1,237 @@
+"""Gradients as values you can keep, draw and differentiate again: ``grad``, ``hessian``, ``hvp``.
+
+``backward()`` writes numbers into ``.grad``. :func:`grad` returns the gradients
+instead, and with ``create_graph=True`` it returns them as *graphs*: the backward pass
+is run with Values instead of floats, so every product ``upstream × local`` it does is
+recorded like any other operation. Each local derivative is built from its row of the
+operation table (:mod:`microgradnode.ops`): the row's formula, evaluated with ``a``,
+``b`` and ``out`` bound to the node's Values and ``exp``, ``sigmoid``... bound to the
+Value operations, *is* the derivative as a graph. No second derivative is written
+anywhere; differentiating that graph again uses the same table.
+
+>>> from microgradnode import Value, grad
+>>> x = Value(2.0, 'x')
+>>> y = x ** 3
+>>> (dy,) = grad(y, [x], create_graph=True)     # 3·x² = 12, as a graph over x
+>>> (d2y,) = grad(dy, [x], create_graph=True)   # 6·x = 12
+>>> (d3y,) = grad(d2y, [x])                     # 6
+>>> dy.data, d2y.data, d3y.data, x.grad
+(12.0, 12.0, 6.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+
+from ..engine import Value, _backward_order, collector_paused
+from ..ops import FUNCTIONS, OPS, slope_power
+from ..ops.syntax import function
+
+__all__ = ['grad', 'hessian', 'hvp', 'HVP_MODES']
+
+HVP_MODES = ('reverse-over-reverse', 'forward-over-reverse')
+
+
+# -- the table's formulas, evaluated on Values -------------------------------------------------
+
+def _number(operand: Value | float) -> float:
+    return operand.data if isinstance(operand, Value) else operand
+
+
+def _on_values(name: str, method):
+    """The helper ``name`` as a Value operation; on a plain number, the table's float helper."""
+    on_floats = FUNCTIONS[name]
+
+    def helper(x, *rest):
+        return method(x, *rest) if isinstance(x, Value) else on_floats(x, *rest)
+    helper.__name__ = name
+    return helper
+
+
+def _slope_power(a: Value | float, k: Value | float) -> Value | float:
+    """``a ** k`` as a graph, where the engine's power is defined; else IEEE's number.
+
+    At 0 with a negative exponent (the slope of ``sqrt`` at 0) the table's float helper
+    gives inf, as PyTorch does, where ``a ** k`` on Values raises: that slope is then a
+    constant, with no graph behind it (its own derivative is not a number anyway).
+    """
+    if not isinstance(a, Value):
+        return slope_power(a, _number(k))
+    if type(k) is float and k in (0.0, 1.0):
+        return a if k else 1.0  # a ** 1.0 is a and a ** 0.0 is 1.0, exactly: no node needed
+    try:
+        return a ** k
+    except (ArithmeticError, ValueError):
+        return Value(slope_power(a.data, _number(k)))
+
+
+_SPECIAL = {'fabs': Value.abs, 'power': Value.__pow__, 'slope_power': None}
+_HELPERS: dict[str, object] = {'_number': _number, '__builtins__': {}}
+for _name, _helper in FUNCTIONS.items():
+    if not callable(_helper):
+        _HELPERS[_name] = _helper          # inf, nan
+    elif _name == 'slope_power':
+        _HELPERS[_name] = _slope_power
+    elif _name in _SPECIAL or _name in OPS:
+        _HELPERS[_name] = _on_values(_name, _SPECIAL.get(_name) or getattr(Value, _name))
+    else:  # a new helper in ops.py needs its Value form here, or second derivatives would be wrong
+        raise ImportError(f'autodiff does not know how to run the ops table helper {_name!r} on Values')
+del _name, _helper
+
+class _LocalValues(dict):
+    """op name -> a function (a, b, k, out) -> d out / d each parent, built as Values from
+    the node's row of the table; compiled on first use, once per operation, so that
+    ``import microgradnode`` pays nothing for it."""
+
+    def __missing__(self, name: str):
+        local = self[name] = function(OPS[name].local, _HELPERS, tests_on_numbers=True)
+        return local
+
+
+_LOCAL_VALUES = _LocalValues()
+
+
+def _times(upstream: Value | float, local: Value | float) -> Value | float:
+    """``upstream * local``, without recording a product by an exact 1 (it changes nothing)."""
+    if type(local) is float:
+        if local == 1.0:
+            return upstream
+        if local == -1.0:
+            return -upstream
+    elif type(upstream) is float and upstream == 1.0:
+        return local
+    return upstream * local
+
+
+# -- checking arguments ------------------------------------------------------------------------
+
+def _check(output: object, inputs: object, function: str) -> list[Value]:
+    if not isinstance(output, Value):
+        raise TypeError(f'{function}() needs a Value as output, not {type(output).__name__}')
+    if isinstance(inputs, Value):
+        return [inputs]
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(f'{function}() needs inputs as a list of Values, not {type(inputs).__name__}')
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError(f'{function}() needs at least one input')
+    for position, value in enumerate(inputs):
+        if not isinstance(value, Value):
+            raise TypeError(f'{function}() inputs must be Values; inputs[{position}] is '
+                            f'{type(value).__name__}: {value!r}'[:200])
+    return inputs
+
+
+# -- the functions -----------------------------------------------------------------------------
+
+def grad(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool = False) -> list[Value]:
+    """d output / d input for each input, in order, as Values; no ``.grad`` changes anywhere.
+
+    Follows ``torch.autograd.grad``. Without ``create_graph`` each result is a leaf
+    holding the number ``backward()`` would compute (bit for bit). With
+    ``create_graph=True`` each result is a graph connected to the inputs, built from the
+    operation table's local derivatives, so it can be drawn, explained, compiled and
+    differentiated again. An input ``output`` does not depend on gets 0.
+
+    >>> from microgradnode import Value
+    >>> w = Value(3.0, 'w'); x = Value(2.0, 'x'); c = Value(1.0, 'c')
+    >>> dw, dx, dc = grad(w * x, [w, x, c])
+    >>> dw.data, dx.data, dc.data, w.grad
+    (2.0, 3.0, 0.0, 0.0)
+    >>> (g,) = grad((w * x).sigmoid(), [w], create_graph=True)
+    >>> g.is_leaf, round(g.data, 6)
+    (False, 0.004933)
+    """
+    inputs = _check(output, inputs, 'grad')
+    if not isinstance(create_graph, bool):
+        raise TypeError(f'create_graph must be True or False, not {create_graph!r}'[:200])
+    if not create_graph:
+        return _gradients(output, inputs, False)
+    # Building the gradient graph creates a few Values per node (see collector_paused).
+    with collector_paused():
+        return _gradients(output, inputs, True)
+
+
+def _gradients(output: Value, inputs: list[Value], create_graph: bool) -> list[Value]:
+    gradients: dict[Value, Value | float] = {output: 1.0}
+    # Every node after all of its consumers, in the order backward() visits them, so that
+    # each sum is added up in the same order and the floats agree with .grad bit for bit.
+    for node in _backward_order(output):
+        a = node._a
+        if a is None:
+            continue
+        upstream = gradients[node]
+        b = node._b
+        if create_graph:
+            locals_ = _LOCAL_VALUES[node._op](a, b, node.constant, node)
+            contribution = _times(upstream, locals_[0])
+            gradients[a] = contribution if a not in gradients else gradients[a] + contribution
+            if b is not None:
+                contribution = _times(upstream, locals_[1])
+                gradients[b] = contribution if b not in gradients else gradients[b] + contribution
+        else:
+            gradients[a] = gradients.get(a, 0.0) + upstream * node._da
+            if b is not None:
+                gradients[b] = gradients.get(b, 0.0) + upstream * node._db
+    results = []
+    for value in inputs:
+        gradient = gradients.get(value, 0.0)
+        results.append(gradient if isinstance(gradient, Value) else Value(gradient))
+    return results
+
+
+def hessian(output: Value, inputs: Sequence[Value]) -> list[list[float]]:
+    """The matrix of second derivatives d²output / d input_i d input_j, as lists of floats.
+
+    One gradient graph, then one reverse pass over it per input (row by row, as
+    ``torch.autograd.functional.hessian`` does). Symmetric up to rounding.
+
+    >>> from microgradnode import Value
+    >>> x = Value(1.0, 'x'); y = Value(2.0, 'y')
+    >>> hessian(x * x * y, [x, y])
+    [[4.0, 2.0], [2.0, 0.0]]
+    """
+    inputs = _check(output, inputs, 'hessian')
+    first = grad(output, inputs, create_graph=True)
+    return [[value.data for value in grad(gradient, inputs)] for gradient in first]
+
+
+def hvp(output: Value, inputs: Sequence[Value], vector: Sequence[float], *,
+        mode: str = 'reverse-over-reverse') -> list[float]:
+    """The Hessian of ``output`` times ``vector``, without forming the Hessian.
+
+    The gradient is built as a graph once (a reverse pass). With the default
+    ``mode='reverse-over-reverse'`` its dot product with ``vector`` is taken as one more
+    Value and differentiated: a second reverse pass. With ``mode='forward-over-reverse'``
+    the tangent ``vector`` is pushed forward through the gradient graph instead
+    (:mod:`microgradnode.forward`), giving the same numbers up to rounding.
+
+    >>> from microgradnode import Value
+    >>> x = Value(1.0, 'x'); y = Value(2.0, 'y')
+    >>> hvp(x * x * y, [x, y], [1.0, 0.0])
+    [4.0, 2.0]
+    >>> hvp(x * x * y, [x, y], [1.0, 0.0], mode='forward-over-reverse')
+    [4.0, 2.0]
+    """
+    inputs = _check(output, inputs, 'hvp')
+    if isinstance(vector, (str, bytes)) or not isinstance(vector, Iterable):
+        raise TypeError(f'hvp() needs vector as a list of numbers, not {type(vector).__name__}')
+    vector = list(vector)
+    if len(vector) != len(inputs):
+        raise ValueError(f'hvp() needs one number in vector per input: {len(inputs)} inputs, '
+                         f'{len(vector)} numbers')
+    for position, number in enumerate(vector):
+        if isinstance(number, bool) or not isinstance(number, numbers.Real):
+            raise TypeError(f'hvp() vector must hold real numbers; vector[{position}] is '
+                            f'{type(number).__name__}: {number!r}'[:200])
+    if mode not in HVP_MODES:
+        raise ValueError(f"hvp() mode must be one of {', '.join(map(repr, HVP_MODES))}, not {mode!r}"[:200])
+    first = grad(output, inputs, create_graph=True)
+    if mode == 'forward-over-reverse':
+        from .forward import hvp_forward_over_reverse
+        return hvp_forward_over_reverse(first, inputs, vector)
+    dot = first[0] * float(vector[0])
+    for gradient, number in zip(first[1:], vector[1:]):
+        dot = dot + gradient * float(number)
+    return [value.data for value in grad(dot, inputs)]

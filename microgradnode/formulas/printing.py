@@ -1,0 +1,584 @@
+"""The operation table's formulas, written with the names of a graph's nodes.
+
+The table in :mod:`microgradnode.ops` states each local derivative once, as a Python
+expression over ``a``, ``b``, ``k`` and ``out``. To explain a gradient to a person,
+those letters must become the nodes they stand for: ``out * (1.0 - out)`` on the node
+``s2`` reads ``s2·(1 - s2)``. This module does that on the expression's syntax tree:
+
+- it substitutes node names for ``a``, ``b`` and ``out`` and the number for ``k``,
+- keeps the branch of a conditional that was taken at the recorded values,
+- folds arithmetic on plain numbers and drops factors of exactly 1,
+- prints with ``·`` for products and ``^`` for powers, parentheses only where needed.
+
+Nothing here knows a derivative: every formula comes from the table.
+
+>>> from microgradnode import Value
+>>> x = Value(0.5, 'x'); s = x.sigmoid(); s.label = 's'
+>>> names = NodeNames(s)
+>>> local_formula(s, 0, names).text
+'s·(1 - s)'
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import math
+import re
+from dataclasses import dataclass, field
+
+from ..engine import Value, topological_order
+from ..ops import OPS
+from ..ops.syntax import FoldNumbers, Known, Substitute, called_name, evaluate, number, parse
+
+__all__ = ['NodeNames', 'Formula', 'local_formula', 'format_number', 'latex', 'mathml', 'escape_latex']
+
+# Operator precedence for printing: a subexpression is parenthesised when it binds
+# less tightly than the place it appears in.
+_SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
+_BINARY = {ast.Add: (' + ', _SUM), ast.Sub: (' - ', _SUM),
+           ast.Mult: ('·', _PRODUCT), ast.Div: (' / ', _PRODUCT)}
+
+# A node's own expression longer than this is given a short temporary name (t1, t2...)
+# instead: names are nested, and a graph that reuses values would otherwise produce
+# names that double in length at every level.
+_LONGEST_NAME = 40
+
+
+def format_number(value: float, spec: str = '.6g') -> str:
+    """A number as a person writes it: ``1.0`` is ``1``, ``0.5`` stays ``0.5``.
+
+    >>> format_number(1.0), format_number(-0.25), format_number(1 / 3, '.4g')
+    ('1', '-0.25', '0.3333')
+    """
+    if value == 0.0:
+        return '0'  # also for -0.0
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return format(value, spec)
+
+
+class _Named(Known):
+    """A node of the graph inside a formula: printed as its name, evaluated as its data."""
+
+    def __init__(self, text: str, precedence: int, value: float, constant: bool = False,
+                 bare: str | None = None, node: Value | None = None) -> None:
+        super().__init__(value)
+        self.node = node  # the graph's node, for printers that spell names out (latex, mathml)
+        self.text = text
+        self.bare = text if bare is None else bare  # without the parentheses around a node
+        self.precedence = precedence
+        # An unlabelled leaf: a plain number in the formula, but one that stays written
+        # as it is (never folded into its neighbours: 0.3·0.3 must not become 0.09).
+        self.constant = constant
+
+
+def _environment(node: Value) -> dict[str, float]:
+    """The numbers a formula of ``node``'s operation refers to, as recorded now."""
+    env = {'out': node.data}
+    parents = node.parents
+    if parents:
+        env['a'] = parents[0].data
+    if len(parents) > 1:
+        env['b'] = parents[1].data
+    if node.constant is not None:
+        env['k'] = node.constant
+    return env
+
+
+# -- rewriting ----------------------------------------------------------------------------
+
+class _TakeBranches(ast.NodeTransformer):
+    """Replace each conditional by the branch taken at the recorded values."""
+
+    def __init__(self, env: dict[str, float]) -> None:
+        self.env = env
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        return self.visit(node.body if evaluate(node.test, self.env) else node.orelse)
+
+
+class _Simplify(FoldNumbers):
+    """Arithmetic on plain numbers done, and the trivial ×1, /1, +0, x^1 removed."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        folded = super().visit_BinOp(node)
+        if not isinstance(folded, ast.BinOp):
+            return folded
+        node = folded
+        left, right = number(node.left), number(node.right)
+        op = type(node.op)
+        if op is ast.Mult and left == 1.0:
+            return node.right
+        if op in (ast.Mult, ast.Div) and right == 1.0:
+            return node.left
+        if op is ast.Add and left == 0.0:
+            return node.right
+        if op in (ast.Add, ast.Sub) and right == 0.0:
+            return node.left
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        self.generic_visit(node)
+        if called_name(node) in ('power', 'slope_power') and len(node.args) == 2:
+            exponent = number(node.args[1])
+            if exponent == 1.0:
+                return node.args[0]
+            if exponent == 0.0:
+                return ast.Constant(1.0)
+        return node
+
+
+# -- printing -----------------------------------------------------------------------------
+
+def _print(tree: ast.expr) -> tuple[str, int]:
+    """(text, precedence) of a formula."""
+    if isinstance(tree, _Named):
+        return tree.text, tree.precedence
+    plain = number(tree)
+    if plain is not None:
+        return format_number(plain), _UNARY if plain < 0 else _ATOM
+    if isinstance(tree, ast.Name):
+        return tree.id, _ATOM
+    if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
+        symbol, precedence = _BINARY[type(tree.op)]
+        left, right = _print(tree.left), _print(tree.right)
+        # The right operand of - and / needs parentheses at equal precedence too.
+        # The right operand of - and / needs parentheses at equal precedence too, and a
+        # negative one always does: 2·(-3), not 2·-3.
+        right_needs = right[1] < precedence or right[1] == _UNARY or (
+            right[1] == precedence and type(tree.op) in (ast.Sub, ast.Div))
+        return (f'{_wrap(left, left[1] < precedence)}{symbol}{_wrap(right, right_needs)}',
+                precedence)
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+        operand = _print(tree.operand)
+        return f'-{_wrap(operand, operand[1] < _POWER)}', _UNARY
+    if isinstance(tree, ast.Call):
+        name = called_name(tree)
+        args = [_print(arg) for arg in tree.args]
+        # Inside a call's own parentheses, a node needs none of its own: sigmoid(x - 2).
+        bare = [arg.bare if isinstance(arg, _Named) else text for arg, (text, _) in zip(tree.args, args)]
+        if name in ('power', 'slope_power') and len(args) == 2:
+            base, exponent = args
+            return f'{_wrap(base, base[1] <= _POWER)}^{_wrap(exponent, exponent[1] < _ATOM)}', _POWER
+        if name == 'fabs' and len(args) == 1:
+            return f'|{bare[0]}|', _ATOM
+        return f'{name}({", ".join(bare)})', _ATOM
+    return ast.unparse(tree), _SUM
+
+
+def _wrap(printed: tuple[str, int], needed: bool) -> str:
+    return f'({printed[0]})' if needed else printed[0]
+
+
+# -- naming the nodes of a graph ------------------------------------------------------------
+
+class NodeNames:
+    """A readable name for every node of a graph.
+
+    A node is called by its label; an unlabelled leaf by its value (it is a constant
+    such as the 0.5 of ``0.5 * x``); any other unlabelled node by its own expression
+    in terms of its parents' names, e.g. ``(out - target)``, or, when that grows too long,
+    by a temporary name ``t1``, ``t2``... whose definitions :meth:`definitions` lists.
+
+    >>> from microgradnode import Value
+    >>> out = Value(0.4, 'out'); target = Value(0.7, 'target')
+    >>> loss = 0.5 * (out - target) ** 2
+    >>> names = NodeNames(loss)
+    >>> names[loss], names[loss.parents[1]], names.expression(loss)
+    ('(0.5·(out - target)^2)', '(out - target)^2', '0.5·(out - target)^2')
+    """
+
+    def __init__(self, root: Value, *, variables: tuple[Value, ...] = ()) -> None:
+        self._printed: dict[Value, tuple[str, int]] = {}
+        self._bare: dict[Value, str] = {}  # names that were parenthesised, without them
+        self._temporaries: dict[Value, str] = {}
+        # Unlabelled leaves that are variables, not constants: called input, input2, ...
+        order = topological_order(root)
+        self._taken = {node.label for node in order if node.label}
+        self._next_number: dict[tuple[str, bool], int] = {}
+        self._variables = {node: self._fresh('input')
+                           for node in variables if node.is_leaf and not node.label}
+        self._root = root
+        for node in order:
+            self._name(node)
+
+    def _fresh(self, stem: str, numbered: bool = False) -> str:
+        """A name no label of the graph uses: stem, stem2, ... (t1, t2, ... when numbered)."""
+        # Start where this stem's last name left off: scanning from 1 each time made naming
+        # the temporaries of a long chain quadratic (15 s for 10,000 of them).
+        number = self._next_number.get((stem, numbered), 1)
+        while True:
+            name = f'{stem}{number}' if numbered or number > 1 else stem
+            number += 1
+            if name not in self._taken:
+                self._taken.add(name)
+                self._next_number[(stem, numbered)] = number
+                return name
+
+    def _name(self, node: Value) -> tuple[str, int]:
+        printed = self._printed.get(node)
+        if printed is not None:
+            return printed
+        if node.label:
+            printed = (node.label, _ATOM)
+        elif node in self._variables:
+            printed = (self._variables[node], _ATOM)
+        elif node.is_leaf:
+            printed = _print(ast.Constant(node.data))
+        else:
+            printed = _print(self._expression(node))
+            if printed[1] < _POWER:
+                # Parenthesised wherever it appears: each pair of parentheses is one node.
+                self._bare[node] = printed[0]
+                printed = (f'({printed[0]})', _ATOM)
+            if len(printed[0]) > _LONGEST_NAME:
+                # The output gets a name of its own (f), the values on the way t1, t2, ...
+                name = self._fresh('f') if node is self._root else self._fresh('t', numbered=True)
+                self._temporaries[node] = printed[0]
+                printed = (name, _ATOM)
+        self._printed[node] = printed
+        return printed
+
+    def _expression(self, node: Value, atom=None) -> ast.expr:
+        """The node's forward formula with its parents' names (or ``atom(parent)``) substituted."""
+        op = OPS[node.op]
+        tree = parse(op.forward)
+        if isinstance(tree, ast.IfExp):  # relu: name it, do not spell out its cases
+            tree = ast.Call(func=ast.Name(id=op.name), args=[ast.Name(id='a')], keywords=[])
+        replacements = {}
+        for letter, parent in zip('ab', node.parents):
+            replacements[letter] = (atom or self.atom)(parent)
+        if node.constant is not None:
+            replacements['k'] = ast.Constant(node.constant)
+        return _Simplify().visit(Substitute(replacements).visit(tree))
+
+    def atom(self, node: Value) -> ast.expr:
+        """The node as a piece of a formula: a plain number for an unlabelled constant."""
+        if node not in self._printed:
+            # Nodes outside the graph this was built for (rare): name them now.
+            for other in topological_order(node):
+                self._name(other)
+        text, precedence = self._printed[node]
+        constant = node.is_leaf and not node.label and node not in self._variables
+        bare = self._bare.get(node) if text.startswith('(') else None
+        return _Named(text, precedence, node.data, constant, bare, node)
+
+    def __getitem__(self, node: Value) -> str:
+        return _print(self.atom(node))[0]
+
+
+    def expression(self, node: Value) -> str:
+        """What the node computes, in its parents' names (``w·x + b``); a leaf's own name."""
+        if node.is_leaf:
+            return self[node]
+        self.atom(node)  # make sure the parents are named
+        return _print(self._expression(node))[0]
+
+    def expression_with_numbers(self, node: Value, number_format: str = '.4g') -> str:
+        """What the node computes, with its parents' values: ``sigmoid(4)`` for ``sigmoid(x1)``.
+
+        >>> from microgradnode import Value
+        >>> w = Value(2.0, 'w'); x = Value(-3.0, 'x'); y = w * x
+        >>> NodeNames(y).expression_with_numbers(y)
+        '2·(-3)'
+        """
+        if node.is_leaf:
+            return format_number(node.data, number_format)
+        self.atom(node)
+
+        def number(parent: Value) -> _Named:
+            text = format_number(parent.data, number_format)
+            return _Named(text, _UNARY if text.startswith('-') else _ATOM, parent.data, True)
+        return _print(self._expression(node, number))[0]
+
+    def definitions(self, text: str | None = None) -> list[tuple[str, str]]:
+        """(temporary name, what it stands for), for the temporaries ``text`` uses (or all).
+
+        Definitions refer to earlier temporaries, which are then included too.
+        """
+        pairs = [(self._printed[node][0], expression) for node, expression in self._temporaries.items()]
+        if text is None:
+            return pairs
+        temporary = {name for name, _ in pairs}
+
+        def mentioned(where: str) -> set[str]:
+            return {word for word in re.findall(r'\w+', where) if word in temporary}
+        used = mentioned(text)
+        for name, expression in reversed(pairs):  # later temporaries use earlier ones only
+            if name in used:
+                used |= mentioned(expression)
+        return [(name, expression) for name, expression in pairs if name in used]
+
+
+# -- one local derivative, written out ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Formula:
+    """A local derivative d child / d parent, written with the graph's names.
+
+    ``coefficient`` is its plain-number factor (``2`` in ``2·(out - target)``),
+    ``rest`` the remaining text ('' when the derivative is just a number) and
+    ``rest_value`` the value of that rest at the recorded data.
+    """
+
+    coefficient: float
+    rest: str
+    rest_precedence: int
+    rest_value: float
+    quotient: bool = False  # the rest is a division: parenthesised inside a product
+    tree: ast.expr | None = field(default=None, compare=False, repr=False)  # the rest, as a formula tree
+
+    @property
+    def text(self) -> str:
+        """The whole formula, e.g. ``2·(out - target)``."""
+        if not self.rest:
+            return format_number(self.coefficient)
+        if self.coefficient == 1.0:
+            return self.rest
+        if self.coefficient == -1.0:
+            return f'-{self.rest}' if self.rest_precedence >= _POWER else f'-({self.rest})'
+        rest = self.rest if self.rest_precedence >= _PRODUCT else f'({self.rest})'
+        return f'{_wrap(_print(ast.Constant(self.coefficient)), self.coefficient < 0)}·{rest}'
+
+    @property
+    def factor_text(self) -> str:
+        """The rest, parenthesised if it is a sum, for writing inside a product."""
+        needed = self.rest_precedence < _PRODUCT or self.quotient
+        return f'({self.rest})' if needed else self.rest
+
+
+def local_formula(child: Value, index: int, names: NodeNames) -> Formula:
+    """d child / d child.parents[index] as the table writes it, in the graph's names.
+
+    >>> from microgradnode import Value
+    >>> w = Value(3.0, 'w'); x = Value(2.0, 'x'); y = w * x * 4
+    >>> names = NodeNames(y)
+    >>> local_formula(y, 0, names).text, local_formula(y.parents[0], 0, names).text
+    ('4', 'x')
+    """
+    if child.is_leaf:
+        raise ValueError('a leaf has no local derivatives')
+    op = OPS[child.op]
+    env = _environment(child)
+    tree = _TakeBranches(env).visit(parse(op.local[index]))
+    replacements: dict[str, ast.expr] = {'out': names.atom(child)}
+    for letter, parent in zip('ab', child.parents):
+        replacements[letter] = names.atom(parent)
+    if child.constant is not None:
+        replacements['k'] = ast.Constant(child.constant)
+    tree = _Simplify().visit(Substitute(replacements).visit(tree))
+    coefficient, rest = _split_coefficient(tree)
+    if not rest:
+        return Formula(coefficient, '', _ATOM, 1.0)
+    product = _product(rest)
+    text, precedence = _print(product)
+    quotient = isinstance(product, ast.BinOp) and isinstance(product.op, ast.Div)
+    return Formula(coefficient, text, precedence, float(evaluate(product, env)), quotient, product)
+
+
+def _split_coefficient(tree: ast.expr) -> tuple[float, list[ast.expr]]:
+    """A product's plain-number factors multiplied together, and its other factors."""
+    plain = tree.value if isinstance(tree, _Named) and tree.constant else number(tree)
+    if plain is not None:
+        return plain, []
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+        coefficient, rest = _split_coefficient(tree.operand)
+        return -coefficient, rest
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult):
+        left_coefficient, left = _split_coefficient(tree.left)
+        right_coefficient, right = _split_coefficient(tree.right)
+        return left_coefficient * right_coefficient, left + right
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
+        # -out / b is -1 times out / b; 1 / b stays as it is.
+        coefficient, numerator = _split_coefficient(tree.left)
+        if numerator:
+            return coefficient, [ast.BinOp(left=_product(numerator), op=ast.Div(), right=tree.right)]
+    return 1.0, [tree]
+
+
+def _product(factors: list[ast.expr]) -> ast.expr:
+    product = factors[0]
+    for factor in factors[1:]:
+        product = ast.BinOp(left=product, op=ast.Mult(), right=factor)
+    return product
+
+
+
+# -- the same trees as mathematics: LaTeX and MathML -----------------------------------------
+#
+# Both printers walk the trees the text printer walks (the table's formulas with the graph's
+# nodes put in); an unlabelled computed node is spelled out from its own operation's tree,
+# a labelled one is one identifier.
+
+_LATEX_SPECIAL = {'\\': r'\textbackslash{}', '{': r'\{', '}': r'\}', '_': r'\_', '^': r'\^{}',
+                  '#': r'\#', '$': r'\$', '%': r'\%', '&': r'\&', '~': r'\~{}'}
+_LATEX_FUNCTIONS = {'exp': r'\exp', 'log': r'\log', 'tanh': r'\tanh', 'sin': r'\sin', 'cos': r'\cos'}
+
+
+def escape_latex(text: str) -> str:
+    r"""Text made safe inside LaTeX: ``a_b#`` is ``a\_b\#``.
+
+    >>> escape_latex('w_1 & 50%')
+    'w\\_1 \\& 50\\%'
+    """
+    return ''.join(_LATEX_SPECIAL.get(char, char) for char in text)
+
+
+def _latex_identifier(name: str) -> str:
+    # w0 reads w₀; a longer word is upright text (loss), a single letter stays italic.
+    match = re.fullmatch(r'([A-Za-z])(\d+)', name)
+    if match:
+        return f'{match.group(1)}_{{{match.group(2)}}}'
+    if re.fullmatch(r'[A-Za-z]', name):
+        return name
+    return rf'\mathrm{{{escape_latex(name)}}}'
+
+
+def _mathml_identifier(name: str) -> str:
+    match = re.fullmatch(r'([A-Za-z])(\d+)', name)
+    if match:
+        return f'<msub><mi>{match.group(1)}</mi><mn>{match.group(2)}</mn></msub>'
+    return f'<mi>{html.escape(name)}</mi>'
+
+
+class _MathPrinter:
+    """Prints a formula tree as LaTeX or as MathML (presentation markup, no <math> around)."""
+
+    def __init__(self, names: NodeNames | None, style: str) -> None:
+        self.names, self.latex = names, style == 'latex'
+
+    def wrap(self, printed: tuple[str, int], needed: bool) -> str:
+        if not needed:
+            return printed[0]
+        if self.latex:
+            return rf'\left({printed[0]}\right)'
+        return f'<mrow><mo>(</mo>{printed[0]}<mo>)</mo></mrow>'
+
+    def op(self, symbol: str) -> str:
+        if self.latex:
+            return symbol
+        return f'<mo>{"−" if symbol == "-" else html.escape(symbol)}</mo>'  # the minus sign, not a hyphen
+
+    def identifier(self, name: str) -> str:
+        return _latex_identifier(name) if self.latex else _mathml_identifier(name)
+
+    def number(self, value: float) -> tuple[str, int]:
+        text = format_number(value)
+        if not math.isfinite(value):  # inf, -inf, nan: words, not numbers
+            sign = '-' if value < 0 else ''
+            if self.latex:
+                return (rf'{sign}\infty' if math.isinf(value) else r'\mathrm{NaN}'), _UNARY if sign else _ATOM
+            word = '<mi>∞</mi>' if math.isinf(value) else '<mi>NaN</mi>'
+            return (f'<mrow><mo>−</mo>{word}</mrow>' if sign else word), _UNARY if sign else _ATOM
+        if self.latex:
+            text = re.sub(r'e([+-]?)0*(\d+)',
+                          lambda m: rf'\times 10^{{{m.group(1).lstrip("+")}{m.group(2)}}}', text)
+            return text, _UNARY if value < 0 else _ATOM
+        if text.startswith('-'):
+            return f'<mn>−{text[1:]}</mn>', _UNARY
+        return f'<mn>{text}</mn>', _ATOM
+
+    def row(self, *parts: str) -> str:
+        return ''.join(parts) if self.latex else f'<mrow>{"".join(parts)}</mrow>'
+
+    def print(self, tree: ast.expr) -> tuple[str, int]:
+        if isinstance(tree, _Named):
+            return self.named(tree)
+        plain = number(tree)
+        if plain is not None:
+            return self.number(plain)
+        if isinstance(tree, ast.Name):
+            return self.identifier(tree.id), _ATOM
+        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
+            top, bottom = self.print(tree.left)[0], self.print(tree.right)[0]
+            if self.latex:
+                return rf'\frac{{{top}}}{{{bottom}}}', _ATOM
+            return f'<mfrac>{top}{bottom}</mfrac>', _ATOM
+        if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
+            symbol, precedence = _BINARY[type(tree.op)]
+            left, right = self.print(tree.left), self.print(tree.right)
+            right_needs = right[1] < precedence or right[1] == _UNARY or (
+                right[1] == precedence and isinstance(tree.op, ast.Sub))
+            sign = {ast.Add: ' + ', ast.Sub: ' - ', ast.Mult: r' \cdot '}[type(tree.op)] if self.latex \
+                else self.op({ast.Add: '+', ast.Sub: '-', ast.Mult: '·'}[type(tree.op)])
+            printed = self.row(self.wrap(left, left[1] < precedence), sign, self.wrap(right, right_needs))
+            return printed, precedence
+        if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+            operand = self.print(tree.operand)
+            return self.row(self.op('-'), self.wrap(operand, operand[1] < _POWER)), _UNARY
+        if isinstance(tree, ast.Call):
+            return self.call(called_name(tree), [self.print(arg) for arg in tree.args])
+        raise ValueError(f'cannot print {ast.unparse(tree)!r} as mathematics')
+
+    def named(self, tree: _Named) -> tuple[str, int]:
+        node = tree.node
+        if tree.constant or node is None:
+            return self.number(tree.value)
+        names = self.names
+        spelled = (names is not None and not node.label and not node.is_leaf
+                   and node not in names._temporaries and node not in names._variables)
+        if spelled:
+            assert names is not None
+            return self.print(names._expression(node))
+        return self.identifier(tree.bare if tree.text.startswith('(') else tree.text), _ATOM
+
+    def call(self, name: str | None, args: list[tuple[str, int]]) -> tuple[str, int]:
+        if name in ('power', 'slope_power') and len(args) == 2:
+            base, exponent = args
+            if self.latex:
+                return f'{{{self.wrap(base, base[1] <= _POWER)}}}^{{{exponent[0]}}}', _POWER
+            base_markup = self.row(self.wrap(base, base[1] <= _POWER))
+            return f'<msup>{base_markup}{self.row(exponent[0])}</msup>', _POWER
+        if name == 'fabs' and len(args) == 1:
+            if self.latex:
+                return rf'\left|{args[0][0]}\right|', _ATOM
+            return self.row('<mo>|</mo>', args[0][0], '<mo>|</mo>'), _ATOM
+        if name == 'sqrt' and len(args) == 1:
+            return (rf'\sqrt{{{args[0][0]}}}' if self.latex else f'<msqrt>{args[0][0]}</msqrt>'), _ATOM
+        inner = ', '.join(arg[0] for arg in args) if self.latex else '<mo>,</mo>'.join(arg[0] for arg in args)
+        if self.latex:
+            function = _LATEX_FUNCTIONS.get(name or '', rf'\operatorname{{{escape_latex(name or "")}}}')
+            return rf'{function}\left({inner}\right)', _ATOM
+        return (f'<mrow><mi>{html.escape(name or "")}</mi><mo>&#x2061;</mo>'
+                f'<mrow><mo>(</mo>{inner}<mo>)</mo></mrow></mrow>'), _ATOM
+
+
+def latex(formula: Formula | ast.expr, names: NodeNames | None = None) -> str:
+    r"""A formula (a local derivative, or any tree of this module) as LaTeX.
+
+    >>> from microgradnode import Value
+    >>> x = Value(0.5, 'x'); s = x.sigmoid(); s.label = 's'
+    >>> names = NodeNames(s)
+    >>> latex(local_formula(s, 0, names), names)
+    's \\cdot \\left(1 - s\\right)'
+    """
+    return _math(formula, names, 'latex')
+
+
+def mathml(formula: Formula | ast.expr, names: NodeNames | None = None) -> str:
+    """The same as presentation MathML, without the enclosing ``<math>`` element.
+
+    >>> from microgradnode import Value
+    >>> x = Value(0.5, 'x'); y = x * 3
+    >>> mathml(local_formula(y, 0, NodeNames(y)))
+    '<mn>3</mn>'
+    """
+    return _math(formula, names, 'mathml')
+
+
+def _math(formula: Formula | ast.expr, names: NodeNames | None, style: str) -> str:
+    printer = _MathPrinter(names, style)
+    if not isinstance(formula, Formula):
+        return printer.print(formula)[0]
+    coefficient = printer.number(formula.coefficient)
+    if formula.tree is None:
+        return coefficient[0]
+    rest = printer.print(formula.tree)
+    if formula.coefficient == 1.0:
+        return rest[0]
+    if formula.coefficient == -1.0:
+        return printer.row(printer.op('-'), printer.wrap(rest, rest[1] < _POWER))
+    times = r' \cdot ' if printer.latex else printer.op('·')
+    return printer.row(printer.wrap(coefficient, formula.coefficient < 0), times,
+                       printer.wrap(rest, rest[1] < _PRODUCT))
