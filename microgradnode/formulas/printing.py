@@ -629,7 +629,9 @@ class _Printer:
             # Inside a call's own parentheses, a node needs none of its own: sigmoid(x - 2).
             bare = [tree.bare if isinstance(tree, _Named) else text for tree, (text, _) in zip(trees, args)]
             if name == 'fabs' and len(args) == 1:
-                return f'|{bare[0]}|', _ATOM
+                # ||x|| would read as a norm: an absolute value of one is written abs(|x|).
+                nested = bare[0].startswith('|') or bare[0].endswith('|')
+                return (f'abs({bare[0]})' if nested else f'|{bare[0]}|'), _ATOM
             return f'{name}({", ".join(bare)})', _ATOM
         if name == 'fabs' and len(args) == 1:
             if self.latex:

@@ -88,3 +88,9 @@ def test_a_deep_formula_tree_prints_without_recursion():
     printed = words(tree)
     assert printed.count('(') == printed.count(')') == 5000
     ET.fromstring(f'<math>{mathml(tree)}</math>')
+
+
+def test_an_absolute_value_of_one_is_not_a_norm():
+    x = Value(-2.0, 'x')
+    y = abs(abs(x))
+    assert NodeNames(y).expression(y) == 'abs(|x|)'

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
+from hypothesis import given, settings
+
 from microgradnode import Value, walkthrough
+
+from ..engine.test_engine_random_graphs import programs, run
+from ..formulas.test_printed_maths_evaluates import evaluate, words_to_python
 
 
 def received(root: Value) -> list[str]:
@@ -29,3 +36,27 @@ def test_a_product_needs_none():
     y.label = 'y'
     lines = received(y)
     assert any(line.startswith('• (w·x) receives 1 × y·(1 - y) = ') for line in lines), lines
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs())
+def test_every_received_product_in_words_is_the_number_beside_it(program):
+    """Read back as arithmetic, 'upstream × local derivative' in words gives the numbers."""
+    inputs, instructions = program
+    leaves = [Value(x, f'x{i}') for i, x in enumerate(inputs)]
+    walk = walkthrough(run(instructions, leaves))
+    known = {leaf.label: leaf.data for leaf in leaves}
+    for name, text in walk.names.definitions():
+        known[name] = evaluate(words_to_python(text), known)
+    for line in walk.text().splitlines():
+        if ' receives ' not in line:
+            continue
+        parts = line.split(' receives ', 1)[1].split(', so ')[0].split(' = ')
+        if len(parts) < 3:  # a plain number: nothing symbolic to check
+            continue
+        symbols, numbers = parts[0], parts[1]
+        expected = evaluate(words_to_python(numbers.replace(' × ', '·')), {})
+        if not math.isfinite(expected):
+            continue
+        printed = evaluate(words_to_python(symbols.replace(' × ', '·')), known)
+        assert math.isclose(printed, expected, rel_tol=2e-3, abs_tol=1e-3), line
