@@ -50,3 +50,18 @@ def test_deep_nesting_is_still_refused_with_its_reason():
 def test_an_unsupported_operator_inside_a_chain_is_named():
     with pytest.raises(ExpressionError, match=r"column 3: 'y % 2': the operator % is not supported"):
         parse_expression('x+y % 2+x', {'x': 1.0, 'y': 2.0})
+
+
+def test_the_commands_from_the_issue(capsys, tmp_path):
+    """`explain 'x+x+...'` with 62 terms and `draw 'x0+...+x69'` (issue 22.8)."""
+    from microgradnode.cli import main
+
+    assert main(['explain', '+'.join(['x'] * 62), '--set', 'x=1']) == 0
+    assert 'd f / d x, where f = ' in capsys.readouterr().out
+    names = [f'x{i}' for i in range(70)]
+    settings = [argument for name in names for argument in ('--set', f'{name}=1')]
+    target = tmp_path / 'sum.svg'
+    assert main(['draw', '+'.join(names), *settings, '-o', str(target)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f'wrote {target}') and '= 70 (139 values, 69 operations)' in out
+    assert target.read_text().count('<g id="node') == 139 + 69  # values and operation circles
