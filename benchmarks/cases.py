@@ -30,6 +30,9 @@ def make_engine(name: str) -> workload.Engine:
     if name == 'microgradnode':
         from microgradnode import Value
         return workload.value_engine(name, Value)
+    if name == 'microgradnode.textbook':
+        from microgradnode import textbook
+        return workload.value_engine(name, textbook.Value)
     if name == 'micrograd':
         try:
             from micrograd.engine import Value as MicrogradValue
@@ -140,6 +143,9 @@ def count_graph_nodes(engine: str, root) -> int:
     if engine == 'microgradnode':
         from microgradnode import topological_order
         return len(topological_order(root))
+    if engine == 'microgradnode.textbook':
+        from microgradnode import textbook
+        return len(textbook.topological_order(root))
     if engine == 'micrograd':
         children = lambda value: value._prev  # noqa: E731
         start = root

@@ -46,7 +46,7 @@ KINKED = {'relu': lambda x: x.relu(), 'abs': lambda x: abs(x)}
 
 
 @st.composite
-def programs(draw, unary=UNARY):
+def programs(draw, unary=UNARY, binary=BINARY):
     n_inputs = draw(st.integers(1, 3))
     inputs = draw(st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=n_inputs, max_size=n_inputs))
     instructions = []
@@ -56,16 +56,16 @@ def programs(draw, unary=UNARY):
             name = draw(st.sampled_from(sorted(unary)))
             instructions.append((name, draw(st.integers(0, available - 1))))
         else:
-            name = draw(st.sampled_from(sorted(BINARY)))
+            name = draw(st.sampled_from(sorted(binary)))
             instructions.append((name, draw(st.integers(0, available - 1)),
                                  draw(st.integers(0, available - 1))))
     return inputs, instructions
 
 
-def run(instructions, leaves, unary=UNARY):
+def run(instructions, leaves, unary=UNARY, binary=BINARY):
     nodes = list(leaves)
     for name, *args in instructions:
-        f = unary.get(name) or BINARY[name]
+        f = unary.get(name) or binary[name]
         nodes.append(f(*(nodes[i] for i in args)))
     out = nodes[-1]
     for extra in nodes[-3:-1]:
