@@ -19,7 +19,16 @@ from .calculus.forward import jvp
 from .calculus.gradcheck import GradcheckError, gradcheck
 from .calculus.jacobian import jacobian
 from .calculus.reverse import grad, hessian, hvp
-from .engine import Value, backward_steps, enable_grad, is_grad_enabled, no_grad, topological_order
+from .engine import (
+    Value,
+    backward_steps,
+    define_operation,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    remove_operation,
+    topological_order,
+)
 
 # Imported here, not lazily: the modules share the functions' names, and a lazy lookup
 # would hand out the module once someone imported it directly. Both are small and import
@@ -29,7 +38,7 @@ from .lesson.walkthrough import walkthrough
 
 __all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
            'topological_order', 'backward_steps', 'explain', 'walkthrough', 'grad', 'hessian', 'hvp',
-           'jvp', 'jacobian']
+           'jvp', 'jacobian', 'define_operation', 'remove_operation']
 __version__ = '0.1.0'
 
 _old_paths.install(__name__, already_imported=('explain', 'walkthrough'))

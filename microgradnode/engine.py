@@ -24,13 +24,14 @@ import copyreg
 import gc
 import numbers
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, SupportsFloat, TypeGuard
 
 from .ops import FUNCTIONS, OPS, Op
+from .ops.user import add_row, check_name, remove_row
 
 __all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_order', 'Step',
-           'backward_steps']
+           'backward_steps', 'define_operation', 'remove_operation']
 
 Number = float | int
 
@@ -81,7 +82,7 @@ def collector_paused() -> Iterator[None]:
 
 
 # Operations with a constant k, kept in the node's _db slot (see Value.__slots__).
-_CONSTANT_OPS = frozenset(name for name, op in OPS.items() if op.constant)
+_CONSTANT_OPS = {name for name, op in OPS.items() if op.constant}  # define_operation adds to it
 
 
 class _ValueType(type):
@@ -521,7 +522,9 @@ def _make_method(method: str, op: Op, reflected: bool = False):
         b_load=f'; b = {b}.data' if binary else '', forward=op.forward,
         parents=f'({a}, {b})' if binary else '(self,)', node=_NODE.format(**fields), **fields)
     defined: dict = {}
-    # The source is built only from the fixed table above, never from user input.
+    # The source is built only from the table's rows. A row added by define_operation has
+    # its formulas checked (arithmetic, comparisons and calls of helpers only) and
+    # written back from their syntax trees, so no statement can reach this text.
     exec(compile(source, f'<microgradnode op {op.name}>', 'exec'), _namespace, defined)  # noqa: S102
     _SOURCES[method] = source  # for method_source(): a learner can read what runs
     function = defined[method]
@@ -840,6 +843,60 @@ def backward_steps(root: Value, gradient: Number = 1.0) -> list[Step]:
         steps.append(Step(node, upstream, tuple(edges)))
         steps.extend(Step(leaf, leaf.grad, ()) for leaf in finished_leaves)
     return steps
+
+
+# -- operations defined at run time --------------------------------------------------------
+
+def define_operation(name: str, forward: str, local: str | Sequence[str], *, symbol: str | None = None,
+                     constant: bool = False, problem: str = '',
+                     functions: Mapping[str, object] | None = None) -> Op:
+    """Add a row to the operation table: ``name`` becomes a ``Value`` method every view knows.
+
+    ``forward`` is out as a formula of ``a`` (and ``b`` for an operation on two Values,
+    ``k`` with ``constant=True``, where the method takes a number); ``local`` is d out / d a
+    (a formula) or one formula per parent, and may use ``out``. ``functions`` adds helpers
+    the formulas call (``{'erf': math.erf}``). The derivatives are checked against finite
+    differences of ``forward`` at a few points; a wrong one, an existing name, a name that
+    would hide a ``Value`` attribute and a formula that does not parse or uses an unknown
+    name are refused with a ValueError that says why, and nothing is added
+    (docs/operations.md).
+
+    >>> op = define_operation('softsign', 'a / (1.0 + fabs(a))',
+    ...                       '1.0 / ((1.0 + fabs(a)) * (1.0 + fabs(a)))')
+    >>> x = Value(3.0); y = x.softsign(); y.backward()
+    >>> y.data, x.grad, y.op
+    (0.75, 0.0625, 'softsign')
+    >>> remove_operation('softsign')
+    """
+    check_name(name, 'define_operation: the operation name')
+    if name not in OPS and hasattr(Value, name):
+        raise ValueError(f'define_operation({name!r}): Value has an attribute {name!r} already '
+                         f'(Value.{name}); an operation of that name would hide it')
+    op = add_row(name, forward, local, symbol=symbol, constant=constant, problem=problem,
+                 functions=functions)
+    try:
+        _namespace.update((helper, FUNCTIONS[helper]) for helper in FUNCTIONS if helper not in _namespace
+                          or _namespace[helper] is not FUNCTIONS[helper])
+        if op.constant:
+            _CONSTANT_OPS.add(name)
+        setattr(Value, name, _make_method(name, op))
+    except BaseException:
+        remove_operation(name)
+        raise
+    return op
+
+
+def remove_operation(name: str) -> None:
+    """Take an operation added by :func:`define_operation` out of the table and off ``Value``.
+
+    Built-in operations cannot be removed. Graphs already built with it keep their
+    numbers, but can no longer be drawn, explained or compiled.
+    """
+    remove_row(name)
+    if name in Value.__dict__:
+        delattr(Value, name)
+    _SOURCES.pop(name, None)
+    _CONSTANT_OPS.discard(name)
 
 
 # -- reading the generated methods ---------------------------------------------------------

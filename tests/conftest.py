@@ -36,3 +36,14 @@ def require_program(name: str) -> str:
     if path is None:
         _missing(f'the program {name!r}')
     return path
+
+
+@pytest.fixture(autouse=True)
+def _forget_defined_operations():
+    """Operations a test or a docs snippet defines are removed after it: the table is global."""
+    yield
+    from microgradnode.engine import remove_operation
+    from microgradnode.ops.user import user_defined
+
+    for name in reversed(user_defined()):
+        remove_operation(name)

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from ..engine import Value, _backward_order, collector_paused
 from ..ops import FUNCTIONS, OPS, slope_power
 from ..ops.syntax import function
+from ..ops.user import on_change, user_helpers
 
 __all__ = ['grad', 'hessian', 'hvp', 'HVP_MODES']
 
@@ -68,28 +69,70 @@ def _slope_power(a: Value | float, k: Value | float) -> Value | float:
 
 _SPECIAL = {'fabs': Value.abs, 'power': Value.__pow__, 'slope_power': None}
 _HELPERS: dict[str, object] = {'_number': _number, '__builtins__': {}}
-for _name, _helper in FUNCTIONS.items():
-    if not callable(_helper):
-        _HELPERS[_name] = _helper          # inf, nan
-    elif _name == 'slope_power':
-        _HELPERS[_name] = _slope_power
-    elif _name in _SPECIAL or _name in OPS:
-        _HELPERS[_name] = _on_values(_name, _SPECIAL.get(_name) or getattr(Value, _name))
-    else:  # a new helper in ops.py needs its Value form here, or second derivatives would be wrong
-        raise ImportError(f'autodiff does not know how to run the ops table helper {_name!r} on Values')
-del _name, _helper
+
+
+def _without_graph(name: str):
+    """A helper given to define_operation with no row of its own: numbers only."""
+    on_floats = FUNCTIONS[name]
+
+    def helper(*args):
+        if any(isinstance(arg, Value) for arg in args):
+            raise NotImplementedError(
+                f'grad(create_graph=True) needs the helper {name!r} of a derivative formula as a graph, '
+                f'but {name!r} is a plain function given to define_operation, with no derivative of its '
+                f'own; define it as an operation too (define_operation({name!r}, ...)) to differentiate '
+                f'through it')
+        return on_floats(*args)
+    helper.__name__ = name
+    return helper
+
+
+def _value_form(name: str, helper: object) -> object:
+    """The table's helper ``name`` as the gradient graph evaluates it (on Values and numbers)."""
+    if not callable(helper):
+        return helper  # inf, nan, a user's constant
+    if name == 'slope_power':
+        return _slope_power
+    if name in _SPECIAL or name in OPS:
+        return _on_values(name, _SPECIAL.get(name) or getattr(Value, name))
+    if name in user_helpers():
+        return _without_graph(name)
+    # a new helper in the table needs its Value form here, or second derivatives would be wrong
+    raise ImportError(f'autodiff does not know how to run the ops table helper {name!r} on Values')
+
+
+def _sync_helpers() -> None:
+    for name in [name for name in _HELPERS if not name.startswith('_') and name not in FUNCTIONS]:
+        del _HELPERS[name]
+    for name, helper in FUNCTIONS.items():
+        _HELPERS[name] = _value_form(name, helper)
+
+
+_sync_helpers()
+
 
 class _LocalValues(dict):
     """op name -> a function (a, b, k, out) -> d out / d each parent, built as Values from
     the node's row of the table; compiled on first use, once per operation, so that
     ``import microgradnode`` pays nothing for it."""
 
+    stale = False  # the table changed (define_operation): helpers to read again first
+
     def __missing__(self, name: str):
+        if self.stale:
+            _sync_helpers()
+            self.stale = False
         local = self[name] = function(OPS[name].local, _HELPERS, tests_on_numbers=True)
         return local
 
 
 _LOCAL_VALUES = _LocalValues()
+
+
+@on_change
+def _forget() -> None:
+    _LOCAL_VALUES.clear()
+    _LOCAL_VALUES.stale = True
 
 
 def _times(upstream: Value | float, local: Value | float) -> Value | float:

@@ -41,6 +41,7 @@ from collections.abc import Callable, Hashable
 from ..engine import Value, _grad_lock, collector_paused, no_grad, topological_order
 from ..ops import FUNCTIONS, OPS
 from ..ops.syntax import FoldNumbers, Substitute, number, parse
+from ..ops.user import on_change
 
 __all__ = ['compile', 'Compiled', 'CompileCache', 'MAX_NODES', 'COMPACT_ABOVE']
 
@@ -190,6 +191,7 @@ class _Template:
 
 
 _rules: dict[object, _Rule] = {}
+on_change(_rules.clear)  # a row defined or removed: its rules are built again
 
 
 def _formula(expression: str, k: float | None) -> ast.expr:
@@ -271,7 +273,7 @@ class _Plug(ast.NodeTransformer):
 
 def _usable_label(label: str) -> bool:
     return (_IDENTIFIER.fullmatch(label) is not None and not keyword.iskeyword(label)
-            and label not in _RESERVED and not label.startswith('g_')
+            and label not in _RESERVED and label not in FUNCTIONS and not label.startswith('g_')
             and _GENERATED.fullmatch(label) is None)
 
 

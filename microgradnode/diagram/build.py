@@ -142,7 +142,9 @@ def operation_symbol(node: Value) -> str:
     symbol = OPS[node.op].symbol
     if node.constant is not None:
         # The constant was written by the user: shortest form, whatever number_format says.
-        symbol += format(node.constant, 'g').replace('-', '−')
+        constant = format(node.constant, 'g').replace('-', '−')
+        # After a word (a defined operation's name, say LReLU), in parentheses: LReLU(0.1).
+        symbol += f'({constant})' if symbol[-1:].isalnum() else constant
     return symbol
 
 

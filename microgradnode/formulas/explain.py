@@ -33,6 +33,7 @@ from functools import cache
 from ..engine import Value, topological_order
 from ..ops import FUNCTIONS, OPS
 from ..ops.syntax import function
+from ..ops.user import on_change
 from .printing import (
     _ATOM,
     Factors,
@@ -341,6 +342,9 @@ class StaleGraphError(ValueError):
 def _forward(op_name: str):
     """The table's forward formula of ``op_name`` as a function of (a, b, k, out)."""
     return function((OPS[op_name].forward,), dict(FUNCTIONS))
+
+
+on_change(_forward.cache_clear)  # a row defined or removed (define_operation)
 
 
 def check_recorded_state(output: Value, nodes: list[Value] | None = None) -> None:

@@ -38,6 +38,12 @@ FUNCTIONS = tuple(name for name, op in OPS.items()
 """Functions an expression may call: the one-argument rows of the operation table, each
 the Value method of that name (``neg`` is written ``-x``). A new row is callable at once."""
 
+
+def _defined_function(name: str) -> bool:
+    """Whether ``name`` is a one-argument row added since (by define_operation): callable too."""
+    op = OPS.get(name)
+    return op is not None and op.arity == 1 and not op.constant
+
 MAX_LENGTH = 2000
 """Longest expression text accepted, in characters."""
 
@@ -226,7 +232,7 @@ class _Builder:
             what = _REFUSED.get(type(function), 'calling this')
             raise self.fail(function, f'{what} is not allowed; only calls of the functions '
                                       f'{", ".join(FUNCTIONS)} are')
-        if function.id not in FUNCTIONS:
+        if function.id not in FUNCTIONS and not _defined_function(function.id):
             raise self.fail(function, f'unknown function {function.id!r} '
                                       f'(allowed: {", ".join(FUNCTIONS)})')
         if node.keywords:

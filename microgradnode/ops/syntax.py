@@ -32,7 +32,7 @@ from typing import Any
 from .table import FUNCTIONS
 
 __all__ = ['OPERANDS', 'Known', 'parse', 'number', 'Substitute', 'FoldNumbers', 'ARITHMETIC',
-           'evaluate', 'function', 'called_name']
+           'evaluate', 'function', 'called_name', 'forget_checks']
 
 OPERANDS = ('a', 'b', 'k', 'out')
 """The letters a formula may use for its operation's operands."""
@@ -80,6 +80,11 @@ def _check(tree: ast.AST, source: str) -> None:
 @cache
 def _checked(source: str) -> None:
     _check(ast.parse(source, mode='eval').body, source)
+
+
+def forget_checks() -> None:
+    """Forget which formulas passed the check: the table's helpers changed (define_operation)."""
+    _checked.cache_clear()
 
 
 def parse(source: str) -> ast.expr:
