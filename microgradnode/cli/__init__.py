@@ -43,6 +43,7 @@ COMMANDS: list[str] = [
     'explain',
     'walkthrough',
     'modes',
+    'pitfalls',
 ]
 
 

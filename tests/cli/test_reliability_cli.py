@@ -66,6 +66,7 @@ PRINTING_COMMANDS = [
     ['fit', '--dataset', 'xor', '--steps', '1', '--layers', '2', '--no-progress'],
     ['explain'],
     ['walkthrough'],
+    ['pitfalls'],
 ]
 
 
