@@ -248,3 +248,24 @@ def test_a_typed_expression_may_call_a_defined_function():
     define('softsign')
     y = parse_expression('softsign(x) * 2', {'x': 3.0})
     assert (y.data, y.parents[0].op) == (1.5, 'softsign')
+
+
+def test_an_operation_of_two_values():
+    torch = require_module('torch')
+    define_operation('hypot', 'sqrt(a * a + b * b)', ['a / out', 'b / out'], symbol='hypot')
+    x, y = Value(3.0, 'x'), Value(4.0, 'y')
+    z = x.hypot(y) * x.hypot(2.0)          # a number as the second operand becomes a leaf
+    (dx, dy) = grad(z, [x, y], create_graph=True)
+    (dxx, dxy) = grad(dx, [x, y])
+    tx = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    ty = torch.tensor(4.0, dtype=torch.float64, requires_grad=True)
+    tz = torch.hypot(tx, ty) * torch.hypot(tx, torch.tensor(2.0, dtype=torch.float64))
+    tdx, tdy = torch.autograd.grad(tz, [tx, ty], create_graph=True)
+    tdxx, tdxy = torch.autograd.grad(tdx, [tx, ty])
+    for mine, theirs in ((z, tz), (dx, tdx), (dy, tdy), (dxx, tdxx), (dxy, tdxy)):
+        assert math.isclose(mine.data, theirs.item(), rel_tol=1e-13)
+    z.backward()
+    eager = (x.grad, y.grad)
+    x.grad = y.grad = 0.0
+    microgradnode.compile(z)()
+    assert (x.grad, y.grad) == eager

@@ -204,12 +204,12 @@ def micrograd_tests() -> dict:
     return {'source': source, 'path': path}
 
 
-@pytest.mark.parametrize('test_name', ['test_sanity_check', 'test_more_ops'])
-def test_micrograds_own_tests_pass_on_the_textbook_engine(test_name, monkeypatch):
+def micrograds_tests_on(value_class, monkeypatch) -> dict:
+    """micrograd's test file, executed with ``micrograd.engine.Value`` standing for ``value_class``."""
     require_module('torch')
     found = micrograd_tests()
     standin = types.ModuleType('micrograd.engine')
-    standin.Value = textbook.Value  # type: ignore[attr-defined]
+    standin.Value = value_class  # type: ignore[attr-defined]
     package = types.ModuleType('micrograd')
     package.engine = standin  # type: ignore[attr-defined]
     package.__path__ = []  # type: ignore[attr-defined]
@@ -217,8 +217,21 @@ def test_micrograds_own_tests_pass_on_the_textbook_engine(test_name, monkeypatch
     monkeypatch.setitem(sys.modules, 'micrograd.engine', standin)
     namespace: dict = {'__name__': 'micrograd_test_engine'}
     exec(compile(found['source'], found['path'], 'exec'), namespace)  # noqa: S102 - pinned by hash
-    assert namespace['Value'] is textbook.Value
-    namespace[test_name]()
+    assert namespace['Value'] is value_class
+    return namespace
+
+
+@pytest.mark.parametrize('test_name', ['test_sanity_check', 'test_more_ops'])
+def test_micrograds_own_tests_pass_on_the_textbook_engine(test_name, monkeypatch):
+    micrograds_tests_on(textbook.Value, monkeypatch)[test_name]()
+
+
+def test_micrograds_own_checks_catch_a_wrong_engine(monkeypatch):
+    """The harness really runs micrograd's checks: with = for += in backward they fail."""
+    from microgradnode.lesson.pitfalls import AssignValue
+
+    with pytest.raises(AssertionError):
+        micrograds_tests_on(AssignValue, monkeypatch)['test_sanity_check']()
 
 
 # The same kind of check without micrograd's file: programs of micrograd's operator set,
@@ -238,3 +251,4 @@ def test_random_graphs_match_pytorch(program):
     for leaf, tensor in zip(leaves, tensors):
         expected = 0.0 if tensor.grad is None else tensor.grad.item()
         assert math.isclose(leaf.grad, expected, rel_tol=1e-12, abs_tol=1e-12), (leaf.grad, expected)
+
