@@ -134,7 +134,7 @@ def test_the_walkthrough_steps_through_the_new_operation():
     x = Value(3.0, 'x')
     text = microgradnode.walkthrough(x.softsign() * 2.0).text()
     assert 'd (x / (1 + |x|)) / d x = 1 / ((1 + |x|)·(1 + |x|)) = 0.0625' in text  # recorded, forward
-    assert 'x receives 2 × 1 / ((1 + |x|)·(1 + |x|)) = 2 × 0.0625 = 0.125' in text  # passed, backward
+    assert 'x receives 2 × (1 / ((1 + |x|)·(1 + |x|))) = 2 × 0.0625 = 0.125' in text  # passed, backward
 
 
 def test_method_source_shows_the_generated_method():
