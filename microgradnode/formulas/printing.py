@@ -31,7 +31,8 @@ from ..engine import Value, topological_order
 from ..ops import OPS
 from ..ops.syntax import FoldNumbers, Known, Substitute, called_name, evaluate, number, parse
 
-__all__ = ['NodeNames', 'Formula', 'local_formula', 'format_number', 'latex', 'mathml', 'escape_latex']
+__all__ = ['NodeNames', 'Formula', 'local_formula', 'format_number', 'latex', 'mathml', 'escape_latex',
+           'minus_signs']
 
 # Operator precedence for printing: a subexpression is parenthesised when it binds
 # less tightly than the place it appears in.
@@ -582,3 +583,17 @@ def _math(formula: Formula | ast.expr, names: NodeNames | None, style: str) -> s
     times = r' \cdot ' if printer.latex else printer.op('·')
     return printer.row(printer.wrap(coefficient, formula.coefficient < 0), times,
                        printer.wrap(rest, rest[1] < _PRODUCT))
+
+
+_MINUS = re.compile(r'(?<![\w.)\]])-(?=[\d.(\w∞])|(?<= )-(?= )|(?<=\de)-(?=\d)')
+
+
+def minus_signs(text: str) -> str:
+    """One minus sign everywhere, as the diagrams and the walkthrough write it: −0.5 and (out − target).
+
+    A hyphen inside a word stays: ``my-name``; an exponent's is a minus, as in the diagrams.
+
+    >>> minus_signs('x = -0.25; (out - target); 1e-05; my-name; re-2')
+    'x = −0.25; (out − target); 1e−05; my-name; re-2'
+    """
+    return _MINUS.sub('−', text)
