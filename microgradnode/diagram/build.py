@@ -360,11 +360,17 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
                 child_marked = True
                 if highlight_backward:  # the gradient flows child -> parent: the head at the parent
                     attributes['dir'] = 'back'
-            dot.edge(f'v{ids[parent]}', operation, **attributes)
+            ends = (f'v{ids[parent]}', operation)
+            if bands and bands[node] == 'backward' and _backward_edge(attributes, bands[parent] == 'forward'):
+                ends = ends[::-1]
+            dot.edge(*ends, **attributes)
         marked_child_edge = {'color': HIGHLIGHT, 'penwidth': '2.5'} if child_marked else {}
         if child_marked and highlight_backward:
             marked_child_edge['dir'] = 'back'
-        dot.edge(operation, f'v{index}', **marked_child_edge)
+        ends = (operation, f'v{index}')
+        if bands and bands[node] == 'backward' and _backward_edge(marked_child_edge, False):
+            ends = ends[::-1]
+        dot.edge(*ends, **marked_child_edge)
 
     if bands:
         for band in band_graphs.values():
@@ -385,6 +391,23 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
 
 BAND_TITLES = {'forward': 'forward pass: the values the gradient is computed from',
                'backward': 'backward pass, recorded: each gradient a Value (grad(..., create_graph=True))'}
+
+
+def _backward_edge(attributes: dict[str, str], from_forward: bool) -> bool:
+    """Lay the backward band out the other way, from the output back to the inputs.
+
+    The backward pass reads the forward values in reverse order: drawn in the same
+    direction, dloss/dw0 came last, far below the w0 it is beside in the forward band,
+    and the arrows from the forward values crossed the whole picture. So inside the band
+    the layout follows each arrow backwards (its head still points where the value goes),
+    and the arrows from the forward band do not place anything. True: write the arrow
+    head first.
+    """
+    if from_forward:
+        attributes['constraint'] = 'false'
+        return False
+    attributes['dir'] = 'back' if attributes.get('dir') != 'back' else 'forward'
+    return True
 
 
 def _bands(order: list[Value]) -> dict[Value, str]:

@@ -162,3 +162,9 @@ def cluster_boxes(svg: bytes) -> dict[str, tuple[float, float, float, float]]:
 def node_boxes(svg: bytes) -> dict[str, tuple[float, float, float, float]]:
     """Each node's id (its <title>) -> the box around everything drawn for it, in SVG units."""
     return {group.find(f'{_SVG}title').text: _extent(list(group)) for group in _groups(svg, 'node')}
+
+
+def edge_spans(svg: bytes) -> list[float]:
+    """How far each arrow reaches, in SVG units: the larger side of the box around it."""
+    return [max(right - left, bottom - top)
+            for left, top, right, bottom in (_extent(list(group)) for group in _groups(svg, 'edge'))]

@@ -23,6 +23,7 @@ from microgradnode.nn.training import train
 from ..conftest import require_module
 from .diagram_helpers import (
     cluster_boxes,
+    edge_spans,
     node_boxes,
     pixels_per_point,
     png_size,
@@ -129,13 +130,18 @@ def test_gradient_graph_tells_backward_nodes_apart_and_names_them():
 
 
 def test_gradient_graph_is_two_bands():
-    svg = draw(_gradient_graph()).pipe('svg')
+    diagram = draw(_gradient_graph(), rankdir='TB')
+    svg = diagram.pipe('svg')
     boxes = cluster_boxes(svg)
     (forward,) = [box for label, box in boxes.items() if label.startswith('forward pass')]
     (backward,) = [box for label, box in boxes.items() if label.startswith('backward pass')]
     overlap_x = min(forward[2], backward[2]) - max(forward[0], backward[0])
     overlap_y = min(forward[3], backward[3]) - max(forward[1], backward[1])
     assert overlap_x <= 0 or overlap_y <= 0  # the two bands do not overlap
+    # The backward band runs from the output back, beside the forward values it reads:
+    # no arrow crosses the whole picture any more (the longest was 2,309 px of 2,561).
+    longest = max(edge_spans(svg)) * pixels_per_point(svg, diagram.pipe('png'))
+    assert longest < 1800, longest
 
 
 # -- whole networks -------------------------------------------------------------------------
