@@ -208,8 +208,8 @@ def full_pass_cost(outputs: list) -> int:
     whichever input is seeded, so n inputs cost n of these passes: a straight line.
 
     >>> from microgradnode import Value
-    >>> x = Value(2.0, 'x'); full_pass_cost([x * x + 1])
-    3
+    >>> x = Value(2.0, 'x'); full_pass_cost([x * x + 1])   # x·x: 2 edges (x twice); + 1: 2
+    4
     """
     from ..engine import topological_order
     seen: set = set()
