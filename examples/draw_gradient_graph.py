@@ -5,7 +5,9 @@ Run: python examples/draw_gradient_graph.py [FOLDER]   (default: docs/images)
 ``grad(loss, [w0], create_graph=True)`` runs the backward pass with Values instead of
 floats, so the gradient comes back as a graph of ordinary operations over the network's
 own nodes. This script draws that graph after differentiating it once more (so every box
-shows d²loss / d w0 d value as its grad) and writes two_node_gradient_graph.svg and .png.
+shows d²loss / d w0 d value, written ∂(dloss/dw0)/∂·) and writes two_node_gradient_graph.svg
+and .png: the forward values in one band, the backward pass's nodes (dloss/ds2, ∂s2/∂x2...)
+in another, laid out from the output back so that each sits beside the values it reads.
 """
 
 import sys
@@ -21,7 +23,8 @@ dloss_dw0.backward()                                    # grads: d (dloss/dw0) /
 print(f'dloss/dw0 = {dloss_dw0.data:.6g}, d2loss/dw0^2 = {net.w0.grad:.6g}')
 folder = Path(sys.argv[1] if len(sys.argv) > 1 else 'docs/images')
 diagram = draw(dloss_dw0, rankdir='TB', legend=True,
-               title='d loss / d w0 of the two-node network, as a graph (grads: d/d value of it)')
+               title='d loss / d w0 of the two-node network, as a graph; '
+                     '∂(dloss/dw0)/∂·: how it changes with each value')
 print(diagram.save(folder / 'two_node_gradient_graph.svg'))
 diagram.digraph.attr(dpi='80')
 print(diagram.save(folder / 'two_node_gradient_graph.png'))

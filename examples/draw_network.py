@@ -10,6 +10,8 @@ two moons:
 
 - moons_grouped.png: a small 2-3-3-1 MLP, every Value drawn, each neuron and layer a cluster;
 - moons_neurons.png: the 2-4-4-1 MLP, one box per neuron (as ``microgradnode fit --graph`` draws);
+- moons_neurons_16.png: the 2-16-16-1 MLP, one box per neuron, each layer a column in index
+  order, the 256 arrows between the hidden layers as one, dead units marked;
 - moons_layers.png: the 2-16-16-1 MLP, one box per layer;
 - moons_step.svg: the whole training step of the 2-16-16-1 MLP (about 69,000 Values), one
   sample's path folded by neuron, "× 100 samples".
@@ -45,12 +47,14 @@ def on_first_point(model: MLP) -> Value:
 small, mid, big = trained([3, 3]), trained([4, 4]), trained([16, 16])
 pictures = [
     ('moons_grouped.png', on_first_point(small), {'group': 'module', 'fold_sums': True}),
-    ('moons_neurons.png', on_first_point(mid), {'fold': 'neuron', 'group': 'module'}),
+    ('moons_neurons.png', on_first_point(mid), {'fold': 'neuron', 'group': 'module', 'legend': True}),
+    ('moons_neurons_16.png', on_first_point(big), {'fold': 'neuron', 'legend': True}),
     ('moons_layers.png', on_first_point(big), {'fold': 'layer'}),
 ]
 for name, score, options in pictures:
     diagram = draw(score, **options)
-    diagram.digraph.attr(dpi='80')
+    if 'fold_sums' in options:  # every value drawn: the widest; the others stay at 96 dpi, text >= 13 px
+        diagram.digraph.attr(dpi='80')
     print(diagram.save(folder / name), f'({len(topological_order(score))} values)')
 
 loss, _ = batch_loss(big, points, labels)

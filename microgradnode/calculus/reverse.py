@@ -29,7 +29,7 @@ from ..ops import FUNCTIONS, OPS, slope_power
 from ..ops.syntax import function
 from ..ops.user import on_change, user_helpers
 
-__all__ = ['grad', 'hessian', 'hvp', 'HVP_MODES']
+__all__ = ['grad', 'hessian', 'hvp', 'HVP_MODES', 'GradientValue']
 
 HVP_MODES = ('reverse-over-reverse', 'forward-over-reverse')
 
@@ -135,6 +135,64 @@ def _forget() -> None:
     _LOCAL_VALUES.stale = True
 
 
+class GradientValue(Value):
+    """A Value made by the backward pass of ``grad(..., create_graph=True)``.
+
+    It is an ordinary Value (it computes, differentiates and pickles like one); its type
+    only says where it comes from, so that a diagram can tell the backward pass from the
+    forward values it reads. ``grad`` labels those that are a derivative with what they
+    are: ``dloss/ds2`` (the whole gradient of a value), ``dloss/dout·∂out/∂s2`` (what one
+    use passes back), ``∂out/∂s2`` (a local derivative).
+
+    >>> from microgradnode import Value
+    >>> x = Value(3.0, 'x'); y = x * x; y.label = 'y'
+    >>> (dy,) = grad(y, [x], create_graph=True)
+    >>> isinstance(dy, GradientValue), dy.label, isinstance(x, GradientValue)
+    (True, 'dy/dx', False)
+    """
+
+    __slots__ = ()
+
+
+_LONGEST_NAME = 24  # a forward value's name in a backward node's label, before it is called "value"
+
+
+def _forward_name(node: Value, depth: int = 0) -> str:
+    """A forward value's name in a backward node's label: its label, else a short formula."""
+    if node.label:
+        return node.label
+    if node.is_leaf:
+        return format(node.data, 'g')
+    if depth > 1:
+        return '…'
+    op = OPS[node.op]
+    parents = [_forward_name(parent, depth + 1) for parent in node.parents]
+    if node.constant is not None:
+        text = f'{parents[0]}{op.symbol}{format(node.constant, "g")}'
+    elif len(parents) == 2:
+        text = f'({parents[0]} {op.symbol} {parents[1]})'
+    else:
+        text = f'{op.symbol}({parents[0]})'
+    return text if len(text) <= _LONGEST_NAME else 'value'
+
+
+def _mark_backward(results: Iterable[Value], forward: set[Value], named: dict[Value, str]) -> None:
+    """Make each Value the backward pass built a GradientValue, and label it with its name in ``named``."""
+    stack = [value for value in results if value not in forward]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        if node.is_leaf:  # a number of a derivative's formula (the 2 of 2·a): a constant
+            continue
+        node.__class__ = GradientValue  # the same slots: only the type changes
+        if not node.label and node in named:
+            node.label = named[node]
+        for parent in node.parents:
+            if parent not in forward and parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+
+
 def _times(upstream: Value | float, local: Value | float) -> Value | float:
     """``upstream * local``, without recording a product by an exact 1 (it changes nothing)."""
     if type(local) is float:
@@ -198,9 +256,12 @@ def grad(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool =
 
 def _gradients(output: Value, inputs: list[Value], create_graph: bool) -> list[Value]:
     gradients: dict[Value, Value | float] = {output: 1.0}
+    order = _backward_order(output)
+    named: dict[Value, str] = {}  # create_graph: what each Value the backward pass makes is
+    top = _forward_name(output) if create_graph else ''
     # Every node after all of its consumers, in the order backward() visits them, so that
     # each sum is added up in the same order and the floats agree with .grad bit for bit.
-    for node in _backward_order(output):
+    for node in order:
         a = node._a
         if a is None:
             continue
@@ -208,11 +269,17 @@ def _gradients(output: Value, inputs: list[Value], create_graph: bool) -> list[V
         b = node._b
         if create_graph:
             locals_ = _LOCAL_VALUES[node._op](a, b, node.constant, node)
-            contribution = _times(upstream, locals_[0])
-            gradients[a] = contribution if a not in gradients else gradients[a] + contribution
-            if b is not None:
-                contribution = _times(upstream, locals_[1])
-                gradients[b] = contribution if b not in gradients else gradients[b] + contribution
+            for parent, local in zip((a, b), locals_):
+                if parent is None:
+                    break
+                partial = f'∂{_forward_name(node)}/∂{_forward_name(parent)}'
+                if isinstance(local, Value):
+                    named.setdefault(local, partial)
+                contribution = _times(upstream, local)
+                if isinstance(contribution, Value):
+                    named.setdefault(contribution, f'd{top}/d{_forward_name(node)}·{partial}')
+                gradients[parent] = (contribution if parent not in gradients
+                                     else gradients[parent] + contribution)
         else:
             gradients[a] = gradients.get(a, 0.0) + upstream * node._da
             if b is not None:
@@ -221,6 +288,13 @@ def _gradients(output: Value, inputs: list[Value], create_graph: bool) -> list[V
     for value in inputs:
         gradient = gradients.get(value, 0.0)
         results.append(gradient if isinstance(gradient, Value) else Value(gradient))
+    if create_graph:
+        forward = set(order)
+        # A value's whole gradient is called so, even when it is the one contribution it got.
+        for value, gradient in gradients.items():
+            if isinstance(gradient, Value) and gradient not in forward:
+                named[gradient] = f'd{top}/d{_forward_name(value)}'
+        _mark_backward(results, forward | set(inputs), named)
     return results
 
 

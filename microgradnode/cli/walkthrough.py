@@ -50,7 +50,8 @@ def register(subparsers) -> None:
                         help='write an animated GIF of every step, for slides and posts (needs the [gif] '
                              'and [draw] extras)')
     parser.add_argument('--frame-seconds', type=float, default=None, metavar='SECONDS',
-                        help='with --gif: how long each step shows (default 2)')
+                        help='with --gif: how long each step shows (default: as long as its words take '
+                             'to read at 200 words a minute, plus 3 s to look, at most 30 s)')
     parser.add_argument('--rankdir', choices=('LR', 'TB', 'RL', 'BT'), default='LR',
                         help='direction of the diagrams (default LR: left to right)')
     parser.add_argument('--mode', choices=('reverse', 'forward'), default='reverse',
@@ -64,7 +65,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..lesson.walkthrough import DEFAULT_FRAME_SECONDS, walkthrough
+    from ..lesson.walkthrough import walkthrough
 
     if args.html is not None and Path(args.html).suffix.lower() not in ('.html', '.htm'):
         raise UsageError(f'--html {args.html!r}: the page is HTML; give a file name ending in .html')
@@ -77,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError('--quiz is a mode of the page: give --html FILE too')
     if args.frame_seconds is not None and args.gif is None:
         raise UsageError('--frame-seconds goes with --gif FILE')
-    frame_seconds = DEFAULT_FRAME_SECONDS if args.frame_seconds is None else args.frame_seconds
-    if not 0.02 <= frame_seconds <= 60:  # also NaN
+    frame_seconds = args.frame_seconds
+    if frame_seconds is not None and not 0.02 <= frame_seconds <= 60:  # also NaN
         raise UsageError(f'--frame-seconds must be from 0.02 to 60 seconds, not {frame_seconds:g}')
     if args.quiz and args.mode == 'forward':
         raise UsageError('--quiz asks about the backward pass: it goes with --mode reverse')
@@ -101,7 +102,14 @@ def run(args: argparse.Namespace) -> int:
     if args.gif is not None:
         check_installed('PIL', 'GIF files')
         _write(walk, args.gif, frame_seconds)
-        print(f'wrote {args.gif}: {len(walk.frames)} frames of {frame_seconds:g} s')
+        if frame_seconds is not None:
+            print(f'wrote {args.gif}: {len(walk.frames)} frames of {frame_seconds:g} s')
+        else:
+            from ..lesson.gif import READING_WORDS_PER_MINUTE, reading_seconds
+            times = [reading_seconds([frame.title, *frame.lines]) for frame in walk.frames]
+            print(f'wrote {args.gif}: {len(walk.frames)} frames of {min(times):g} to {max(times):g} s, '
+                  'each as '
+                  f'long as its words take to read ({READING_WORDS_PER_MINUTE} words a minute)')
         if args.html is None:
             return 0
     path = _write(walk, args.html, frame_seconds)
@@ -116,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(walk, name: str, frame_seconds: float) -> Path:
+def _write(walk, name: str, frame_seconds: float | None) -> Path:
     """Save the page or the GIF; a failure is one line (UsageError), nothing written."""
     try:
         return walk.save(name, frame_seconds=frame_seconds)

@@ -22,16 +22,29 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import NamedTuple
 
 import graphviz
 
 from ..engine import Value, topological_order
 from ..ops import OPS
-from .labels import edge_label, legend_label, operation_label, title_label, value_label
+from .escape import html_text
+from .labels import edge_label, legend_label, operation_label, swatch, title_label, value_label
 from .options import DrawOptions, GraphTooLargeError
-from .style import FONT, HIGHLIGHT, INK, OP_FILL, STYLES, grad_fill, node_kind
+from .style import (
+    EDGE_POINTS,
+    FONT,
+    HIGHLIGHT,
+    INK,
+    KIND_NAMES,
+    MUTED,
+    NODE_POINTS,
+    OP_FILL,
+    STYLES,
+    grad_fill,
+    node_kind,
+)
 
 __all__ = ['build_digraph', 'operation_symbol', 'layout_bends', 'Drawing', 'LONG_EDGES', 'MANY_BENDS',
            'BENDS_PER_NODE']
@@ -224,6 +237,16 @@ def _check_names(order: list[Value], names: Mapping[Value, str] | None) -> Mappi
     return names
 
 
+def _computed_names(root: Value, order: list[Value]) -> dict[Value, str]:
+    """Unlabelled computed values called as the walkthrough and ``explain`` call them: ``(out − target)``."""
+    from ..formulas.printing import NodeNames, minus_signs
+    unnamed = [node for node in order if not node.is_leaf and not node.label]
+    if not unnamed:
+        return {}
+    known = NodeNames(root)
+    return {node: minus_signs(known[node]) for node in unnamed}
+
+
 def _check_tangents(order: list[Value], tangents: Mapping[Value, float | None] | None
                     ) -> Mapping[Value, float | None] | None:
     """Validate the tangents to show: numbers (or None, not known yet) for Values of this graph."""
@@ -247,8 +270,12 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
                   grads: Mapping[Value, float | None] | None = None,
                   names: Mapping[Value, str] | None = None,
                   tangents: Mapping[Value, float | None] | None = None,
-                  highlight_backward: bool = False) -> Drawing:
-    """The diagram of ``root`` and everything it was computed from, as a Digraph."""
+                  highlight_backward: bool = False, only: Collection[Value] | None = None) -> Drawing:
+    """The diagram of ``root`` and everything it was computed from, as a Digraph.
+
+    ``only``: draw these Values alone, with the operations and arrows between them (the
+    close-up of one step of a walkthrough); drawn as they are in the whole diagram.
+    """
     if not isinstance(root, Value):
         raise TypeError(f'draw needs a Value, not {type(root).__name__}')
     order = topological_order(root)
@@ -256,7 +283,7 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
         raise _graph_too_large(len(order), options.max_nodes,
                                made_by_modules=any(getattr(n, '_module', None) for n in order))
     marked, marked_edges, grads = _check_marks(order, highlight, highlight_edges, grads)
-    names = _check_names(order, names)
+    names = {**_computed_names(root, order), **_check_names(order, names)}
     tangents = _check_tangents(order, tangents)
     bends, blamed = layout_bends(order)
     if bends > BENDS_PER_NODE * options.max_nodes:
@@ -288,30 +315,45 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
         'computation_graph',
         comment=f'microgradnode computation graph: {len(order)} values, {operations} operations',
         graph_attr=graph_attr,
-        node_attr={'fontname': FONT, 'fontsize': '12', 'fontcolor': INK},
-        edge_attr={'fontname': FONT, 'fontsize': '10', 'color': _EDGE_INK, 'arrowsize': '0.7'})
+        node_attr={'fontname': FONT, 'fontsize': str(NODE_POINTS), 'fontcolor': INK},
+        edge_attr={'fontname': FONT, 'fontsize': str(EDGE_POINTS), 'color': _EDGE_INK, 'arrowsize': '0.7'})
 
+    bands = _bands(order)
+    grad_word = 'grad'
+    if bands:  # a gradient graph: its grads are derivatives of a derivative; say of what
+        grad_word = f'∂({names.get(root, root.label) or "output"})/∂·'
+        band_graphs = {band: graphviz.Digraph(f'cluster_{band}', graph_attr={
+            'label': f'<{html_text(BAND_TITLES[band])}>', 'fontname': FONT, 'fontsize': str(NODE_POINTS),
+            'fontcolor': MUTED, 'color': '#ced4da', 'style': 'rounded,dashed', 'labeljust': 'l'})
+            for band in ('forward', 'backward')}
     for index, node in enumerate(order):
+        if only is not None and node not in only:
+            continue
         kind = node_kind(is_leaf=node.is_leaf, labelled=bool(node.label), is_output=node is root)
+        if bands and bands[node] == 'backward' and kind != 'output' and not node.is_leaf:
+            kind = 'backward'
         style = STYLES[kind]
+        home = band_graphs[bands[node]] if bands else dot
         grad = shown_grad(node)
         fill = grad_fill(grad, largest) if options.color_by_grad else style.fill
         grad_text = None
         if options.show_grad:
             grad_text = '?' if grad is None else options.number(grad)
         emphasised = node in marked
-        dot.node(f'v{index}', value_label(
+        home.node(f'v{index}', value_label(
             name=names.get(node, node.label), data=options.number(node.data), grad=grad_text, fill=fill,
             border=HIGHLIGHT if emphasised else style.border,
-            border_width=3 if emphasised else style.border_width,
+            border_width=3 if emphasised else style.border_width, outline=style.outline, grad_word=grad_word,
             tangent=None if tangents is None else _tangent_text(tangents, node, options)), shape='plain')
-        if node.is_leaf:
+        if node.is_leaf or (only is not None and not any(parent in only for parent in node.parents)):
             continue
         operation = f'o{index}'
-        dot.node(operation, operation_label(operation_symbol(node)), shape='circle',
+        home.node(operation, operation_label(operation_symbol(node)), shape='circle',
                  style='filled', fillcolor=OP_FILL, color=_EDGE_INK, width='0.42', margin='0.02')
         child_marked = False
         for parent, local in zip(node.parents, node.local_grads):
+            if only is not None and parent not in only:
+                continue
             attributes = {}
             if options.show_local:
                 attributes[label_attribute] = edge_label(options.number(local))
@@ -320,12 +362,73 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
                 child_marked = True
                 if highlight_backward:  # the gradient flows child -> parent: the head at the parent
                     attributes['dir'] = 'back'
-            dot.edge(f'v{ids[parent]}', operation, **attributes)
+            ends = (f'v{ids[parent]}', operation)
+            if bands and bands[node] == 'backward' and _backward_edge(attributes, bands[parent] == 'forward'):
+                ends = ends[::-1]
+            dot.edge(*ends, **attributes)
         marked_child_edge = {'color': HIGHLIGHT, 'penwidth': '2.5'} if child_marked else {}
         if child_marked and highlight_backward:
             marked_child_edge['dir'] = 'back'
-        dot.edge(operation, f'v{index}', **marked_child_edge)
+        ends = (operation, f'v{index}')
+        if bands and bands[node] == 'backward' and _backward_edge(marked_child_edge, False):
+            ends = ends[::-1]
+        dot.edge(*ends, **marked_child_edge)
 
+    if bands:
+        for band in band_graphs.values():
+            dot.subgraph(band)
     if options.legend:
-        dot.node('legend', legend_label(color_by_grad=options.color_by_grad), shape='plain')
+        extra: tuple[tuple[str, str], ...] = ()
+        if bands:
+            style = STYLES['backward']
+            extra = ((swatch(style.fill, style.border, outline=style.outline,
+                             border_width=style.border_width),
+                      html_text(KIND_NAMES['backward'])),
+                     (f'<FONT COLOR="{MUTED}">{html_text(grad_word)}</FONT>',
+                      html_text(f'how {grad_word[2:-3]} changes with this value (its grad, after '
+                                f'{grad_word[2:-3]}.backward())')))
+        dot.node('legend', legend_label(color_by_grad=options.color_by_grad, extra=extra), shape='plain')
     return Drawing(dot, len(order), operations)
+
+
+BAND_TITLES = {'forward': 'forward pass: the values the gradient is computed from',
+               'backward': 'backward pass, recorded: each gradient a Value (grad(..., create_graph=True))'}
+
+
+def _backward_edge(attributes: dict[str, str], from_forward: bool) -> bool:
+    """Lay the backward band out the other way, from the output back to the inputs.
+
+    The backward pass reads the forward values in reverse order: drawn in the same
+    direction, dloss/dw0 came last, far below the w0 it is beside in the forward band,
+    and the arrows from the forward values crossed the whole picture. So inside the band
+    the layout follows each arrow backwards (its head still points where the value goes),
+    and the arrows from the forward band do not place anything. True: write the arrow
+    head first.
+    """
+    if from_forward:
+        attributes['constraint'] = 'false'
+        return False
+    attributes['dir'] = 'back' if attributes.get('dir') != 'back' else 'forward'
+    return True
+
+
+def _bands(order: list[Value]) -> dict[Value, str]:
+    """In a gradient graph, which band each value goes to: 'forward' or 'backward'; {} otherwise.
+
+    The backward pass's values are GradientValues; a constant goes with what uses it
+    (the 2 of 2·a, made by the backward pass, is drawn beside it).
+    """
+    from ..calculus.reverse import GradientValue
+    if not any(isinstance(node, GradientValue) for node in order):
+        return {}
+    users: dict[Value, list[Value]] = {}
+    for node in order:
+        for parent in node.parents:
+            users.setdefault(parent, []).append(node)
+    bands = {}
+    for node in order:
+        backward = isinstance(node, GradientValue) or (
+            node.is_leaf and not node.label and bool(users.get(node))
+            and all(isinstance(user, GradientValue) for user in users[node]))
+        bands[node] = 'backward' if backward else 'forward'
+    return bands

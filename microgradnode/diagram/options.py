@@ -96,4 +96,5 @@ class DrawOptions:
         >>> DrawOptions().number(-0.123456)
         '−0.1235'
         """
-        return format(x, self.number_format).replace('-', '−')
+        # + 0.0 turns −0.0 (a product by 0 of a negative number) into 0: "−0" puzzles a reader.
+        return format(x + 0.0, self.number_format).replace('-', '−')

@@ -32,7 +32,7 @@ from ..ops import OPS
 from ..ops.syntax import FoldNumbers, Known, Substitute, called_name, evaluate, number, parse
 
 __all__ = ['NodeNames', 'Formula', 'Factors', 'local_formula', 'format_number', 'latex', 'mathml', 'words',
-           'times_words', 'escape_latex']
+           'times_words', 'escape_latex', 'minus_signs']
 
 # Operator precedence for printing: a subexpression is parenthesised when it binds
 # less tightly than the place it appears in.
@@ -702,3 +702,17 @@ def times_words(upstream: float, formula: Formula, *, number_format: str = '.6g'
     '3 × (1 - f·f)'
     """
     return words(Factors([ast.Constant(upstream), formula.whole]), number_format=number_format, times=' × ')
+
+
+_MINUS = re.compile(r'(?<![\w.)\]])-(?=[\d.(\w∞])|(?<= )-(?= )|(?<=\de)-(?=\d)')
+
+
+def minus_signs(text: str) -> str:
+    """One minus sign everywhere, as the diagrams and the walkthrough write it: −0.5 and (out − target).
+
+    A hyphen inside a word stays: ``my-name``; an exponent's is a minus, as in the diagrams.
+
+    >>> minus_signs('x = -0.25; (out - target); 1e-05; my-name; re-2')
+    'x = −0.25; (out − target); 1e−05; my-name; re-2'
+    """
+    return _MINUS.sub('−', text)

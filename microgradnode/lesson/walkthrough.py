@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 from ..engine import Step, Value, backward_steps, topological_order
 from ..formulas.explain import check_recorded_state
 from ..formulas.printing import _PRODUCT, NodeNames, format_number, local_formula, times_words
+from ..formulas.printing import minus_signs as _minus
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,12 +50,6 @@ __all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
 
 DEFAULT_MAX_NODES = 60
 """Larger graphs make more frames than anyone will step through, and unreadable diagrams."""
-
-DEFAULT_FRAME_SECONDS = 2.0
-"""How long each frame of a GIF shows: time to read a step's title and glance at the picture."""
-
-_GIF_WIDTH = 1600
-"""Pixels: wider diagrams are scaled down to this, which slides and posts still show sharply."""
 
 _SECONDS_PER_NODE = 4e-4
 _SECONDS_PER_BEND = {'placed': 5e-5, 'unplaced': 1e-5}
@@ -340,6 +335,10 @@ class Walkthrough:
         Returns a :class:`microgradnode.diagram.Diagram` (``.source``, ``.pipe('svg')``, ``.save``).
         """
         from ..diagram import draw
+        return draw(self.root, time_limit=self.time_limit, **self._diagram_arguments(index))
+
+    def _diagram_arguments(self, index: int) -> dict:
+        """What ``draw`` is told for frame ``index`` (the GIF's close-ups are drawn with it too)."""
         frame = self.frames[index]
         shown = {node: frame.grads.get(node) for node in self.order}
         # Unlabelled intermediate values get the names the words and the table use.
@@ -349,11 +348,10 @@ class Walkthrough:
         tangents = None
         if frame.tangents is not None:
             tangents = {node: frame.tangents.get(node) for node in self.order}
-        return draw(self.root, rankdir=self.rankdir, number_format=self.number_format,
-                    show_grad=frame.phase == 'backward', highlight=frame.nodes,
-                    highlight_edges=frame.highlight_edges, grads=shown, names=names,
-                    tangent_values=tangents, time_limit=self.time_limit,
-                    highlight_backward=frame.phase == 'backward')
+        return {'rankdir': self.rankdir, 'number_format': self.number_format,
+                'show_grad': frame.phase == 'backward', 'highlight': frame.nodes,
+                'highlight_edges': frame.highlight_edges, 'grads': shown, 'names': names,
+                'tangent_values': tangents, 'highlight_backward': frame.phase == 'backward'}
 
     def html(self, *, title: str | None = None) -> str:
         """One self-contained HTML page (no network requests) to step through every frame.
@@ -516,29 +514,22 @@ class Walkthrough:
                 f'expression, read the steps as text, or allow more time with '
                 f'time_limit={needed} (--time-limit {needed})')
 
-    def gif(self, *, frame_seconds: float = DEFAULT_FRAME_SECONDS) -> bytes:
-        """An animated GIF of every frame (diagram, title and words), for slides and posts.
+    def gif(self, *, frame_seconds: float | None = None) -> bytes:
+        """An animated GIF of every frame (close-up, whole graph, title and words), for slides and posts.
 
-        Needs the ``[gif]`` extra (Pillow) besides ``[draw]``. Each frame shows for
-        ``frame_seconds``; the GIF loops. The diagrams are rendered as PNG by the same
-        child process as the page's SVGs, within ``time_limit``.
+        Needs the ``[gif]`` extra (Pillow) besides ``[draw]``. Each frame shows as long as its
+        words take to read (:mod:`microgradnode.lesson.gif`), or ``frame_seconds`` if given; the
+        GIF loops.
         """
-        seconds = _check_frame_seconds(frame_seconds)
-        from .._support.extras import check_installed
-        check_installed('PIL', 'GIF files')  # before any rendering: nothing done in vain
-        from ..diagram.renderers import render_all
-        self._check_render_time()
-        pictures = render_all([self.diagram(index).source for index in range(len(self.frames))], 'png',
-                              time_limit=self.time_limit)
-        return _assemble_gif(pictures, [_minus(frame.title) for frame in self.frames],
-                             [[_minus(line) for line in frame.lines] for frame in self.frames], seconds)
+        from .gif import walkthrough_gif
+        return walkthrough_gif(self, frame_seconds)
 
-    def save(self, path: str | Path, *, frame_seconds: float = DEFAULT_FRAME_SECONDS) -> Path:
+    def save(self, path: str | Path, *, frame_seconds: float | None = None) -> Path:
         """Write the HTML page to ``path`` (or, for a name ending in .gif, the GIF); returns the path.
 
         The file is replaced all at once: if rendering or writing fails (time limit,
         Ctrl-C, full disk), a previous file at ``path`` stays as it was. ``frame_seconds``
-        is how long each frame of a GIF shows.
+        is how long each frame of a GIF shows (default: as long as it takes to read).
 
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -660,101 +651,11 @@ def _check_parameters(parameters: Iterable[Value] | None, order: list[Value]) ->
     return frozenset(chosen)
 
 
-_MINUS = re.compile(r'(?<![\w.)\]])-(?=[\d.(\w∞])|(?<= )-(?= )|(?<=\de)-(?=\d)')
-
-
-def _minus(text: str) -> str:
-    """One minus sign everywhere, as the diagrams write it: −0.5 and (out − target).
-
-    A hyphen inside a word stays: ``my-name``; an exponent's is a minus, as in the diagrams.
-
-    >>> _minus('x = -0.25; (out - target); 1e-05; my-name; re-2')
-    'x = −0.25; (out − target); 1e−05; my-name; re-2'
-    """
-    return _MINUS.sub('−', text)
-
-
-def _check_frame_seconds(seconds: object) -> float:
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0.02 <= seconds <= 60:
-        raise ValueError(f'frame_seconds must be a number of seconds from 0.02 to 60, not {seconds!r}'[:200])
-    return float(seconds)
-
-
-_ASCII = str.maketrans({'−': '-', '×': 'x', '•': '*', '←': '<-', '·': '*', '′': "'", '∂': 'd'})
-
-
-def _gif_font(size: int):
-    """A font with the page's symbols (− × • ←): DejaVu Sans where the system has it."""
-    from PIL import ImageFont
-    for name in ('DejaVuSans.ttf', 'LiberationSans-Regular.ttf'):
-        try:
-            return ImageFont.truetype(name, size), True
-        except OSError:
-            continue
-    try:
-        return ImageFont.load_default(size=size), False  # Pillow's own: ASCII only
-    except TypeError:  # Pillow before 10.1: a small bitmap font
-        return ImageFont.load_default(), False
-
-
-def _wrap_words(text: str, font, width: float) -> list[str]:
-    lines, line = [], ''
-    for word in text.split(' '):
-        trial = f'{line} {word}' if line else word
-        if line and font.getlength(trial) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = trial
-    return [*lines, line]
-
-
-def _assemble_gif(pictures: list[bytes], titles: list[str], texts: list[list[str]], seconds: float) -> bytes:
-    """PNG diagrams with their titles above and words below, as one looping GIF."""
-    import io
-
-    from PIL import Image, ImageDraw
-    diagrams = [Image.open(io.BytesIO(picture)).convert('RGB') for picture in pictures]
-    width = min(max(image.width for image in diagrams), _GIF_WIDTH)
-    width = max(width, 640)  # room for the words under a small diagram
-    title_font, unicode_ok = _gif_font(26)
-    text_font, _ = _gif_font(20)
-    margin, line_height = 16, 28
-    composed = []
-    for diagram, title, lines in zip(diagrams, titles, texts):
-        if diagram.width > width - 2 * margin:
-            scale = (width - 2 * margin) / diagram.width
-            diagram = diagram.resize((round(diagram.width * scale), round(diagram.height * scale)),
-                                     Image.Resampling.LANCZOS)
-        if not unicode_ok:
-            title, lines = title.translate(_ASCII), [line.translate(_ASCII) for line in lines]
-        words = [wrapped for line in lines for wrapped in _wrap_words(line, text_font, width - 2 * margin)]
-        height = margin + 40 + diagram.height + margin + line_height * len(words) + margin
-        composed.append((diagram, title, words, height))
-    height = max(item[3] for item in composed)
-    frames = []
-    for diagram, title, words, _ in composed:
-        canvas = Image.new('RGB', (width, height), 'white')
-        pen = ImageDraw.Draw(canvas)
-        pen.text((margin, margin), title, fill='#212529', font=title_font)
-        canvas.paste(diagram, ((width - diagram.width) // 2, margin + 40))
-        top = margin + 40 + diagram.height + margin
-        for number, line in enumerate(words):
-            pen.text((margin, top + number * line_height), line, fill='#343a40', font=text_font)
-        frames.append(canvas.quantize(colors=128, method=Image.Quantize.MEDIANCUT))
-    out = io.BytesIO()
-    frames[0].save(out, format='GIF', save_all=True, append_images=frames[1:], loop=0,
-                   duration=round(seconds * 1000), optimize=True, disposal=1)
-    return out.getvalue()
-
-
 def _key_html() -> str:
     """The key to the diagram's marks, in the diagrams' own colours (diagram/style.py)."""
-    from ..diagram.style import EDGE_LABEL, HIGHLIGHT, STYLES
-    kinds = (('input', 'input or parameter'), ('constant', 'constant'),
-             ('intermediate', 'computed value'), ('output', 'output'))
+    from ..diagram.style import EDGE_LABEL, HIGHLIGHT, KIND_NAMES, KINDS, STYLES
     items = [f'<li><span class="swatch" style="background:{STYLES[kind].fill};'
-             f'border-color:{STYLES[kind].border}"></span>{words}</li>' for kind, words in kinds]
+             f'border-color:{STYLES[kind].border}"></span>{KIND_NAMES[kind]}</li>' for kind in KINDS]
     items += ['<li><span class="swatch op">×</span>operation</li>',
               f'<li><span class="number" style="color:{EDGE_LABEL}">0.5</span> on an arrow: local derivative '
               'd child / d parent (recorded in the forward pass)</li>',

@@ -102,12 +102,15 @@ def module_names(root: Value) -> dict[Value, str]:
     """
     from ..engine import topological_order
 
+    order = topological_order(root)
+    called = _call_names(order)
     names: dict[Value, str] = {}
-    for output in topological_order(root):
+    for output in order:
         record = getattr(output, '_module', None)
         if record is None or output in names:
             continue
         name, inputs = record
+        name = called.get((name, id(inputs)), name)
         stop = {id(v) for v in _values_in(inputs)}
         if id(output) in stop:  # a module that returns its input unchanged made nothing
             continue
@@ -129,6 +132,59 @@ def module_names(root: Value) -> dict[Value, str]:
                 names[node] = name
             stack.extend(node.parents)
     return names
+
+
+def _call_names(order: list[Value]) -> dict[tuple[str, int], str]:
+    """A name for each call of a module applied to what it made: ``body``, then ``body#2``.
+
+    A call is told by its module's name and its inputs (one list per call). Calls on
+    separate inputs (one network applied to each point of a batch) keep one name: folded,
+    they are one box (and ``fold='sample'`` relies on it). But ``self.body(self.body(x))``
+    folded into one box would be a cycle: when a call's inputs come from an earlier call
+    of the same name, each call is named apart. A module holding others (an MLP applied
+    twice) leaves no record of its own: its neurons do, all called as many times; then
+    ``#2`` goes on the outer name (``body#2.L1.n0``), the shortest prefix whose every
+    recorded name was called that many times.
+    """
+    calls: dict[str, list[int]] = {}
+    last: dict[str, list[Value]] = {}  # the inputs of each name's last call
+    for node in order:
+        record = getattr(node, '_module', None)
+        if record is not None:
+            seen = calls.setdefault(record[0], [])
+            if id(record[1]) not in seen:
+                seen.append(id(record[1]))
+                last[record[0]] = _values_in(record[1])
+    chained = {name for name, keys in calls.items() if len(keys) > 1 and _made_by(last[name], name)}
+    renamed: dict[tuple[str, int], str] = {}
+    for name, keys in calls.items():
+        if name not in chained:
+            continue
+        parts = name.split('.')
+        for length in range(1, len(parts) + 1):
+            prefix = '.'.join(parts[:length])
+            if all(len(other) == len(keys) and full in chained for full, other in calls.items()
+                   if full == prefix or full.startswith(prefix + '.')):
+                break
+        rest = name[len(prefix):]
+        for number, key in enumerate(keys[1:], 2):
+            renamed[name, key] = f'{prefix}#{number}{rest}'
+    return renamed
+
+
+def _made_by(inputs: list[Value], name: str) -> bool:
+    """Whether a call of module ``name`` made one of ``inputs`` or anything they were computed from."""
+    stack, seen = list(inputs), set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or node.is_leaf:
+            continue
+        seen.add(id(node))
+        record = getattr(node, '_module', None)
+        if record is not None and record[0] == name:
+            return True
+        stack.extend(node.parents)
+    return False
 
 
 def _values_in(obj: object) -> list[Value]:
@@ -153,6 +209,8 @@ def _children(module: Module) -> list[tuple[str, Module]]:
             found.append((attribute, child))
         elif isinstance(child, (list, tuple)):
             found += [(f'{attribute}{i}', c) for i, c in enumerate(child) if isinstance(c, Module)]
+        elif isinstance(child, dict):  # named by their keys: heads.mean, heads.spread
+            found += [(f'{attribute}.{key}', c) for key, c in child.items() if isinstance(c, Module)]
     return found
 
 
@@ -192,10 +250,25 @@ def _recording(call: Any) -> Any:
             except AttributeError:
                 if inputs is None:
                     inputs = [v for arg in (*args, *kwargs.values()) for v in _values_in(arg)]
-                output._module = (self.name or type(self).__name__, inputs)
+                output._module = (self.name or _unnamed(self), inputs)
         return result
     recording_call._records_module = True  # type: ignore[attr-defined]
     return recording_call
+
+
+_UNNAMED: dict[str, int] = {}  # class name -> how many of its unnamed modules were called
+
+
+def _unnamed(module: Module) -> str:
+    """A name for a module nobody named, unique in this process: ``Neuron``, ``Neuron_2``, ...
+
+    Given at its first call, so that two unnamed neurons never share a box in a diagram.
+    """
+    if not module._unnamed_name:
+        kind = type(module).__name__
+        count = _UNNAMED[kind] = _UNNAMED.get(kind, 0) + 1
+        module._unnamed_name = kind if count == 1 else f'{kind}_{count}'
+    return module._unnamed_name
 
 
 def _records_itself(call: Any) -> Any:
@@ -217,6 +290,7 @@ class Module:
 
     name = ''
     _children_named = False
+    _unnamed_name = ''
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -302,7 +376,7 @@ class Neuron(Module):
             act = getattr(act, self.activation)()
         # One tuple per call (name, inputs), nothing else: each container allocated brings the
         # garbage collector's next pass closer, and a training step makes thousands of these.
-        act._module = (self.name or type(self).__name__, x)  # a new Value
+        act._module = (self.name or _unnamed(self), x)  # a new Value
         return act
 
     def parameters(self) -> list[Value]:

@@ -93,3 +93,78 @@ def micrograd_expression() -> Value:
     g += 10.0 / f
     g.backward()
     return g
+
+
+# -- measuring rendered pictures ------------------------------------------------------------
+
+_SVG = '{http://www.w3.org/2000/svg}'
+
+
+def svg_size(svg: bytes) -> tuple[float, float]:
+    """The SVG's width and height in points (Graphviz writes ``width="123pt"``)."""
+    from xml.etree import ElementTree
+    root = ElementTree.fromstring(svg)
+    return float(root.get('width', '0').removesuffix('pt')), float(root.get('height', '0').removesuffix('pt'))
+
+
+def svg_texts(svg: bytes) -> list[tuple[str, str, float]]:
+    """Every text of the SVG: (its group's class: node, edge, cluster or graph; the text; its size in pt)."""
+    from xml.etree import ElementTree
+    root = ElementTree.fromstring(svg)
+    found = []
+    for group in root.iter(f'{_SVG}g'):
+        kind = group.get('class')
+        if kind not in ('node', 'edge', 'cluster', 'graph'):
+            continue
+        for text in group.findall(f'{_SVG}text'):
+            found.append((kind, text.text or '', float(text.get('font-size', '14'))))
+    return found
+
+
+def pixels_per_point(svg: bytes, png: bytes) -> float:
+    """How many pixels of the PNG one point of the SVG is (both rendered from the same DOT)."""
+    import struct
+    width_px = struct.unpack('>I', png[16:20])[0]  # the PNG's IHDR chunk
+    return width_px / svg_size(svg)[0]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    import struct
+    return struct.unpack('>II', png[16:24])
+
+
+def _groups(svg: bytes, kind: str):
+    """The SVG's <g class="kind"> elements (Graphviz draws each node, edge and cluster as one)."""
+    from xml.etree import ElementTree
+    return [group for group in ElementTree.fromstring(svg).iter(f'{_SVG}g') if group.get('class') == kind]
+
+
+def _extent(shapes) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) around the points of these SVG shapes (and the anchors of texts)."""
+    points: list[float] = []
+    for shape in shapes:
+        coordinates = shape.get('points') or shape.get('d')
+        if coordinates:
+            points += [float(n) for n in re.findall(r'-?\d+\.?\d*', coordinates)]
+        elif shape.get('x') is not None:
+            points += [float(shape.get('x')), float(shape.get('y'))]
+    xs, ys = points[0::2], points[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def cluster_boxes(svg: bytes) -> dict[str, tuple[float, float, float, float]]:
+    """Each cluster's label -> its frame (left, top, right, bottom) in SVG units."""
+    return {' '.join(t.text or '' for t in group.findall(f'{_SVG}text')):
+            _extent([shape for shape in group if shape.tag in (f'{_SVG}path', f'{_SVG}polygon')][:1])
+            for group in _groups(svg, 'cluster')}
+
+
+def node_boxes(svg: bytes) -> dict[str, tuple[float, float, float, float]]:
+    """Each node's id (its <title>) -> the box around everything drawn for it, in SVG units."""
+    return {group.find(f'{_SVG}title').text: _extent(list(group)) for group in _groups(svg, 'node')}
+
+
+def edge_spans(svg: bytes) -> list[float]:
+    """How far each arrow reaches, in SVG units: the larger side of the box around it."""
+    return [max(right - left, bottom - top)
+            for left, top, right, bottom in (_extent(list(group)) for group in _groups(svg, 'edge'))]

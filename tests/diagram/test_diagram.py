@@ -43,7 +43,8 @@ def test_two_node_network_boxes_show_labels_data_and_grads():
     net = two_node_network()
     parsed = parse(draw(net['loss'], number_format='.6g').source)
     by_name = {box.name: box for box in parsed.boxes.values() if box.name}
-    assert set(by_name) == set(net)
+    # The unlabelled values are named as the walkthrough names them.
+    assert set(by_name) == set(net) | {'(out − target)', '(out − target)^2'}
     for name, value in net.items():
         assert by_name[name].data == pytest.approx(value.data, rel=1e-5)
         assert number(by_name[name].grad) == pytest.approx(value.grad, rel=1e-5)
@@ -105,9 +106,9 @@ def test_pow_shows_its_constant_and_kinds_are_styled_apart():
     fills = {}
     for node_id, box in parsed.boxes.items():
         label = parsed.graph.get_node(node_id).attr['label']
-        fills[box.name or ('output' if node_id == 'v3' else str(box.data))] = label.split('BGCOLOR="')[1][:7]
-    # input, constant, intermediate and output each have their own colour
-    assert len({fills['x'], fills['3.0'], fills['4.0'], fills['output']}) == 4
+        fills['output' if node_id == 'v3' else box.name or str(box.data)] = label.split('BGCOLOR="')[1][:7]
+    # input, constant, intermediate (named as the walkthrough names it) and output: each its own colour
+    assert len({fills['x'], fills['3.0'], fills['x^2'], fills['output']}) == 4
 
 
 def test_same_graph_gives_byte_identical_dot_and_ids_do_not_depend_on_memory():

@@ -60,11 +60,18 @@ def test_user_modules_are_named_after_their_attributes():
     assert names == {'body.L1.n0', 'body.L1.n1', 'body.L2.n0', 'Wrapper'}
 
 
+def _boxes(source: str) -> list[str]:
+    """The folded boxes: standalone (m3) or a row of a layer's column node (PORT="m3")."""
+    return re.findall(r'^\s*(m\d+) \[', source, re.M) + re.findall(r'PORT="(m\d+)"', source)
+
+
+_ARROW = r'(?:c\d+:)?m\d+ -> (?:c\d+:)?m\d+'  # between boxes, or rows of layer columns
+
+
 def test_fold_neuron_boxes_edges_and_exact_numbers():
     model, score = _trained_point()
     source = draw(score, fold='neuron').source
-    boxes = re.findall(r'^\s*m\d+ \[', source, re.M)
-    assert len(boxes) == 4
+    assert len(_boxes(source)) == 4
     assert source.count('relu(Σ w·x + b)') == 3 and 'L2.n0: Σ w·x + b' in source
     # Each hidden neuron's output feeds only L2.n0: the arrow carries that output's whole grad.
     outputs = [v for v, name in module_names(score).items() if v.op == 'relu']
@@ -72,7 +79,7 @@ def test_fold_neuron_boxes_edges_and_exact_numbers():
     for out in outputs:
         assert f'grad {format(out.grad, ".4g").replace("-", "−")}' in source
         assert f'data {format(out.data, ".4g").replace("-", "−")}' in source
-    assert len(re.findall(r'm\d+ -> m\d+', source)) == 3
+    assert len(re.findall(_ARROW, source)) == 3
     assert f'data {format(score.data, ".4g").replace("-", "−")}   grad 1' in source
 
 
@@ -84,7 +91,9 @@ def test_fold_layer_and_group_module_counts():
     assert 'L1: 4 × relu(Σ w·x + b)' in layered and '4 values, ‖grad‖' in layered
     grouped = draw(score, group='module').source
     assert grouped.count('subgraph cluster_') == 3 + 9   # three layers, nine neurons
-    assert draw(score, fold='neuron', group='module').source.count('subgraph cluster_') == 3
+    # Folded by neuron, each layer is one node, a column of its neurons' boxes (no cluster).
+    by_neuron = draw(score, fold='neuron', group='module').source
+    assert len(re.findall(r'^\s*c\d+ \[', by_neuron, re.M)) == 3 and 'subgraph cluster_' not in by_neuron
 
 
 def test_fold_sums_draws_one_sigma():
@@ -131,7 +140,7 @@ def test_whole_training_step_folds_by_sample_quickly():
     svg = diagram.pipe('svg')
     assert time.perf_counter() - start < 60
     assert b'one sample of 100' in svg and '100 terms, 99 not drawn' in diagram.source
-    assert len(re.findall(r'^\s*m\d+ \[', diagram.source, re.M)) == 16 + 16 + 1 + 1  # + the L2 penalty
+    assert len(_boxes(diagram.source)) == 16 + 16 + 1 + 1  # + the L2 penalty
 
 
 def test_cli_fit_graph(tmp_path):
@@ -146,25 +155,28 @@ def test_cli_fit_graph(tmp_path):
 
 
 def test_arrows_out_of_a_box_add_up_to_its_output_grad():
-    model = MLP(2, [4, 4, 1], seed=3)
+    # 2-2-2-1: every pair of layers has at most 8 arrows, so each is drawn with its number
+    # (a 4-4 pair has 16: drawn as one thick arrow, test_dense_layers_are_bundled).
+    model = MLP(2, [2, 2, 1], seed=3)
     x = [Value(0.7, 'x0'), Value(-0.2, 'x1')]
     score = model(x)
     score.backward()
     source = draw(score, fold='neuron', number_format='.17g').source
-    ids = dict(re.findall(r'^\s*(m\d+) \[label=<<TABLE.*?<B>(L\d\.n\d+):', source, re.M))
+    # A neuron's box: a row of its layer's column (PORT="m3"), titled with its name.
+    ids = dict(re.findall(r'PORT="(m\d+)"><TABLE[^>]*><TR><TD ALIGN="LEFT"><B>(L\d\.n\d+):', source))
     flows = {}
-    for start, number in re.findall(r'(\w+) -> m\d+ \[label=<<FONT COLOR="#a61e4d">grad ([^<]+)</FONT>',
-                                     source):
+    for start, number in re.findall(r'(?:c\d+:)?(\w+) -> (?:c\d+:)?m\d+ \[.*?label=<<FONT COLOR="#a61e4d">'
+                                     r'grad ([^<]+)</FONT>', source):
         flows.setdefault(start, []).append(float(number.replace('−', '-')))
     names = module_names(score)
     for value, name in names.items():
         if value.op == 'relu':
             box = next(b for b, n in ids.items() if n == name)
             assert sum(flows[box]) == pytest.approx(value.grad, abs=1e-12)
-    inputs = dict(re.findall(r'^\s*(v\d+) \[label=<<TABLE.*?<B>(x\d)</B>', source, re.M))
+    inputs = dict(re.findall(r'PORT="(v\d+)"><TABLE.*?<B>(x\d)</B>', source))
     for start, name in inputs.items():
         assert sum(flows[start]) == pytest.approx(x[int(name[1])].grad, abs=1e-12)
-    assert len(flows) == 2 + 4 + 4  # x0, x1 and the eight hidden neurons send gradient
+    assert len(flows) == 2 + 2 + 2  # x0, x1 and the four hidden neurons send gradient
 
 
 def test_odd_names_and_a_single_sample_render():
@@ -202,3 +214,4 @@ def test_values_made_before_a_call_are_not_the_modules():
     names = module_names(neuron([before, 1.0]))
     assert before not in names and a not in names
     assert sorted(set(names.values())) == ['N'] and len(names) == 9  # b, 2 w, 1 constant, 2 ×, 2 +, relu
+
