@@ -13,7 +13,7 @@ after the tensor operation that made it.
 >>> diagram = draw_tensor(loss)
 >>> diagram.value_count, diagram.operation_count
 (5, 3)
->>> 'dL/dW = Xᵀ · dL/dY' in diagram.source
+>>> 'dL/dW = Xᵀ · dL/d(X@W)' in diagram.source
 True
 """
 

@@ -27,7 +27,7 @@ from ..formulas.explain import explain as explain_scalar
 from ..ops.table import OPS
 from .core import Tensor, _backward_order, _propagate
 from .expansion import expand
-from .rules import edge_rule
+from .rules import edge_rule, name
 
 __all__ = ['explain', 'TensorExplanation']
 
@@ -105,33 +105,34 @@ def explain(output: Tensor, input: Tensor, index: tuple[int, ...] | int = (), *,
     scalar = explain_scalar(out_value, in_value, max_paths=max_paths)
     rules = tuple((node.op, f'{node.parents[position].shape} → {node.shape}', edge_rule(node, position))
                   for node, position in edges)
-    name = input.label or 'x'
-    worked = tuple(_worked(node, position, index, gradients, name, number_format='.4g')
+    input_name = input.label or 'x'
+    worked = tuple(_worked(node, position, index, gradients, input_name, number_format='.4g')
                    for node, position in edges if node.parents[position] is input)
-    return TensorExplanation(output_name, name, index, gradient, rules, scalar, worked)
+    return TensorExplanation(output_name, input_name, index, gradient, rules, scalar, worked)
 
 
-def _element(name: str, index: tuple[int, ...]) -> str:
-    return f'{name}[{",".join(map(str, index))}]' if index else name
+def _element(base: str, index: tuple[int, ...]) -> str:
+    return f'{base}[{",".join(map(str, index))}]' if index else base
 
 
 def _worked(node: Tensor, position: int, index: tuple[int, ...], gradients: dict[Tensor, np.ndarray],
-            name: str, *, number_format: str) -> str:
+            input_name: str, *, number_format: str) -> str:
     """One element of the input's gradient through ``node``, as the sum the rule stands for."""
     upstream = gradients.get(node, np.zeros(node.shape))
     parents = node.parents
+    y = f'dL/d{name(node)}'
     fmt = f'{{:{number_format}}}'
     if node.op == 'matmul' and all(p.ndim == 2 for p in parents):
         a, b = (p.data for p in parents)
-        other = parents[1 - position].label or ('B' if position == 0 else 'A')
+        other = name(parents[1 - position])
         if position == 0:  # dL/dA[i,j] = sum over k of dL/dY[i,k] · B[j,k]
             i, j = index
             terms = [(upstream[i, k], b[j, k]) for k in range(b.shape[1])]
-            head = f'dL/d{_element(name, index)} = Σₖ dL/dY[{i},k] · {other}[{j},k]'
+            head = f'dL/d{_element(input_name, index)} = Σₖ {y}[{i},k] · {other}[{j},k]'
         else:  # dL/dB[j,k] = sum over i of A[i,j] · dL/dY[i,k]
             j, k = index
             terms = [(a[i, j], upstream[i, k]) for i in range(a.shape[0])]
-            head = f'dL/d{_element(name, index)} = Σᵢ {other}[i,{j}] · dL/dY[i,{k}]'
+            head = f'dL/d{_element(input_name, index)} = Σᵢ {other}[i,{j}] · {y}[i,{k}]'
         products = ' + '.join(f'{fmt.format(x)}·{fmt.format(y)}' for x, y in terms)
         return f'{head} = {products} = {fmt.format(sum(x * y for x, y in terms))}'
     if node.op in OPS:
@@ -142,8 +143,9 @@ def _worked(node: Tensor, position: int, index: tuple[int, ...], gradients: dict
             places = [tuple(int(i) for i in p) for p in np.argwhere(spread == flat)]
             with np.errstate(all='ignore'):
                 total = float(gradients[source][index]) if source in gradients else 0.0
-            return (f'dL/d{_element(name, index)} = sum over the {len(places)} places it was broadcast to, '
-                    f'{", ".join(_element("y", p) for p in places[:6])}{", ..." if len(places) > 6 else ""}, '
-                    f'of dL/dy ⊙ {OPS[node.op].local[position]} = {fmt.format(total)}')
+            shown = ', '.join(_element(name(node), p) for p in places[:6])
+            shown += ', ...' if len(places) > 6 else ''
+            return (f'dL/d{_element(input_name, index)} = sum over the {len(places)} places it was broadcast '
+                    f'to, {shown}, of {y} ⊙ {OPS[node.op].local[position]} = {fmt.format(total)}')
     value = float(gradients[parents[position]][index]) if parents[position] in gradients else 0.0
-    return f'{edge_rule(node, position)}: element {_element(name, index)} = {fmt.format(value)}'
+    return f'{edge_rule(node, position)}: element {_element(input_name, index)} = {fmt.format(value)}'

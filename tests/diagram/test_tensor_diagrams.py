@@ -26,8 +26,9 @@ def test_the_tensor_graph_shows_shapes_and_each_edges_rule():
     diagram = draw_tensor(loss)
     assert (diagram.value_count, diagram.operation_count) == (7, 4)
     source = diagram.source
-    for text in ('shape</FONT> 2×2', 'shape</FONT> scalar', 'dL/dX = dL/dY · Wᵀ', 'dL/dW = Xᵀ · dL/dY',
-                 'summed over the broadcast axes (2, 2) → (2,)', 'dL/dX = dL/dL spread over the summed axes'):
+    for text in ('shape</FONT> 2×2', 'shape</FONT> scalar', 'dL/dX = dL/d(X@W) · Wᵀ',
+                 'dL/dW = Xᵀ · dL/d(X@W)', 'summed over the broadcast axes (2, 2) → (2,)',
+                 'dL/dtanh(Y) = dL/dL spread over the summed axes'):
         assert text in source, text
     assert draw(loss).source == source  # microgradnode.draw hands a Tensor to draw_tensor
 

@@ -79,12 +79,12 @@ def test_explain_lists_the_scalar_paths_beside_the_vjp_rule_with_numbers():
     assert about_w.path_sum == pytest.approx(w.grad[1, 0], rel=1e-13)
     assert len(about_w.scalar.paths) == 2        # through Y[0,0] and Y[1,0]
     text = about_w.text()
-    assert 'dL/dW = Xᵀ · dL/dY' in text
+    assert 'dL/dW = Xᵀ · dL/d(X@W)' in text
     dy = 1.0 - np.tanh(x.data @ w.data + b.data) ** 2
-    assert f'Σᵢ X[i,1] · dL/dY[i,0] = 2·{dy[0, 0]:.4g} + 4·{dy[1, 0]:.4g}' in text
+    assert f'Σᵢ X[i,1] · dL/d(X@W)[i,0] = 2·{dy[0, 0]:.4g} + 4·{dy[1, 0]:.4g}' in text
     about_b = explain(loss, b, 0)
     assert 'summed over the broadcast axes (2, 1) → (1,)' in about_b.text()
-    assert 'sum over the 2 places it was broadcast to, y[0,0], y[1,0]' in about_b.text()
+    assert 'sum over the 2 places it was broadcast to, ((X@W) + b)[0,0], ((X@W) + b)[1,0]' in about_b.text()
     assert about_b.path_sum == pytest.approx(b.grad[0], rel=1e-13)
 
 
