@@ -98,7 +98,7 @@ def tables(report: dict) -> str:
                and isinstance(compiled_demo, (int, float)) and compiled_demo else 'n/a')
     lines += [f'| compiled step (`microgradnode.compile`) | {_t(compiled_demo)} '
               f'({shorter} shorter than micrograd\'s step) | | |', '']
-    lines += ladder_table(measured)
+    lines += ladder_table(measured, report.get('merged', []))
     lines += ['Targets in this run:', '']
     for target in report['targets']:
         mark = {True: 'met', False: '**not met**', None: 'not measured'}[target['met']]
@@ -124,7 +124,7 @@ LADDER_LEVELS = (('microgradnode', 'scalar, eager'), ('microgradnode.compile', '
                  ('pytorch.tensor', 'PyTorch float64 tensors, eager'))
 
 
-def ladder_table(measured: dict) -> list[str]:
+def ladder_table(measured: dict, merged: list[dict]) -> list[str]:
     """One model at each level (docs/tensors.md): a training step's time, and its ratio to the tensor step."""
     cases = (('gpt_ladder', 'scalar GPT'), ('gpt_ladder_wide', 'GPT, 4× wider'),
              ('moons_ladder', 'moons MLP'))
@@ -142,7 +142,10 @@ def ladder_table(measured: dict) -> list[str]:
             own = engine == 'microgradnode.tensor'
             cells.append(_t(step) if own else f'{_t(step)} ({_times(step, tensor)})')
         lines.append(f'| {level} | ' + ' | '.join(cells) + ' |')
-    return lines + ['', '(×: that level\'s step ÷ the tensor step, in this run.)', '']
+    later = [part for part in merged if any(case in part['measurements'] for case, _ in present)]
+    when = (f'measured {later[-1]["date"]} (load average {later[-1]["load_average"]["start"].split()[0]} '
+            f'at the start)' if later else 'in this run')
+    return lines + ['', f'(×: that level\'s step ÷ the tensor step, {when}.)', '']
 
 
 def replace_block(text: str, block: str, path: str) -> str:

@@ -3,6 +3,7 @@
     python -m benchmarks            # full run, a few minutes
     python -m benchmarks --quick    # one process per engine and measurement, a smoke test
     python -m benchmarks --only demo_workload --only graph_memory
+    python -m benchmarks --only gpt_ladder --merge --out benchmarks   # re-run one, keep the rest
 
 Writes results.md (tables) and results.json (every figure of every run, the medians,
 the machine) into the current folder, or into ``--out DIR``: never over the repository's
@@ -174,6 +175,10 @@ def markdown(report: dict) -> str:
              f'at the start, {report["load_average"]["end"]} at the end. Medians over fresh processes '
              f'(garbage collector on; a process reports the mean of its steps), engines alternating; '
              f'a ratio "a ÷ b" is how many times longer (or bigger) a is than b, measured in this run.', '']
+    for part in report.get('merged', []):
+        lines += [f'Re-run later with `{part["command"]}`, on {part["date"]} (load average '
+                  f'{part["load_average"]["start"]} at the start, {part["load_average"]["end"]} at the end): '
+                  f'{", ".join(part["measurements"])}; their ratios compare figures of that run only.', '']
     sections: dict[str, list[str]] = {}
     for name, entry in report['measurements'].items():
         sections.setdefault(entry['section'], []).append(name)
@@ -338,6 +343,26 @@ def summarize(chosen: list[Measurement], runs: dict[str, dict[str, list]]) -> di
             'notes': notes(measurements)}
 
 
+def merged(path: Path, report: dict, names: list[str]) -> dict:
+    """The report at ``path`` with the measurements ``names`` taken from ``report`` (a later run).
+
+    Targets and notes are worked out again over the merged measurements; the later run is
+    listed under ``merged`` with its date and load, so the tables say which figures it gave.
+    """
+    try:
+        earlier = json.loads(path.read_text(encoding='utf-8'))
+    except (OSError, ValueError):
+        return report  # nothing to merge into: this run is the whole report
+    earlier['measurements'].update({name: report['measurements'][name] for name in names})
+    earlier['merged'] = [part for part in earlier.get('merged', []) if set(part['measurements']) - set(names)]
+    earlier['merged'].append({'date': report['date'], 'command': report['command'] + ' --merge ' + ' '.join(
+        f'--only {name}' for name in names), 'load_average': report['load_average'],
+        'seconds': report['seconds'], 'measurements': names})
+    earlier['targets'] = evaluate_targets(earlier['measurements'])
+    earlier['notes'] = notes(earlier['measurements'])
+    return earlier
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split('\n\n')[0])
     parser.add_argument('--quick', action='store_true', help='one process per engine and measurement')
@@ -346,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--out', '--output-dir', dest='output_dir', type=Path, default=Path('.'),
                         metavar='DIR', help='where results.md/json go (default: the current folder)')
     parser.add_argument('--timeout', type=float, default=300.0, help='seconds allowed per process')
+    parser.add_argument('--merge', action='store_true',
+                        help='keep the other measurements of the results.json in --out; '
+                             'replace those run now')
     args = parser.parse_args(argv)
 
     registry = load_all()
@@ -362,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     report['load_average']['end'] = load_average()
     report['seconds'] = round(time.perf_counter() - started, 1)
     report.update(summarize(chosen, runs))
+    if args.merge:
+        report = merged(args.output_dir / 'results.json', report, [m.name for m in chosen])
     args.output_dir.mkdir(parents=True, exist_ok=True)
     # Atomic: an interrupted or failed write keeps the previous results rather than half of them.
     atomic_write(args.output_dir / 'results.json', json.dumps(report, indent=1) + '\n')
