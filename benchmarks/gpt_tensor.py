@@ -35,6 +35,10 @@ class Backend:
         self.name = name
         if name == 'pytorch.tensor':
             import torch
+            # One thread, as NumPy's BLAS uses on these small matrices: with its default two,
+            # PyTorch's step on the shared 2-CPU machine took 90-390 ms instead of 4 ms, every
+            # operation waiting for a second thread that other processes held.
+            torch.set_num_threads(1)
             self.torch = torch
         else:
             import microgradnode.tensor as tensor
@@ -208,7 +212,9 @@ def compiled_one_length(steps: int) -> dict:
     tokens = gpt.tokens_of(chosen[0], letters)
     leaves = gpt.one_hot_leaves(Value, len(tokens), len(letters) + 1)
     gpt.set_one_hot(leaves, tokens)
-    cache = CompileCache(lambda _: gpt.name_loss(model, tokens, one_hot=leaves))
+    # The wide model's graph has about 920,000 nodes, past compile()'s default limit: compiling
+    # it takes about 25 s and 1 GB, once.
+    cache = CompileCache(lambda _: gpt.name_loss(model, tokens, one_hot=leaves), max_nodes=2_000_000)
     start = perf_counter()
     step = cache[len(tokens)]
     compile_seconds = perf_counter() - start

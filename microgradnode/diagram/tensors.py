@@ -26,7 +26,7 @@ import numpy as np
 from .._support.extras import check_installed
 from ..engine import Value
 from ..tensor.core import Tensor, _backward_order
-from ..tensor.rules import edge_rule, symbol
+from ..tensor.rules import edge_rule, name, symbol
 from .escape import html_text
 from .figure import Diagram
 from .labels import clipped, edge_label, operation_label, title_label
@@ -49,13 +49,15 @@ def _numbers(array: np.ndarray | None, number_format: str) -> str:
     return f'|·| {float(np.linalg.norm(array)):{number_format}}'
 
 
-def _box(tensor: Tensor, name: str, kind: str, *, show_grad: bool, number_format: str) -> str:
+def _box(tensor: Tensor, kind: str, *, show_grad: bool, number_format: str) -> str:
     style = STYLES[kind]
     shape = '×'.join(map(str, tensor.shape)) or 'scalar'
     caption = f'<FONT POINT-SIZE="10" COLOR="{MUTED}">'
     cells = []
-    if name:
-        cells.append(f'<TD><B>{html_text(clipped(name))}</B></TD>')
+    if tensor.label:
+        cells.append(f'<TD><B>{html_text(clipped(tensor.label))}</B></TD>')
+    elif tensor.op:  # unnamed: the expression its rules call it by, (X@W), tanh(Y)
+        cells.append(f'<TD><I>{html_text(clipped(name(tensor)))}</I></TD>')
     cells.append(f'<TD>{caption}shape</FONT> {html_text(shape)}</TD>')
     cells.append(f'<TD>{caption}data</FONT> {html_text(_numbers(tensor.data, number_format))}</TD>')
     if show_grad and not tensor.is_constant:
@@ -97,7 +99,7 @@ def draw_tensor(root: Tensor, *, rankdir: str = 'LR', show_grad: bool = True, sh
     ids = {node: index for index, node in enumerate(order)}
     for index, node in enumerate(order):
         kind = node_kind(is_leaf=node.is_leaf, labelled=not node.is_constant, is_output=node is root)
-        dot.node(f't{index}', _box(node, node.label, kind, show_grad=show_grad, number_format=number_format),
+        dot.node(f't{index}', _box(node, kind, show_grad=show_grad, number_format=number_format),
                  shape='plain')
         if not node.op:
             continue
