@@ -2,19 +2,23 @@
 
 Run: python examples/draw_tensors.py [FOLDER]   (default: docs/images)
 
-Writes three pictures (SVG and PNG):
+Writes four pictures (SVG and PNG):
 
 - tensor_graph: ``L = sum(tanh(X @ W + b))`` at the tensor level, each arrow labelled
   with the vector-Jacobian rule that carries the gradient back along it;
 - tensor_matmul_expanded: ``Y = X @ W`` (2×2 by 2×2) expanded to scalars, the paths from
   ``W[1,0]`` to the loss in red: the two products whose sum is ``(Xᵀ · dL/dY)[1,0]``;
 - tensor_broadcast_expanded: ``X + b`` with ``b`` broadcast over the rows: ``b[0]``
-  reaches the loss through both rows, so its gradient is their sum.
+  reaches the loss through both rows, so its gradient is their sum;
+- tensor_expanded_folded: ``sum(tanh(X @ W))`` expanded and drawn with
+  ``draw(..., fold='neuron')``: one box per element of each operation's result, the
+  gradient flowing between them on the arrows.
 """
 
 import sys
 from pathlib import Path
 
+from microgradnode import draw
 from microgradnode.diagram.tensors import draw_expanded, draw_tensor
 from microgradnode.tensor import Tensor, expand
 
@@ -67,3 +71,19 @@ names = {shifted: 'X + b (b broadcast over the rows)', broadcast_loss: 'sum',
 save(draw_expanded(total, scalars.made_by, names=names, highlight=scalars.inputs[bias][0],
                    title='b[0] feeds both rows: dL/db[0] is the sum of two paths'),
      'tensor_broadcast_expanded')
+
+# The same kind of expansion through the diagrams' folding (the record nn modules leave,
+# which expand() leaves too): one box per element of each tensor operation's result.
+X = Tensor([[1.0, 2.0], [3.0, -1.0]], 'X')
+W = Tensor([[0.5, -1.0], [0.2, 0.3]], 'W')
+Y = X @ W
+Y.label = 'Y'
+Z = Y.tanh()
+Z.label = 'Z'
+L = Z.sum()
+L.label = 'L'
+scalars = expand(L)
+total = scalars.output.item()
+total.backward()
+save(draw(total, fold='neuron', title='sum(tanh(X @ W)) expanded, one box per element of Y, Z and L'),
+     'tensor_expanded_folded')

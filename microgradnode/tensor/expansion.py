@@ -129,10 +129,17 @@ def expand(t: Tensor, *, max_elements: int = MAX_ELEMENTS) -> Expansion:
             result = _apply(node._op, parents[0], k=node._params)
         result = np.asarray(result, dtype=object)
         _claim(result, parents, node, made_by)
-        if node.label:  # name the results as the tensor's elements: Y[0,1]
-            for index in np.ndindex(*result.shape):
-                value = result[index]
-                if isinstance(value, Value) and made_by.get(value) is node and not value.label:
-                    value.label = _element_name(node.label, index)
+        operation = node.label or f'{node.op}{len(values)}'
+        inputs_of_op = [v for p in parents for v in p.ravel()]
+        for index in np.ndindex(*result.shape):
+            value = result[index]
+            if not isinstance(value, Value) or made_by.get(value) is not node:
+                continue  # reshape, transpose, indexing: the element was made earlier
+            if node.label and not value.label:  # name the results as the tensor's elements: Y[0,1]
+                value.label = _element_name(node.label, index)
+            # The record nn modules leave on their outputs, read by the diagrams' grouping and
+            # folding: draw(v, group='module') clusters by tensor operation, fold='layer' draws
+            # each operation as one box, fold='neuron' each element of its result.
+            value._module = (f'{operation}.[{",".join(map(str, index))}]', inputs_of_op)
         values[node] = result
     return Expansion(values[t], inputs, values, made_by)

@@ -67,3 +67,26 @@ def test_the_pictures_render(tmp_path):
     loss, _ = _program()
     path = draw_tensor(loss).save(tmp_path / 'tensor.png')
     assert path.stat().st_size > 1000
+
+
+def test_an_expansion_folds_by_tensor_operation_with_the_diagrams_folding():
+    x, w = Tensor([[1.0, 2.0], [3.0, -1.0]], 'X'), Tensor([[0.5, -1.0], [0.2, 0.3]], 'W')
+    y = x @ w
+    y.label = 'Y'
+    z = y.tanh()
+    z.label = 'Z'
+    loss = z.sum()
+    loss.label = 'L'
+    scalars = expand(loss)
+    total = scalars.output.item()
+    total.backward()
+    by_element = draw(total, fold='neuron').source
+    assert by_element.count(": Σ w·x") == 4 and by_element.count(": tanh(x)") == 4
+    assert "L.[]: Σ x" in by_element
+    by_operation = draw(total, fold='layer').source
+    assert 'Y: 4 × Σ w·x' in by_operation and 'Z: 4 × tanh(x)' in by_operation
+    # W[1,0] reaches Y[0,0] and Y[1,0]: the two arrows out of it carry the two terms of its gradient
+    w10 = scalars.inputs[w][1, 0]
+    terms = [float(x.data[i, 1]) * float(scalars.values[y][i, 0].grad) for i in range(2)]
+    assert w10.grad == pytest.approx(sum(terms), rel=1e-15)
+    assert all(f'grad {term:.4g}'.replace('-', '−') in by_element for term in terms)  # diagrams print −
