@@ -15,7 +15,8 @@ def test_tensor_pictures_are_drawn(tmp_path):
                          capture_output=True, text=True, env=with_package_on_path(), cwd=tmp_path,
                          timeout=120)
     assert run.returncode == 0, run.stderr
-    pictures = ('tensor_graph', 'tensor_matmul_expanded', 'tensor_broadcast_expanded', 'tensor_expanded_folded')
+    pictures = ('tensor_graph', 'tensor_matmul_expanded', 'tensor_broadcast_expanded',
+                'tensor_expanded_folded')
     for name in pictures:
         assert (tmp_path / f'{name}.png').read_bytes().startswith(b'\x89PNG')
         assert '<svg' in (tmp_path / f'{name}.svg').read_text(encoding='utf-8')
