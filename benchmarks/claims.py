@@ -1,11 +1,12 @@
-"""Write the benchmark tables of README.md and docs/performance.md from one results file.
+"""Write the benchmark tables of docs/performance.md from one results file.
 
     python -m benchmarks.claims                  # from benchmarks/results.json
     python -m benchmarks.claims --check          # exit 1 if a table differs from the file
 
 Each document holds its table between two marker lines; everything between them is
 replaced, so that no figure there is ever typed by hand. Prose that quotes a figure
-elsewhere is held to the same file by tests/benchmarks/test_speed_claims.py.
+elsewhere (the README's short summary among it) is held to the same file by
+tests/benchmarks/test_speed_claims.py.
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ def replace_block(text: str, block: str, path: str) -> str:
     return text[:start + len(START)] + '\n' + block + '\n' + text[end:]
 
 
-DOCUMENTS = ('README.md', 'docs/performance.md')
+# The README keeps a short summary (checked by tests/benchmarks/test_speed_claims.py) and links here.
+DOCUMENTS = ('docs/performance.md',)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from .errors import UsageError
 from .expression import assignment_text, output_name
 
 TWO_NODE_SETTINGS = ('s0', 'w0', 'w1', 'w2', 'target')
+TWO_NODE_WEIGHTS = ('w0', 'w1', 'w2')
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Graph:
     description: str = ''
     two_node: bool = False
     labelled: dict[str, Value] = field(default_factory=dict)
+    weights: tuple[str, ...] = ()  # the names gradient descent updates (the two-node network's w0, w1, w2)
 
     def find(self, name: str, *, option: str) -> Value:
         """The node labelled ``name``, or a UsageError listing the names there are."""
@@ -101,4 +103,5 @@ def _two_node(assignments: list[str]) -> Graph:
     given = [f'{node.label} = {format_number(node.data)}' for node in order if node.label and node.is_leaf]
     description = ("The notebook's two-node network:\n  " + '\n  '.join(steps)
                    + '\nwith ' + ', '.join(given) + '.')
-    return Graph(net.loss, ['w0'], description, two_node=True, labelled=_labelled(net.loss))
+    return Graph(net.loss, ['w0'], description, two_node=True, labelled=_labelled(net.loss),
+                 weights=TWO_NODE_WEIGHTS)

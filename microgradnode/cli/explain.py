@@ -57,10 +57,12 @@ def run(args: argparse.Namespace) -> int:
             blocks.append(explanation.latex())
             continue
         block = explanation.text()
-        if graph.two_node and explanation.complete and explanation.path_count == 1:
-            # The notebook's Step 3: w = w - alpha*(d loss / d w), written with the path's factors.
+        if name in graph.weights and explanation.complete and explanation.path_count == 1:
+            # The notebook's Step 3: w = w - alpha*(d loss / d w), as the notebook writes it (the
+            # plain numbers multiplied out). Only weights are updated: the input, the target and
+            # the computed values are not.
             block += (f'\n\nThe notebook\'s update (Step 3): {name} = {name} - alpha * '
-                      f'{explanation.paths[0].symbolic()}')
+                      f'{explanation.paths[0].simplified()}')
         blocks.append(block)
     print('\n\n'.join(blocks))
     return 0

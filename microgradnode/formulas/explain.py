@@ -13,8 +13,8 @@ adds them up, and sets the total beside the gradient ``backward()`` computes.
 d y / d x, where y = (w·x) + x: 2 paths
 <BLANKLINE>
 path 1: x → (w·x) → y
-  = w
-  = 2
+  = 1 · w
+  = 1 · 2 = 2
 path 2: x → y
   = 1
 <BLANKLINE>
@@ -24,6 +24,7 @@ backward() gives d y / d x = 3
 
 from __future__ import annotations
 
+import ast
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -32,7 +33,17 @@ from functools import cache
 from ..engine import Value, topological_order
 from ..ops import FUNCTIONS, OPS
 from ..ops.syntax import function
-from .printing import Formula, NodeNames, _product, format_number, latex, local_formula, mathml
+from .printing import (
+    _ATOM,
+    Factors,
+    Formula,
+    NodeNames,
+    _Named,
+    _Printer,
+    format_number,
+    local_formula,
+    words,
+)
 
 __all__ = ['explain', 'Explanation', 'ChainPath', 'count_paths', 'check_recorded_state', 'StaleGraphError']
 
@@ -52,19 +63,42 @@ class ChainPath:
     local_grads: tuple[float, ...]
     formulas: tuple[Formula, ...]
     value: float
+    slots: tuple[int, ...] = ()  # at each edge, output first: which operand of the child the parent is
 
     @property
     def coefficient(self) -> float:
         """The product of the plain-number factors of all the local derivatives."""
         return math.prod(formula.coefficient for formula in self.formulas)
 
+    @property
+    def factors(self) -> Factors:
+        """The product of the local derivatives as one tree, each derivative one factor."""
+        return Factors([formula.whole for formula in self.formulas])
+
     def symbolic(self) -> str:
-        """The product written with the graph's names, e.g. ``(out - target) · s2``."""
-        return ' · '.join(text for text, _ in self._factors('.6g') if text)
+        """The product written with the graph's names, one factor per arrow of the path.
+
+        Nothing is left out: the ``1`` of an addition is the lesson that a sum passes its
+        gradient on unchanged, e.g. ``f·(1 - f) · 1 · x``.
+        """
+        return words(self.factors)
 
     def numeric(self, number_format: str = '.4g') -> str:
-        """The same product with each factor's value, e.g. ``(-0.3362) · 0.7275``."""
-        return ' · '.join(value for _, value in self._factors(number_format))
+        """The same product with each factor's recorded value, e.g. ``0.25 · 1 · 2``."""
+        numbers = Factors([ast.Constant(value) for value in self.local_grads])
+        return words(numbers, number_format=number_format)
+
+    def simplified(self) -> str:
+        """The product with its plain numbers multiplied together and factors of 1 left out.
+
+        This is how the notebook writes its updates: ``0.5 · 2·(out - target) · 1 · s2``
+        is ``(out - target) · s2``.
+        """
+        return ' · '.join(text for text, _ in self._factors('.6g') if text)
+
+    def _plain_numbers(self) -> list[float]:
+        """The plain-number factors other than 1, which :meth:`simplified` multiplies out."""
+        return [formula.coefficient for formula in self.formulas if formula.coefficient != 1.0]
 
     def _factors(self, number_format: str) -> list[tuple[str, str]]:
         coefficient = self.coefficient
@@ -138,16 +172,20 @@ class Explanation:
                           f'the first {len(self.paths)} are shown. Their total is still exact: '
                           f'backward() adds them all up in one pass over the graph.']
         for number, path in enumerate(self.paths, 1):
-            route = ' → '.join(names[node] for node in path.nodes)
             numeric = path.numeric(number_format)
             if ' · ' in numeric:
                 numeric += f' = {format_number(path.value, number_format)}'
             symbolic = path.symbolic()
             if number == 1:
                 lines.append('')  # one blank line between the heading and the paths
-            lines += [f'path {number}: {route}', f'  = {symbolic}']
+            lines += [f'path {number}: {self._route(path)}', f'  = {symbolic}']
             if numeric != symbolic:
                 lines.append(f'  = {numeric}')
+            plain = path._plain_numbers()
+            if len(plain) > 1:  # numbers that cancel or combine, as 0.5 and 2 in 0.5 · 2·x
+                product = ' · '.join(_parenthesised(value, '.6g') for value in plain)
+                lines.append(f'  = {path.simplified()}   (multiplying the plain numbers: '
+                             f'{product} = {format_number(path.coefficient, ".6g")})')
         lines.append('')
         result = format_number(self.gradient, '.6g')
         if self.complete:
@@ -164,27 +202,44 @@ class Explanation:
         return '\n'.join(lines)
 
 
+    def _route(self, path: ChainPath) -> str:
+        """The path's nodes joined by arrows; where a node enters the next one in two slots
+        (x·x), the slot it takes is named, so that the two paths read differently."""
+        names = self.names
+        steps = []
+        for node, child, index in zip(path.nodes, path.nodes[1:], reversed(path.slots)):
+            step = names[node]
+            if child.parents.count(node) > 1:
+                slots = _SLOTS.get(child.op, _SLOTS[''])
+                step += f' (as {slots[index] if index < len(slots) else f"operand {index + 1}"})'
+            steps.append(step)
+        return ' → '.join([*steps, names[path.nodes[-1]]])
+
     def latex(self, *, number_format: str = '.4g') -> str:
         r"""The chain rule for this gradient as a LaTeX ``aligned`` block (for ``$$ ... $$``).
 
-        The first line sums the paths in symbols, the second in numbers, the last gives
-        backward()'s gradient; ``+ \cdots`` stands for paths not listed.
+        The first line sums the paths in symbols, one factor per arrow (a product inside
+        a factor in brackets), the second in numbers, the last gives backward()'s gradient;
+        ``+ \cdots`` stands for paths not listed. Every computed value named in it is
+        defined below it.
 
         >>> from microgradnode import Value
         >>> x = Value(3.0, 'x'); w = Value(2.0, 'w'); y = w * x + x; y.label = 'y'
         >>> print(explain(y, x).latex())
         \begin{aligned}
-        \frac{\partial y}{\partial x} &= w + 1 \\
-          &= 2 + 1 \\
-          &= 3
+        \frac{\partial y}{\partial x} &= 1 \cdot w + 1 \\
+          &= 1 \cdot 2 + 1 \\
+          &= 3 \\
+          & \text{where } y = w \cdot x + x
         \end{aligned}
         """
-        lines = self._math_lines('latex', number_format)
-        derivative = rf'\frac{{\partial {latex(self._leaf(self.output), self.names)}}}' \
-                     rf'{{\partial {latex(self._leaf(self.input), self.names)}}}'
+        printer = _Printer('latex', self.names)
+        lines = self._math_lines(printer, number_format)
+        derivative = (rf'\frac{{\partial {self._variable(printer, self.output)}}}'
+                      rf'{{\partial {self._variable(printer, self.input)}}}')
         body = [f'{derivative} &= {lines[0]}', *(f'  &= {line}' for line in lines[1:])]
-        body += [rf'  & \text{{where }} {latex(self.names.atom(node), self.names)} = '
-                 f'{latex(self.names._expression(node), self.names)}' for node in self.names._temporaries]
+        body += [rf'  & \text{{{"where" if number == 0 else "and"} }} {name} = {definition}'
+                 for number, (name, definition) in enumerate(self._definitions(printer))]
         return '\\begin{aligned}\n' + ' \\\\\n'.join(body) + '\n\\end{aligned}'
 
     def mathml(self, *, number_format: str = '.4g') -> str:
@@ -195,45 +250,78 @@ class Explanation:
         >>> explain(y, x).mathml()[:40]
         '<math xmlns="http://www.w3.org/1998/Math'
         """
-        lines = self._math_lines('mathml', number_format)
-        derivative = (f'<mfrac><mrow><mo>∂</mo>{mathml(self._leaf(self.output), self.names)}</mrow>'
-                      f'<mrow><mo>∂</mo>{mathml(self._leaf(self.input), self.names)}</mrow></mfrac>')
-        rows = ''.join(f'<mtr><mtd>{derivative if number == 0 else ""}</mtd>'
-                       f'<mtd><mo>=</mo>{line}</mtd></mtr>' for number, line in enumerate(lines))
+        printer = _Printer('mathml', self.names)
+        lines = self._math_lines(printer, number_format)
+        derivative = (f'<mfrac><mrow><mo>∂</mo>{self._variable(printer, self.output)}</mrow>'
+                      f'<mrow><mo>∂</mo>{self._variable(printer, self.input)}</mrow></mfrac>')
+        # columnalign for renderers that read it; the style for browsers (MathML Core has no columnalign)
+        right, left = '<mtd style="text-align: right">', '<mtd style="text-align: left">'
+        rows = ''.join(f'<mtr>{right}{derivative if number == 0 else ""}</mtd>'
+                       f'{left}<mo>=</mo>{line}</mtd></mtr>' for number, line in enumerate(lines))
+        rows += ''.join(f'<mtr>{right}<mtext>{"where" if number == 0 else "and"}</mtext></mtd>'
+                        f'{left}<mrow>{name}<mo>=</mo>{definition}</mrow></mtd></mtr>'
+                        for number, (name, definition) in enumerate(self._definitions(printer)))
         return (f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">'
                 f'<mtable columnalign="right left">{rows}</mtable></math>')
 
-    def _leaf(self, node: Value):
-        """The node as a formula tree: its name (an output with a label is not spelled out)."""
-        return self.names.atom(node) if node.label or node.is_leaf else self.names._expression(node)
+    def _variable(self, printer: _Printer, node: Value) -> str:
+        """The node after a ∂: its name, or its expression in parentheses, ∂(x·x + x)."""
+        names = self.names
+        named = node.label or node.is_leaf or node in names._temporaries
+        printed = printer.print(names.atom(node) if named else names._expression(node))
+        return printer.wrap(printed, printed[1] < _ATOM)
 
-    def _math_lines(self, style: str, number_format: str) -> list[str]:
-        printer = latex if style == 'latex' else mathml
-        plus = ' + ' if style == 'latex' else '<mo>+</mo>'
-        more = [r'\cdots' if style == 'latex' else '<mo>⋯</mo>'] if not self.complete else []
-        answer = printer(Formula(self.gradient, '', 0, 1.0))
+    def _definitions(self, printer: _Printer) -> list[tuple[str, str]]:
+        """(name, what it computes) for every named computed value the formulas mention.
+
+        The output, the labelled values in the listed paths' factors, the temporaries
+        (t1, t2...) standing for long expressions, and, in turn, those their definitions
+        mention; from the output down, as one substitutes them into each other.
+        """
+        names = self.names
+        wanted: set[Value] = set()
+        seen: set[Value] = set()
+        todo: list[ast.expr] = [formula.whole for path in self.paths for formula in path.formulas]
+        todo.append(names.atom(self.output))
+        while todo:
+            for part in ast.walk(todo.pop()):
+                if not isinstance(part, _Named) or part.node is None or part.node.is_leaf or part.constant:
+                    continue
+                node = part.node
+                if node in seen:
+                    continue
+                seen.add(node)
+                if node.label or node in names._temporaries:
+                    wanted.add(node)
+                todo.append(names._expression(node))  # an unlabelled one is spelled out: look inside
+        return [(printer.print(names.atom(node))[0], printer.print(names._expression(node))[0])
+                for node in reversed(topological_order(self.output)) if node in wanted]
+
+    def _math_lines(self, printer: _Printer, number_format: str) -> list[str]:
+        latex = printer.latex
+        plus = ' + ' if latex else '<mo>+</mo>'
+        more = [r'\cdots' if latex else '<mo>⋯</mo>'] if not self.complete else []
+        answer = printer.number(self.gradient)[0]
         if not self.paths:
             return [answer]
-        symbolic, numeric = [], []
-        for path in self.paths:
-            trees = [formula.tree for formula in path.formulas if formula.tree is not None]
-            product = Formula(path.coefficient, 'rest' if trees else '', 0, 1.0,
-                              tree=_product(trees) if trees else None)
-            symbolic.append(printer(product, self.names))
-            # The numbers in the order of the symbols: the plain-number factor first.
-            numbers = [printer(Formula(float(value.strip('()')), '', 0, 1.0))
-                       for _, value in path._factors(number_format)]
-            wrapped = r'\left({}\right)' if style == 'latex' else '<mrow><mo>(</mo>{}<mo>)</mo></mrow>'
-            numbers = [wrapped.format(text) if text.startswith(('-', '<mn>−', '<mrow><mo>−')) else text
-                       for text in numbers]
-            numeric.append((r' \cdot ' if style == 'latex' else '<mo>·</mo>').join(numbers))
+        numbers = _Printer(printer.style, number_format=number_format)
+        symbolic = [printer.print(path.factors)[0] for path in self.paths]
+        numeric = [numbers.print(Factors([ast.Constant(value) for value in path.local_grads]))[0]
+                   for path in self.paths]
         lines = [plus.join(symbolic + more), plus.join(numeric + more)]
-        if style == 'latex':  # a - b, not a + -b
+        if latex:  # a - b, not a + -b
             lines = [line.replace(' + -', ' - ') for line in lines]
-        lines = [line if style == 'latex' else f'<mrow>{line}</mrow>' for line in lines]
-        if lines[1] == lines[0]:
-            lines.pop()
-        return [*lines, answer]
+        else:
+            lines = [f'<mrow>{line.replace("<mo>+</mo><mn>−", "<mo>−</mo><mn>")}</mrow>' for line in lines]
+        lines.append(answer)
+        # A line equal to the one before says nothing new (a single factor is its own number).
+        return [line for number, line in enumerate(lines) if number == 0 or line != lines[number - 1]]
+
+
+# What to call the two operands of an operation, where one value is both (x·x, x + x).
+_SLOTS = {'add': ('first term', 'second term'), 'sub': ('first term', 'subtracted term'),
+          'mul': ('first factor', 'second factor'), 'div': ('numerator', 'denominator'),
+          'powv': ('base', 'exponent'), '': ('first operand', 'second operand')}
 
 
 class StaleGraphError(ValueError):
@@ -393,8 +481,8 @@ def explain(output: Value, input: Value, *, max_paths: int = DEFAULT_MAX_PATHS) 
     >>> out = w * s; out.label = 'out'
     >>> loss = 0.5 * (out - 0.7) ** 2
     >>> e = explain(loss, w)
-    >>> e.paths[0].symbolic(), e.path_count, round(e.gradient, 6)
-    ('(out - 0.7) · s', 1, 0.6)
+    >>> e.paths[0].symbolic(), e.paths[0].simplified(), round(e.gradient, 6)
+    ('0.5 · 2·(out - 0.7) · 1 · s', '(out - 0.7) · s', 0.6)
     """
     if not isinstance(output, Value):
         raise TypeError(f'explain: output must be a Value, not {type(output).__name__}')
@@ -410,6 +498,7 @@ def explain(output: Value, input: Value, *, max_paths: int = DEFAULT_MAX_PATHS) 
         local_grads = tuple(child.local_grads[index] for child, index in edges)
         formulas = tuple(local_formula(child, index, names) for child, index in edges)
         nodes = (input, *(child for child, _ in reversed(edges)))
-        chain_paths.append(ChainPath(nodes, local_grads, formulas, math.prod(local_grads)))
+        chain_paths.append(ChainPath(nodes, local_grads, formulas, math.prod(local_grads),
+                                     tuple(index for _, index in edges)))
     return Explanation(output, input, tuple(chain_paths), counts.get(output, 0),
                        _backward_gradient(output, input), names)

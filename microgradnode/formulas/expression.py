@@ -42,13 +42,26 @@ MAX_LENGTH = 2000
 """Longest expression text accepted, in characters."""
 
 MAX_DEPTH = 60
-"""Deepest nesting of operations accepted (``-(-(-x))`` is 4 deep)."""
+"""Deepest nesting of operations inside one another accepted (``-(-(-x))`` is 4 deep).
+
+A flat chain of one kind of operator, ``a + b - c + ...`` or ``a * b / c * ...``, is read
+in a loop and counts as one level whatever its length (up to :data:`MAX_LENGTH`); what
+counts is operations inside operations, which this reader and the formula printers after
+it handle one level per call. No formula written by hand comes near 60 levels."""
 
 MAX_LITERAL = 1e100
 """Largest absolute value of a number written in an expression."""
 
 _OPERATORS = {ast.Add: '__add__', ast.Sub: '__sub__', ast.Mult: '__mul__', ast.Div: '__truediv__',
               ast.Pow: '__pow__'}
+
+# Operators of equal precedence, read left to right: a flat chain of them is one level.
+_FAMILY = {ast.Add: 'sum', ast.Sub: 'sum', ast.Mult: 'product', ast.Div: 'product'}
+
+_TOO_DEEP = (f'the expression is nested too deeply: more than {MAX_DEPTH} operations inside one another '
+             f'(a flat chain such as a + b + c counts as one, however long); this reader handles each '
+             f'level of nesting with a recursive call, so nesting is bounded well below Python\'s '
+             f'recursion limit')
 
 # What to call the refused constructs in a message, by syntax-tree class.
 _REFUSED = {
@@ -143,7 +156,7 @@ class _Builder:
 
     def build(self, node: ast.expr, depth: int) -> Value | float:
         if depth > MAX_DEPTH:
-            raise self.fail(node, f'the expression is nested too deeply (more than {MAX_DEPTH} levels)')
+            raise self.fail(node, _TOO_DEEP)
         if isinstance(node, ast.Constant):
             return self.number(node)
         if isinstance(node, ast.Name):
@@ -176,14 +189,26 @@ class _Builder:
         return leaf
 
     def binary(self, node: ast.BinOp, depth: int) -> Value:
-        method = _OPERATORS.get(type(node.op))
-        if method is None:
+        # a + b + c is ((a + b) + c): a chain as deep as it is long. Walk down its left side
+        # in a loop, then build it from the first term on, so that a long sum is one level.
+        chain = [node]
+        family = _FAMILY.get(type(node.op))
+        while (family is not None and isinstance(chain[-1].left, ast.BinOp)
+               and _FAMILY.get(type(chain[-1].left.op)) == family):
+            chain.append(chain[-1].left)
+        for link in chain:
+            self.check_operator(link)
+        result = self.as_value(self.build(chain[-1].left, depth + 1))
+        for link in reversed(chain):
+            right = self.build(link.right, depth + 1)
+            result = self.apply(link, getattr(result, _OPERATORS[type(link.op)]), right)
+        return result
+
+    def check_operator(self, node: ast.BinOp) -> None:
+        if type(node.op) not in _OPERATORS:
             symbol = _OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)
             hint = '; for a power write **' if symbol == '^' else ''
             raise self.fail(node, f'the operator {symbol} is not supported (use + - * / **){hint}')
-        left = self.as_value(self.build(node.left, depth + 1))
-        right = self.build(node.right, depth + 1)
-        return self.apply(node, getattr(left, method), right)
 
     def unary(self, node: ast.UnaryOp, depth: int) -> Value | float:
         operand = self.build(node.operand, depth + 1)
@@ -276,8 +301,7 @@ def _parse(text: str, lead: int) -> ast.Expression:
             raise statement from None
         raise _syntax_error(text, error, lead) from None
     except (RecursionError, MemoryError):
-        raise ExpressionError(f'the expression is nested too deeply (more than {MAX_DEPTH} levels)'
-                              ) from None
+        raise ExpressionError(_TOO_DEEP) from None
     except ValueError as error:  # e.g. a NUL character in the text
         raise ExpressionError(str(error)) from None
 

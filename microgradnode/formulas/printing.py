@@ -31,7 +31,8 @@ from ..engine import Value, topological_order
 from ..ops import OPS
 from ..ops.syntax import FoldNumbers, Known, Substitute, called_name, evaluate, number, parse
 
-__all__ = ['NodeNames', 'Formula', 'local_formula', 'format_number', 'latex', 'mathml', 'escape_latex']
+__all__ = ['NodeNames', 'Formula', 'Factors', 'local_formula', 'format_number', 'latex', 'mathml', 'words',
+           'times_words', 'escape_latex']
 
 # Operator precedence for printing: a subexpression is parenthesised when it binds
 # less tightly than the place it appears in.
@@ -130,45 +131,13 @@ class _Simplify(FoldNumbers):
 
 
 # -- printing -----------------------------------------------------------------------------
+#
+# The printer itself (class _Printer) is below, after the trees it prints; NodeNames uses
+# it through _print, the plain-text form.
 
 def _print(tree: ast.expr) -> tuple[str, int]:
-    """(text, precedence) of a formula."""
-    if isinstance(tree, _Named):
-        return tree.text, tree.precedence
-    plain = number(tree)
-    if plain is not None:
-        return format_number(plain), _UNARY if plain < 0 else _ATOM
-    if isinstance(tree, ast.Name):
-        return tree.id, _ATOM
-    if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
-        symbol, precedence = _BINARY[type(tree.op)]
-        left, right = _print(tree.left), _print(tree.right)
-        # The right operand of - and / needs parentheses at equal precedence too.
-        # The right operand of - and / needs parentheses at equal precedence too, and a
-        # negative one always does: 2·(-3), not 2·-3.
-        right_needs = right[1] < precedence or right[1] == _UNARY or (
-            right[1] == precedence and type(tree.op) in (ast.Sub, ast.Div))
-        return (f'{_wrap(left, left[1] < precedence)}{symbol}{_wrap(right, right_needs)}',
-                precedence)
-    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
-        operand = _print(tree.operand)
-        return f'-{_wrap(operand, operand[1] < _POWER)}', _UNARY
-    if isinstance(tree, ast.Call):
-        name = called_name(tree)
-        args = [_print(arg) for arg in tree.args]
-        # Inside a call's own parentheses, a node needs none of its own: sigmoid(x - 2).
-        bare = [arg.bare if isinstance(arg, _Named) else text for arg, (text, _) in zip(tree.args, args)]
-        if name in ('power', 'slope_power') and len(args) == 2:
-            base, exponent = args
-            return f'{_wrap(base, base[1] <= _POWER)}^{_wrap(exponent, exponent[1] < _ATOM)}', _POWER
-        if name == 'fabs' and len(args) == 1:
-            return f'|{bare[0]}|', _ATOM
-        return f'{name}({", ".join(bare)})', _ATOM
-    return ast.unparse(tree), _SUM
-
-
-def _wrap(printed: tuple[str, int], needed: bool) -> str:
-    return f'({printed[0]})' if needed else printed[0]
+    """(text, precedence) of a formula, in words."""
+    return _Printer('text').print(tree)
 
 
 # -- naming the nodes of a graph ------------------------------------------------------------
@@ -330,16 +299,21 @@ class Formula:
     tree: ast.expr | None = field(default=None, compare=False, repr=False)  # the rest, as a formula tree
 
     @property
+    def whole(self) -> ast.expr:
+        """The whole formula as a tree: the coefficient times the rest."""
+        coefficient: ast.expr = ast.Constant(self.coefficient)
+        if self.tree is None:
+            return coefficient
+        if self.coefficient == 1.0:
+            return self.tree
+        if self.coefficient == -1.0:
+            return ast.UnaryOp(op=ast.USub(), operand=self.tree)
+        return ast.BinOp(left=coefficient, op=ast.Mult(), right=self.tree)
+
+    @property
     def text(self) -> str:
         """The whole formula, e.g. ``2·(out - target)``."""
-        if not self.rest:
-            return format_number(self.coefficient)
-        if self.coefficient == 1.0:
-            return self.rest
-        if self.coefficient == -1.0:
-            return f'-{self.rest}' if self.rest_precedence >= _POWER else f'-({self.rest})'
-        rest = self.rest if self.rest_precedence >= _PRODUCT else f'({self.rest})'
-        return f'{_wrap(_print(ast.Constant(self.coefficient)), self.coefficient < 0)}·{rest}'
+        return _print(self.whole)[0]
 
     @property
     def factor_text(self) -> str:
@@ -413,7 +387,9 @@ def _product(factors: list[ast.expr]) -> ast.expr:
 
 _LATEX_SPECIAL = {'\\': r'\textbackslash{}', '{': r'\{', '}': r'\}', '_': r'\_', '^': r'\^{}',
                   '#': r'\#', '$': r'\$', '%': r'\%', '&': r'\&', '~': r'\~{}'}
-_LATEX_FUNCTIONS = {'exp': r'\exp', 'log': r'\log', 'tanh': r'\tanh', 'sin': r'\sin', 'cos': r'\cos'}
+_LATEX_FUNCTIONS = {'exp': r'\exp', 'log': r'\log', 'tanh': r'\tanh', 'sin': r'\sin', 'cos': r'\cos',
+                    'sigmoid': r'\sigma'}
+_MATHML_FUNCTIONS = {'sigmoid': 'σ'}
 
 
 def escape_latex(text: str) -> str:
@@ -442,106 +418,240 @@ def _mathml_identifier(name: str) -> str:
     return f'<mi>{html.escape(name)}</mi>'
 
 
-class _MathPrinter:
-    """Prints a formula tree as LaTeX or as MathML (presentation markup, no <math> around)."""
+class Factors(ast.expr):
+    """A product whose factors stay visible as factors: the local derivatives along a path.
 
-    def __init__(self, names: NodeNames | None, style: str) -> None:
-        self.names, self.latex = names, style == 'latex'
+    Printed with a wider multiplication sign in words (``f·(1 - f) · 1 · x``) and each
+    compound factor in brackets in LaTeX and MathML, so the reader can count the factors
+    and match them with the arrows of the path.
+    """
 
-    def wrap(self, printed: tuple[str, int], needed: bool) -> str:
-        if not needed:
-            return printed[0]
-        if self.latex:
-            return rf'\left({printed[0]}\right)'
-        return f'<mrow><mo>(</mo>{printed[0]}<mo>)</mo></mrow>'
+    _fields = ()
 
-    def op(self, symbol: str) -> str:
-        if self.latex:
-            return symbol
-        return f'<mo>{"−" if symbol == "-" else html.escape(symbol)}</mo>'  # the minus sign, not a hyphen
+    def __init__(self, factors: list[ast.expr]) -> None:
+        super().__init__()
+        self.factors = factors
 
-    def identifier(self, name: str) -> str:
-        return _latex_identifier(name) if self.latex else _mathml_identifier(name)
 
-    def number(self, value: float) -> tuple[str, int]:
-        text = format_number(value)
-        if not math.isfinite(value):  # inf, -inf, nan: words, not numbers
-            sign = '-' if value < 0 else ''
-            if self.latex:
-                return (rf'{sign}\infty' if math.isinf(value) else r'\mathrm{NaN}'), _UNARY if sign else _ATOM
-            word = '<mi>∞</mi>' if math.isinf(value) else '<mi>NaN</mi>'
-            return (f'<mrow><mo>−</mo>{word}</mrow>' if sign else word), _UNARY if sign else _ATOM
-        if self.latex:
-            text = re.sub(r'e([+-]?)0*(\d+)',
-                          lambda m: rf'\times 10^{{{m.group(1).lstrip("+")}{m.group(2)}}}', text)
-            return text, _UNARY if value < 0 else _ATOM
-        if text.startswith('-'):
-            return f'<mn>−{text[1:]}</mn>', _UNARY
-        return f'<mn>{text}</mn>', _ATOM
+_LATEX_BINARY = {ast.Add: ' + ', ast.Sub: ' - ', ast.Mult: r' \cdot '}
+_MATHML_BINARY = {ast.Add: '+', ast.Sub: '-', ast.Mult: '·'}
 
-    def row(self, *parts: str) -> str:
-        return ''.join(parts) if self.latex else f'<mrow>{"".join(parts)}</mrow>'
+
+class _Printer:
+    """The one printer of formula trees, in words, LaTeX or MathML (presentation markup).
+
+    All three forms share one set of precedence rules, so a sum inside a product is
+    parenthesised in each of them alike. The walk is iterative: a chain of a thousand
+    factors (a long path) prints without deep recursion.
+
+    In words, a node of the graph prints as its name (``(w·x)``: each pair of parentheses
+    is one node); in LaTeX and MathML an unlabelled computed node is spelled out from its
+    own operation's tree, with parentheses only where precedence needs them.
+    """
+
+    def __init__(self, style: str, names: NodeNames | None = None, *, number_format: str = '.6g',
+                 times: str = ' · ') -> None:
+        self.style, self.names, self.number_format = style, names, number_format
+        self.latex, self.mathml = style == 'latex', style == 'mathml'
+        self.times = times  # between the factors of a Factors product, in words
+        self._spelled: dict[Value, ast.expr] = {}
+
+    # -- the walk
 
     def print(self, tree: ast.expr) -> tuple[str, int]:
+        """(printed, precedence) of a tree, children first, on an explicit stack."""
+        done: list[tuple[str, int]] = []
+        stack: list[tuple[ast.expr, list[ast.expr] | None]] = [(tree, None)]
+        while stack:
+            node, children = stack.pop()
+            if children is not None:  # its children are printed: the last len(children) results
+                parts = done[len(done) - len(children):]
+                del done[len(done) - len(children):]
+                done.append(self.combine(node, children, parts))
+                continue
+            children = self.children(node)
+            if children is None:
+                done.append(self.leaf(node))
+                continue
+            stack.append((node, children))
+            stack.extend((child, None) for child in reversed(children))
+        (printed,) = done
+        return printed
+
+    def children(self, tree: ast.expr) -> list[ast.expr] | None:
         if isinstance(tree, _Named):
-            return self.named(tree)
+            spelled = self.spelled(tree)
+            return None if spelled is None else [spelled]
+        if isinstance(tree, Factors):
+            return list(tree.factors)
+        if number(tree) is not None:
+            return None
+        if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
+            return [tree.left, tree.right]
+        if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
+            return [tree.operand]
+        if isinstance(tree, ast.Call):
+            return list(tree.args)
+        return None
+
+    def spelled(self, tree: _Named) -> ast.expr | None:
+        """An unlabelled computed node's own expression, for LaTeX and MathML; else None."""
+        names, node = self.names, tree.node
+        if self.style == 'text' or names is None or node is None or tree.constant:
+            return None
+        if node.label or node.is_leaf or node in names._temporaries or node in names._variables:
+            return None
+        if node not in self._spelled:
+            self._spelled[node] = names._expression(node)
+        return self._spelled[node]
+
+    def leaf(self, tree: ast.expr) -> tuple[str, int]:
+        if isinstance(tree, _Named):
+            if self.style == 'text':
+                return tree.text, tree.precedence
+            if tree.constant or tree.node is None:
+                return self.number(tree.value)
+            return self.identifier(tree.bare if tree.text.startswith('(') else tree.text), _ATOM
         plain = number(tree)
         if plain is not None:
             return self.number(plain)
         if isinstance(tree, ast.Name):
             return self.identifier(tree.id), _ATOM
-        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
-            top, bottom = self.print(tree.left)[0], self.print(tree.right)[0]
-            if self.latex:
-                return rf'\frac{{{top}}}{{{bottom}}}', _ATOM
-            return f'<mfrac>{top}{bottom}</mfrac>', _ATOM
-        if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
-            symbol, precedence = _BINARY[type(tree.op)]
-            left, right = self.print(tree.left), self.print(tree.right)
-            right_needs = right[1] < precedence or right[1] == _UNARY or (
-                right[1] == precedence and isinstance(tree.op, ast.Sub))
-            sign = {ast.Add: ' + ', ast.Sub: ' - ', ast.Mult: r' \cdot '}[type(tree.op)] if self.latex \
-                else self.op({ast.Add: '+', ast.Sub: '-', ast.Mult: '·'}[type(tree.op)])
-            printed = self.row(self.wrap(left, left[1] < precedence), sign, self.wrap(right, right_needs))
-            return printed, precedence
-        if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
-            operand = self.print(tree.operand)
-            return self.row(self.op('-'), self.wrap(operand, operand[1] < _POWER)), _UNARY
-        if isinstance(tree, ast.Call):
-            return self.call(called_name(tree), [self.print(arg) for arg in tree.args])
+        if self.style == 'text':
+            return ast.unparse(tree), _SUM
         raise ValueError(f'cannot print {ast.unparse(tree)!r} as mathematics')
 
-    def named(self, tree: _Named) -> tuple[str, int]:
-        node = tree.node
-        if tree.constant or node is None:
-            return self.number(tree.value)
-        names = self.names
-        spelled = (names is not None and not node.label and not node.is_leaf
-                   and node not in names._temporaries and node not in names._variables)
-        if spelled:
-            assert names is not None
-            return self.print(names._expression(node))
-        return self.identifier(tree.bare if tree.text.startswith('(') else tree.text), _ATOM
+    def combine(self, tree: ast.expr, children: list[ast.expr],
+                parts: list[tuple[str, int]]) -> tuple[str, int]:
+        if isinstance(tree, _Named):
+            return parts[0]
+        if isinstance(tree, Factors):
+            return self.factors(children, parts)
+        if isinstance(tree, ast.BinOp):
+            return self.binary(type(tree.op), *parts)
+        if isinstance(tree, ast.UnaryOp):
+            (operand,) = parts
+            return self.row(self.op('-'), self.wrap(operand, operand[1] < _POWER)), _UNARY
+        assert isinstance(tree, ast.Call)
+        return self.call(called_name(tree), children, parts)
 
-    def call(self, name: str | None, args: list[tuple[str, int]]) -> tuple[str, int]:
+    # -- the pieces, in the three forms
+
+    def wrap(self, printed: tuple[str, int], needed: bool, brackets: str = '()') -> str:
+        if not needed:
+            return printed[0]
+        opening, closing = brackets[0], brackets[1]
+        if self.latex:
+            return rf'\left{opening}{printed[0]}\right{closing}'
+        if self.mathml:
+            return f'<mrow><mo>{opening}</mo>{printed[0]}<mo>{closing}</mo></mrow>'
+        return f'{opening}{printed[0]}{closing}'
+
+    def op(self, symbol: str) -> str:
+        if not self.mathml:
+            return symbol
+        return f'<mo>{"−" if symbol == "-" else html.escape(symbol)}</mo>'  # the minus sign, not a hyphen
+
+    def row(self, *parts: str) -> str:
+        return f'<mrow>{"".join(parts)}</mrow>' if self.mathml else ''.join(parts)
+
+    def identifier(self, name: str) -> str:
+        if self.latex:
+            return _latex_identifier(name)
+        return _mathml_identifier(name) if self.mathml else name
+
+    def number(self, value: float) -> tuple[str, int]:
+        text = format_number(value, self.number_format)
+        negative = text.startswith('-')
+        precedence = _UNARY if negative else _ATOM
+        if self.style == 'text':
+            return text, precedence
+        if not math.isfinite(value):  # inf, -inf, nan: words, not numbers
+            if self.latex:
+                infinity = rf'{"-" if negative else ""}\infty'
+                return (infinity if math.isinf(value) else r'\mathrm{NaN}'), precedence
+            word = '<mi>∞</mi>' if math.isinf(value) else '<mi>NaN</mi>'
+            return (f'<mrow><mo>−</mo>{word}</mrow>' if negative else word), precedence
+        if self.latex:
+            return re.sub(r'e([+-]?)0*(\d+)',
+                          lambda m: rf'\times 10^{{{m.group(1).lstrip("+")}{m.group(2)}}}', text), precedence
+        return (f'<mn>−{text[1:]}</mn>' if negative else f'<mn>{text}</mn>'), precedence
+
+    def binary(self, op: type[ast.operator], left: tuple[str, int],
+               right: tuple[str, int]) -> tuple[str, int]:
+        if op is ast.Div and self.style != 'text':  # a fraction bar groups both sides by itself
+            if self.latex:
+                return rf'\frac{{{left[0]}}}{{{right[0]}}}', _ATOM
+            return f'<mfrac>{self.row(left[0])}{self.row(right[0])}</mfrac>', _ATOM
+        symbol, precedence = _BINARY[op]
+        if self.latex:
+            symbol = _LATEX_BINARY[op]
+        elif self.mathml:
+            symbol = self.op(_MATHML_BINARY[op])
+        # A negative first factor is parenthesised, (-2)·x; the right operand of - and /
+        # needs parentheses at equal precedence too, and a negative one always does: 2·(-3).
+        left_needs = left[1] < precedence or (left[1] == _UNARY and precedence == _PRODUCT)
+        right_needs = right[1] < precedence or right[1] == _UNARY or (
+            right[1] == precedence and op in (ast.Sub, ast.Div))
+        return self.row(self.wrap(left, left_needs), symbol, self.wrap(right, right_needs)), precedence
+
+    def factors(self, trees: list[ast.expr], parts: list[tuple[str, int]]) -> tuple[str, int]:
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:  # the empty path from a value to itself: d x / d x = 1
+            return self.number(1.0)
+        shown = []
+        for place, (tree, part) in enumerate(zip(trees, parts)):
+            # A negative factor is parenthesised after the first: -2 · (-3), as in arithmetic.
+            needs = part[1] < _PRODUCT or part[1] == _UNARY and place > 0
+            if self.style == 'text':
+                # A quotient among factors: (1 / b) · x, never 1 / b · x.
+                needs = needs or part[1] == _PRODUCT and _is_quotient(tree)
+                shown.append(self.wrap(part, needs))
+            else:  # a product inside the path's product: grouped in brackets, one factor
+                shown.append(self.wrap(part, needs) if needs else self.wrap(part, part[1] == _PRODUCT, '[]'))
+        if self.latex:
+            return r' \cdot '.join(shown), _PRODUCT
+        if self.mathml:
+            return self.row(self.op('·').join(shown)), _PRODUCT
+        return self.times.join(shown), _PRODUCT
+
+    def call(self, name: str, trees: list[ast.expr], args: list[tuple[str, int]]) -> tuple[str, int]:
         if name in ('power', 'slope_power') and len(args) == 2:
             base, exponent = args
             if self.latex:
                 return f'{{{self.wrap(base, base[1] <= _POWER)}}}^{{{exponent[0]}}}', _POWER
-            base_markup = self.row(self.wrap(base, base[1] <= _POWER))
-            return f'<msup>{base_markup}{self.row(exponent[0])}</msup>', _POWER
+            if self.mathml:
+                base_markup = self.row(self.wrap(base, base[1] <= _POWER))
+                return f'<msup>{base_markup}{self.row(exponent[0])}</msup>', _POWER
+            return f'{self.wrap(base, base[1] <= _POWER)}^{self.wrap(exponent, exponent[1] < _ATOM)}', _POWER
+        if self.style == 'text':
+            # Inside a call's own parentheses, a node needs none of its own: sigmoid(x - 2).
+            bare = [tree.bare if isinstance(tree, _Named) else text for tree, (text, _) in zip(trees, args)]
+            if name == 'fabs' and len(args) == 1:
+                # ||x|| would read as a norm: an absolute value of one is written abs(|x|).
+                nested = bare[0].startswith('|') or bare[0].endswith('|')
+                return (f'abs({bare[0]})' if nested else f'|{bare[0]}|'), _ATOM
+            return f'{name}({", ".join(bare)})', _ATOM
         if name == 'fabs' and len(args) == 1:
             if self.latex:
                 return rf'\left|{args[0][0]}\right|', _ATOM
             return self.row('<mo>|</mo>', args[0][0], '<mo>|</mo>'), _ATOM
         if name == 'sqrt' and len(args) == 1:
             return (rf'\sqrt{{{args[0][0]}}}' if self.latex else f'<msqrt>{args[0][0]}</msqrt>'), _ATOM
-        inner = ', '.join(arg[0] for arg in args) if self.latex else '<mo>,</mo>'.join(arg[0] for arg in args)
         if self.latex:
-            function = _LATEX_FUNCTIONS.get(name or '', rf'\operatorname{{{escape_latex(name or "")}}}')
+            inner = ', '.join(arg[0] for arg in args)
+            function = _LATEX_FUNCTIONS.get(name, rf'\operatorname{{{escape_latex(name)}}}')
             return rf'{function}\left({inner}\right)', _ATOM
-        return (f'<mrow><mi>{html.escape(name or "")}</mi><mo>&#x2061;</mo>'
+        inner = '<mo>,</mo>'.join(arg[0] for arg in args)
+        return (f'<mrow><mi>{html.escape(_MATHML_FUNCTIONS.get(name, name))}</mi><mo>&#x2061;</mo>'
                 f'<mrow><mo>(</mo>{inner}<mo>)</mo></mrow></mrow>'), _ATOM
+
+
+def _is_quotient(tree: ast.expr) -> bool:
+    while isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult):
+        tree = tree.right  # 2·1 / b prints as a quotient at its right end
+    return isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div)
 
 
 def latex(formula: Formula | ast.expr, names: NodeNames | None = None) -> str:
@@ -553,7 +663,7 @@ def latex(formula: Formula | ast.expr, names: NodeNames | None = None) -> str:
     >>> latex(local_formula(s, 0, names), names)
     's \\cdot \\left(1 - s\\right)'
     """
-    return _math(formula, names, 'latex')
+    return _Printer('latex', names).print(formula.whole if isinstance(formula, Formula) else formula)[0]
 
 
 def mathml(formula: Formula | ast.expr, names: NodeNames | None = None) -> str:
@@ -564,21 +674,31 @@ def mathml(formula: Formula | ast.expr, names: NodeNames | None = None) -> str:
     >>> mathml(local_formula(y, 0, NodeNames(y)))
     '<mn>3</mn>'
     """
-    return _math(formula, names, 'mathml')
+    return _Printer('mathml', names).print(formula.whole if isinstance(formula, Formula) else formula)[0]
 
 
-def _math(formula: Formula | ast.expr, names: NodeNames | None, style: str) -> str:
-    printer = _MathPrinter(names, style)
-    if not isinstance(formula, Formula):
-        return printer.print(formula)[0]
-    coefficient = printer.number(formula.coefficient)
-    if formula.tree is None:
-        return coefficient[0]
-    rest = printer.print(formula.tree)
-    if formula.coefficient == 1.0:
-        return rest[0]
-    if formula.coefficient == -1.0:
-        return printer.row(printer.op('-'), printer.wrap(rest, rest[1] < _POWER))
-    times = r' \cdot ' if printer.latex else printer.op('·')
-    return printer.row(printer.wrap(coefficient, formula.coefficient < 0), times,
-                       printer.wrap(rest, rest[1] < _PRODUCT))
+def words(tree: Formula | ast.expr, *, number_format: str = '.6g', times: str = ' · ') -> str:
+    """A formula (or a :class:`Factors` product) in words, by the same printer as LaTeX and MathML.
+
+    ``times`` separates the factors of a :class:`Factors` product.
+
+    >>> from microgradnode import Value
+    >>> x = Value(0.5, 'x'); f = x.tanh(); f.label = 'f'
+    >>> words(Factors([ast.Constant(0.5), local_formula(f, 0, NodeNames(f)).whole]))
+    '0.5 · (1 - f·f)'
+    """
+    tree = tree.whole if isinstance(tree, Formula) else tree
+    return _Printer('text', number_format=number_format, times=times).print(tree)[0]
+
+
+def times_words(upstream: float, formula: Formula, *, number_format: str = '.6g') -> str:
+    """What a parent receives, in words: the upstream gradient × the local derivative.
+
+    A sum is parenthesised (the product binds tighter), a negative number too.
+
+    >>> from microgradnode import Value
+    >>> x = Value(0.5, 'x'); f = x.tanh(); f.label = 'f'
+    >>> times_words(3.0, local_formula(f, 0, NodeNames(f)))
+    '3 × (1 - f·f)'
+    """
+    return words(Factors([ast.Constant(upstream), formula.whole]), number_format=number_format, times=' × ')

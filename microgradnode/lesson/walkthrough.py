@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from ..engine import Step, Value, backward_steps, topological_order
 from ..formulas.explain import check_recorded_state
-from ..formulas.printing import _PRODUCT, NodeNames, format_number, local_formula
+from ..formulas.printing import _PRODUCT, NodeNames, format_number, local_formula, times_words
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -223,12 +223,13 @@ class Walkthrough:
                 lines = [f'{name} has its whole gradient: {derivative} = {self._number(step.grad)}.',
                          'It passes it to each parent, multiplied by the local derivative:']
                 for index, (parent, local, contribution, after) in enumerate(step.contributions):
-                    formula = local_formula(node, index, names).text
+                    formula = local_formula(node, index, names)
                     upstream = self._number(step.grad)
-                    if formula == self._number(local):  # a plain number: say it once
+                    if formula.text == self._number(local):  # a plain number: say it once
                         product = f'{upstream} × {self._factor(local)}'
-                    else:
-                        product = f'{upstream} × {formula} = {upstream} × {self._factor(local)}'
+                    else:  # the printer parenthesises a sum: 1 × (1 - f·f)
+                        symbols = times_words(step.grad, formula, number_format=self.number_format)
+                        product = f'{symbols} = {upstream} × {self._factor(local)}'
                     before = grads.get(parent)
                     total = (f'{self._number(before)} + {self._factor(contribution)} = ' if before is not None
                              else '')

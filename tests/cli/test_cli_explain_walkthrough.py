@@ -22,7 +22,7 @@ def test_explain_defaults_to_w0_of_the_two_node_network(capsys):
     assert status == 0 and not err
     assert "The notebook's two-node network:" in out and 'x1 = w0·s0' in out
     assert 'd loss / d w0' in out
-    assert '= (out - target) · w2 · s2·(1 - s2) · w1 · s1·(1 - s1) · s0' in out
+    assert '= 0.5 · 2·(out - target) · 1 · w2 · s2·(1 - s2) · w1 · s1·(1 - s1) · s0' in out
     net = build()
     net.loss.backward()
     assert f'backward() gives d loss / d w0 = {net.w0.grad:.6g}' in out

@@ -29,7 +29,9 @@ def test_w2_path_is_the_notebooks_update_for_w2():
     net = notebook_network()
     explanation = explain(net.loss, net.w2)
     assert explanation.path_count == 1
-    assert explanation.paths[0].symbolic() == '(out - target) · s2'
+    assert explanation.paths[0].simplified() == '(out - target) · s2'
+    # Every arrow's factor, the loss's 0.5 and the subtraction's 1 included.
+    assert explanation.paths[0].symbolic() == '0.5 · 2·(out - target) · 1 · s2'
     # The notebook: w2 = w2 - alpha*(out-target)*s2
     by_hand = (net.out.data - net.target.data) * net.s2.data
     assert math.isclose(explanation.gradient, by_hand, rel_tol=1e-15)
@@ -39,7 +41,7 @@ def test_w2_path_is_the_notebooks_update_for_w2():
 def test_w1_path_is_the_notebooks_update_for_w1():
     net = notebook_network()
     explanation = explain(net.loss, net.w1)
-    assert explanation.paths[0].symbolic() == '(out - target) · w2 · s2·(1 - s2) · s1'
+    assert explanation.paths[0].simplified() == '(out - target) · w2 · s2·(1 - s2) · s1'
     out, target, w2, s2, s1 = (v.data for v in (net.out, net.target, net.w2, net.s2, net.s1))
     by_hand = (out - target) * (w2 * s2 * (1 - s2) * s1)  # the notebook's expression
     assert math.isclose(explanation.gradient, by_hand, rel_tol=1e-14)
@@ -48,7 +50,7 @@ def test_w1_path_is_the_notebooks_update_for_w1():
 def test_w0_path_answers_the_notebooks_question():
     net = notebook_network()
     explanation = explain(net.loss, net.w0)
-    assert explanation.paths[0].symbolic() == (
+    assert explanation.paths[0].simplified() == (
         '(out - target) · w2 · s2·(1 - s2) · w1 · s1·(1 - s1) · s0')
     values = {v.label: v.data for v in topological_order(net.loss) if v.label}
     out, target, w2, s2, w1, s1, s0 = (values[k] for k in ('out', 'target', 'w2', 's2', 'w1', 's1', 's0'))
@@ -63,8 +65,10 @@ def test_text_shows_symbols_numbers_and_the_agreement_with_backward():
     net = notebook_network()
     text = str(explain(net.loss, net.w0))
     assert 'd loss / d w0' in text
-    assert '(out - target) · w2 · s2·(1 - s2) · w1 · s1·(1 - s1) · s0' in text
-    assert '(-0.3362) · 0.5 · 0.1982 · 1 · 0.01766 · 2' in text
+    assert '= 0.5 · 2·(out - target) · 1 · w2 · s2·(1 - s2) · w1 · s1·(1 - s1) · s0\n' in text
+    assert '= 0.5 · (-0.6725) · 1 · 0.5 · 0.1982 · 1 · 0.01766 · 2 = -0.001177\n' in text
+    assert ('= (out - target) · w2 · s2·(1 - s2) · w1 · s1·(1 - s1) · s0   '
+            '(multiplying the plain numbers: 0.5 · 2 = 1)\n') in text
     assert f'backward() gives d loss / d w0 = {explain(net.loss, net.w0).gradient:.6g}' in text
 
 
@@ -87,13 +91,15 @@ def test_reused_value_gives_one_path_per_edge():
     assert explanation.gradient == 6.0 == explanation.path_sum
 
 
-def test_plain_number_factors_are_merged_and_ones_dropped():
+def test_simplified_merges_plain_numbers_and_drops_ones():
     x = Value(1.5, 'x')
     half_square = 0.5 * x ** 2  # 0.5 · 2·x: the numbers cancel
-    assert explain(half_square, x).paths[0].symbolic() == 'x'
+    assert explain(half_square, x).paths[0].simplified() == 'x'
+    assert explain(half_square, x).paths[0].symbolic() == '0.5 · 2·x'
     tripled = 3 * (x - 1)
-    assert explain(tripled, x).paths[0].symbolic() == '3'
-    assert explain(-x, x).paths[0].symbolic() == '-1'
+    assert explain(tripled, x).paths[0].simplified() == '3'
+    assert explain(tripled, x).paths[0].symbolic() == '3 · 1'
+    assert explain(-x, x).paths[0].simplified() == '-1'
 
 
 def test_conditionals_show_the_branch_taken():
