@@ -98,7 +98,9 @@ def tables(report: dict) -> str:
     shorter = (f'{micrograd_step / compiled_demo:.0f}×' if isinstance(micrograd_step, (int, float))
                and isinstance(compiled_demo, (int, float)) and compiled_demo else 'n/a')
     lines += [f'| compiled step (`microgradnode.compile`) | {_t(compiled_demo)} '
-              f'({shorter} shorter than micrograd\'s step) | | |', '', 'Targets in this run:', '']
+              f'({shorter} shorter than micrograd\'s step) | | |', '']
+    lines += ladder_table(measured, report.get('merged', []))
+    lines += ['Targets in this run:', '']
     for target in report['targets']:
         mark = {True: 'met', False: '**not met**', None: 'not measured'}[target['met']]
         value = f'{target["value"]:.3g}' if target['value'] is not None else '–'
@@ -116,6 +118,35 @@ def tables(report: dict) -> str:
         lines += ['', 'A ratio is a median over rounds; round by round (each round runs the engines one '
                   'after the other) it ranged: ' + '; '.join(spreads) + '.']
     return '\n'.join(lines)
+
+
+LADDER_LEVELS = (('microgradnode', 'scalar, eager'), ('microgradnode.compile', 'scalar, compiled'),
+                 ('microgradnode.tensor', 'tensors (`microgradnode.tensor`)'),
+                 ('pytorch.tensor', 'PyTorch float64 tensors, eager'))
+
+
+def ladder_table(measured: dict, merged: list[dict]) -> list[str]:
+    """One model at each level (docs/tensors.md): a training step's time, and its ratio to the tensor step."""
+    cases = (('gpt_ladder', 'scalar GPT'), ('gpt_ladder_wide', 'GPT, 4× wider'),
+             ('moons_ladder', 'moons MLP'))
+    present = [(case, label) for case, label in cases if case in measured]
+    if not present:
+        return []
+    lines = ['| one training step | ' + ' | '.join(label for _, label in present) + ' |',
+             '|---' * (1 + len(present)) + '|']
+    for engine, level in LADDER_LEVELS:
+        cells = []
+        for case, _ in present:
+            median = measured[case].get('median', {})
+            step = median.get(engine, {}).get('step')
+            tensor = median.get('microgradnode.tensor', {}).get('step')
+            own = engine == 'microgradnode.tensor'
+            cells.append(_t(step) if own else f'{_t(step)} ({_times(step, tensor)})')
+        lines.append(f'| {level} | ' + ' | '.join(cells) + ' |')
+    later = [part for part in merged if any(case in part['measurements'] for case, _ in present)]
+    when = (f'measured {later[-1]["date"]} (load average {later[-1]["load_average"]["start"].split()[0]} '
+            f'at the start)' if later else 'in this run')
+    return lines + ['', f'(×: that level\'s step ÷ the tensor step, {when}.)', '']
 
 
 def replace_block(text: str, block: str, path: str) -> str:

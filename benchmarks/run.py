@@ -3,6 +3,7 @@
     python -m benchmarks            # full run, a few minutes
     python -m benchmarks --quick    # one process per engine and measurement, a smoke test
     python -m benchmarks --only demo_workload --only graph_memory
+    python -m benchmarks --only gpt_ladder --merge --out benchmarks   # re-run one, keep the rest
 
 Writes results.md (tables) and results.json (every figure of every run, the medians,
 the machine) into the current folder, or into ``--out DIR``: never over the repository's
@@ -46,6 +47,10 @@ TARGETS = (
     ('≤ 300 bytes per graph node (tracemalloc)', 'graph_memory', 'bytes per node (tracemalloc)', None,
      'microgradnode', '<=', 300.0),
     ('compiled step ≥ 30× faster than micrograd\'s eager step', None, 'step', None, None, '>=', 30.0),
+    ('tensor GPT step ≥ 30× faster than the scalar eager step', 'gpt_ladder', 'step', 'microgradnode',
+     'microgradnode.tensor', '>=', 30.0),
+    ('tensor GPT step not slower than PyTorch float64 eager tensors', 'gpt_ladder', 'step', 'pytorch.tensor',
+     'microgradnode.tensor', '>=', 1.0),
 )
 LOSS_TOLERANCE = 1e-9
 SCALING_TARGET = ('backward of the 10^6 chain ≤ 13× the 10^5 chain (linear)', 13.0)
@@ -170,6 +175,10 @@ def markdown(report: dict) -> str:
              f'at the start, {report["load_average"]["end"]} at the end. Medians over fresh processes '
              f'(garbage collector on; a process reports the mean of its steps), engines alternating; '
              f'a ratio "a ÷ b" is how many times longer (or bigger) a is than b, measured in this run.', '']
+    for part in report.get('merged', []):
+        lines += [f'Re-run later with `{part["command"]}`, on {part["date"]} (load average '
+                  f'{part["load_average"]["start"]} at the start, {part["load_average"]["end"]} at the end): '
+                  f'{", ".join(part["measurements"])}; their ratios compare figures of that run only.', '']
     sections: dict[str, list[str]] = {}
     for name, entry in report['measurements'].items():
         sections.setdefault(entry['section'], []).append(name)
@@ -221,20 +230,26 @@ def evaluate_targets(measurements: dict) -> list[dict]:
         results.append(_target(f'scalar GPT: losses of every engine within {LOSS_TOLERANCE:g} of the '
                                f'reference\'s at every step', loss_gap(measurements['gpt_workload']),
                                '<=', LOSS_TOLERANCE))
+    for name, what in (('gpt_ladder', 'GPT'), ('gpt_ladder_wide', 'wide GPT'), ('moons_ladder', 'moons')):
+        if name in measurements:
+            results.append(_target(f'{what} ladder: losses of every level within {LOSS_TOLERANCE:g} of the '
+                                   f'scalar engine\'s at every step',
+                                   loss_gap(measurements[name], reference='microgradnode'),
+                                   '<=', LOSS_TOLERANCE))
     chain_ratio = ratio(median_of('chain_1e6', 'microgradnode', 'backward'),
                         median_of('chain_1e5', 'microgradnode', 'backward'))
     results.append(_target(SCALING_TARGET[0], chain_ratio, '<=', SCALING_TARGET[1]))
     return results
 
 
-def loss_gap(entry: dict) -> float | None:
-    """Largest difference between any run's loss and the reference's, step by step."""
-    reference = [run.get('losses') for run in entry['runs'].get('reference', [])]
-    reference = [losses for losses in reference if losses]
-    if not reference:
+def loss_gap(entry: dict, reference: str = 'reference') -> float | None:
+    """Largest difference between any run's loss and the ``reference`` engine's, step by step."""
+    listed = [run.get('losses') for run in entry['runs'].get(reference, [])]
+    expected_losses = [losses for losses in listed if losses]
+    if not expected_losses:
         return None
     gaps = [abs(loss - expected) for runs in entry['runs'].values() for run in runs
-            for losses in [run.get('losses') or []] for loss, expected in zip(losses, reference[0])]
+            for losses in [run.get('losses') or []] for loss, expected in zip(losses, expected_losses[0])]
     return max(gaps, default=None)
 
 
@@ -252,8 +267,33 @@ def round_ratios(entry: dict, numerator: str, denominator: str, metric: str) -> 
     return [value for value in values if value is not None]
 
 
+def ladder_note(measurements: dict) -> str:
+    """The ladder's ratios in words: how many times longer each level's step is than the tensor step."""
+    parts = []
+    for name, what in (('gpt_ladder', 'GPT'), ('gpt_ladder_wide', 'GPT 4× wider'), ('moons_ladder', 'moons')):
+        median = measurements.get(name, {}).get('median', {})
+        tensor = median.get('microgradnode.tensor', {}).get('step')
+        ratios = [f'{label} {value:.1f}×' for engine, label in (
+            ('microgradnode', 'scalar eager'), ('microgradnode.compile', 'scalar compiled'),
+            ('pytorch.tensor', 'PyTorch float64 tensors'))
+            for value in [ratio(median.get(engine, {}).get('step'), tensor)] if value is not None]
+        if ratios:
+            parts.append(f'{what}: ' + ', '.join(ratios))
+    if not parts:
+        return ''
+    return ('Each level\'s step time ÷ the tensor step (microgradnode.tensor), same model, same weights, '
+            'same losses: ' + '; '.join(parts) + '. The scalar engine\'s graph has one node per number '
+            '(about 68,000 for one name); the tensor graph has one node per array operation (about 80), so '
+            'per-operation overhead decides between tensors and PyTorch on a model this small. PyTorch runs '
+            'with one thread (torch.set_num_threads(1)), as NumPy\'s BLAS does on matrices this small: with '
+            'two on this shared 2-CPU machine its steps took 20-100 times longer.')
+
+
 def notes(measurements: dict) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
+    note = ladder_note(measurements)
+    if note:
+        found['Efficiency ladder'] = [note]
     if 'demo_workload' in measurements:
         entry = measurements['demo_workload']
         spans = []
@@ -305,6 +345,26 @@ def summarize(chosen: list[Measurement], runs: dict[str, dict[str, list]]) -> di
             'notes': notes(measurements)}
 
 
+def merged(path: Path, report: dict, names: list[str]) -> dict:
+    """The report at ``path`` with the measurements ``names`` taken from ``report`` (a later run).
+
+    Targets and notes are worked out again over the merged measurements; the later run is
+    listed under ``merged`` with its date and load, so the tables say which figures it gave.
+    """
+    try:
+        earlier = json.loads(path.read_text(encoding='utf-8'))
+    except (OSError, ValueError):
+        return report  # nothing to merge into: this run is the whole report
+    earlier['measurements'].update({name: report['measurements'][name] for name in names})
+    earlier['merged'] = [part for part in earlier.get('merged', []) if set(part['measurements']) - set(names)]
+    earlier['merged'].append({'date': report['date'], 'command': report['command'] + ' --merge ' + ' '.join(
+        f'--only {name}' for name in names), 'load_average': report['load_average'],
+        'seconds': report['seconds'], 'measurements': names})
+    earlier['targets'] = evaluate_targets(earlier['measurements'])
+    earlier['notes'] = notes(earlier['measurements'])
+    return earlier
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split('\n\n')[0])
     parser.add_argument('--quick', action='store_true', help='one process per engine and measurement')
@@ -313,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--out', '--output-dir', dest='output_dir', type=Path, default=Path('.'),
                         metavar='DIR', help='where results.md/json go (default: the current folder)')
     parser.add_argument('--timeout', type=float, default=300.0, help='seconds allowed per process')
+    parser.add_argument('--merge', action='store_true',
+                        help='keep the other measurements of the results.json in --out; '
+                             'replace those run now')
     args = parser.parse_args(argv)
 
     registry = load_all()
@@ -329,12 +392,15 @@ def main(argv: list[str] | None = None) -> int:
     report['load_average']['end'] = load_average()
     report['seconds'] = round(time.perf_counter() - started, 1)
     report.update(summarize(chosen, runs))
+    seconds = report['seconds']
+    if args.merge:
+        report = merged(args.output_dir / 'results.json', report, [m.name for m in chosen])
     args.output_dir.mkdir(parents=True, exist_ok=True)
     # Atomic: an interrupted or failed write keeps the previous results rather than half of them.
     atomic_write(args.output_dir / 'results.json', json.dumps(report, indent=1) + '\n')
     text = markdown(report)
     atomic_write(args.output_dir / 'results.md', text)
     print(text)
-    print(f'Wrote {args.output_dir / "results.md"} and results.json in {report["seconds"]:.0f} s.',
+    print(f'Wrote {args.output_dir / "results.md"} and results.json in {seconds:.0f} s.',
           file=sys.stderr)
     return 0

@@ -50,7 +50,7 @@ LAYERS = (
     Layer('the engine', ('engine',), 'Value records the graph; backward() runs reverse mode'),
     Layer('calculus', ('calculus',), 'grad, hessian, hvp, forward mode, jacobian, gradcheck'),
     Layer('formulas and code', ('formulas', 'compiler'), 'the table read as maths and as code'),
-    Layer('libraries', ('nn',), 'networks, losses, optimizers, data, training'),
+    Layer('libraries', ('nn', 'tensor'), 'networks, losses, optimizers, data, training; tensors'),
     Layer('diagrams', ('diagram',), 'graphs drawn with data, gradients and local derivatives'),
     Layer('lessons', ('lesson',), 'the walkthrough page'),
     Layer('the seed', ('twonode',), "the notebook's two-node network"),

@@ -29,6 +29,7 @@ EXTRAS: dict[str, str] = {
     'pygraphviz': 'draw',
     'matplotlib': 'plot',
     'PIL': 'gif',  # Pillow: walkthrough --gif
+    'numpy': 'tensor',  # microgradnode.tensor
 }
 """Top-level package name -> the extra of setup.cfg that installs it."""
 

@@ -18,6 +18,7 @@ PosixPath('graph.svg')
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 
 from .._support.extras import check_installed as _check_installed
@@ -84,6 +85,11 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
       marked "× N samples" (docs/diagrams.md).
     - ``fold_sums``: draw a chain of additions (what ``sum()`` builds) as one Σ operation.
 
+    A :class:`microgradnode.tensor.Tensor` is drawn at the tensor level
+    (:func:`microgradnode.diagram.tensors.draw_tensor`: shapes on the boxes, each arrow's
+    vector-Jacobian rule); ``rankdir``, ``show_grad``, ``show_local`` (the rules),
+    ``number_format`` and ``title`` apply.
+
     >>> from microgradnode import Value
     >>> a = Value(1.5, 'a'); b = a.tanh()
     >>> 'tanh' in draw(b, show_grad=False).source
@@ -92,6 +98,11 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     True
     """
     _check_installed('graphviz', 'diagrams')
+    tensors = sys.modules.get('microgradnode.tensor.core')  # loaded only if tensors are in use
+    if tensors is not None and isinstance(root, tensors.Tensor):
+        from .tensors import draw_tensor
+        return draw_tensor(root, rankdir=rankdir, show_grad=show_grad, show_rules=show_local,
+                           number_format=number_format, title=title)
     from .build import build_digraph
     from .fold import build_folded
 

@@ -115,17 +115,19 @@ def _samples(order: list[Value], names: dict[Value, str]) -> dict[Value, int | N
 
 
 def _formula(nodes: list[Value], output: Value) -> str:
-    """How a neuron's box is written: ``relu(Σ w·x + b)``, or its count of operations."""
+    """How a neuron's box is written: ``relu(Σ w·x + b)``, ``Σ x``, ``tanh(x)``, or a count of operations."""
     ops = [n.op for n in nodes if not n.is_leaf]
     inner_ops = list(ops)
     activation = ''
     if output.op not in ('add', 'mul'):
         activation = output.op
         inner_ops.remove(output.op)
+    if not inner_ops and activation:  # one operation on its input (an expanded tensor's tanh)
+        return f'{activation}(x)'
     if not inner_ops or not set(inner_ops) <= {'add', 'mul'}:
         return f'{len(ops)} operations'
     products, sums = inner_ops.count('mul'), inner_ops.count('add')
-    inner = 'Σ w·x + b' if sums >= products else 'Σ w·x'
+    inner = 'Σ x' if not products else 'Σ w·x + b' if sums >= products else 'Σ w·x'
     return f'{activation}({inner})' if activation else inner
 
 

@@ -230,13 +230,16 @@ class _TestNumbers(ast.NodeTransformer):
         return node
 
 
-def function(formulas: tuple[str, ...], namespace: dict, *, tests_on_numbers: bool = False):
+def function(formulas: tuple[str, ...], namespace: dict, *, tests_on_numbers: bool = False,
+             transform: ast.NodeTransformer | None = None):
     """One Python function ``(a, b, k, out) -> (formula, ...)`` evaluating the given formulas.
 
     Compiled once from the formulas' checked syntax trees, with ``namespace`` as its
     globals (the helpers the formulas call). One call per node costs far less than one
     ``eval`` per formula. With ``tests_on_numbers``, conditions call ``_number(operand)``,
-    which ``namespace`` must supply, so that the formulas can run on Values.
+    which ``namespace`` must supply, so that the formulas can run on Values. ``transform``,
+    when given, rewrites each checked tree first (tensors turn conditionals into
+    elementwise choices); the names it brings in must be in ``namespace``.
 
     >>> local = function(('b * slope_power(a, b - 1.0) if b else 0.0',), dict(FUNCTIONS))
     >>> local(2.0, 3.0, None, 8.0)
@@ -245,6 +248,8 @@ def function(formulas: tuple[str, ...], namespace: dict, *, tests_on_numbers: bo
     trees = [parse(formula) for formula in formulas]
     if tests_on_numbers:
         trees = [_TestNumbers().visit(tree) for tree in trees]
+    if transform is not None:
+        trees = [ast.fix_missing_locations(transform.visit(tree)) for tree in trees]
     # The trees are unparsed into the text of one function: a Python expression's text
     # is exactly its tree, and this leaves the AST constructors' version differences aside.
     results = ''.join(f'{ast.unparse(tree)}, ' for tree in trees)

@@ -93,3 +93,31 @@ def test_claims_check_says_whether_the_docs_quote_a_results_file(tmp_path, capsy
     assert capsys.readouterr().err.count('\n') == 1
     with pytest.raises(ValueError, match='no benchmark table markers'):
         claims.replace_block('no markers here', 'table', 'x.md')
+
+
+def test_a_merged_run_replaces_its_measurements_keeps_the_rest_and_says_when(tmp_path):
+    engines = ('microgradnode', 'microgradnode.compile', 'microgradnode.tensor', 'pytorch.tensor')
+    earlier_runs = {'demo_workload': {'microgradnode': [{'step': 0.1}], 'micrograd': [{'step': 1.0}]}}
+    earlier = {'date': 'monday', 'machine': run.machine(), 'load_average': {'start': '1', 'end': '1'},
+               'command': 'python -m benchmarks', 'seconds': 10.0,
+               **run.summarize([fake('demo_workload', ('microgradnode', 'micrograd'))], earlier_runs)}
+    (tmp_path / 'results.json').write_text(json.dumps(earlier), encoding='utf-8')
+    later_runs = {'gpt_ladder': {'microgradnode': [{'step': 0.05, 'losses': [3.0, 2.9]}],
+                                 'microgradnode.compile': [{'step': 0.01}],
+                                 'microgradnode.tensor': [{'step': 0.001, 'losses': [3.0, 2.9 + 1e-12]}],
+                                 'pytorch.tensor': [{'step': 0.002, 'losses': [3.0, 2.9]}]}}
+    later = {'date': 'tuesday', 'machine': run.machine(), 'load_average': {'start': '2', 'end': '3'},
+             'command': 'python -m benchmarks', 'seconds': 5.0,
+             **run.summarize([fake('gpt_ladder', engines, 'Efficiency ladder')], later_runs)}
+    report = run.merged(tmp_path / 'results.json', later, ['gpt_ladder'])
+    assert set(report['measurements']) == {'demo_workload', 'gpt_ladder'} and report['date'] == 'monday'
+    targets = {t['description']: t for t in report['targets']}
+    assert targets['tensor GPT step ≥ 30× faster than the scalar eager step']['value'] == pytest.approx(50.0)
+    assert targets['tensor GPT step not slower than PyTorch float64 eager tensors']['met'] is True
+    assert targets['training step ≥ 20× faster than micrograd']['value'] == pytest.approx(10.0)  # kept
+    assert targets['GPT ladder: losses of every level within 1e-09 of the scalar engine\'s at every step'][
+        'met'] is True
+    text = run.markdown(report)
+    assert 'Re-run later with `python -m benchmarks --merge --only gpt_ladder`, on tuesday' in text
+    assert 'GPT: scalar eager 50.0×, scalar compiled 10.0×, PyTorch float64 tensors 2.0×' in text
+    assert run.merged(tmp_path / 'nowhere.json', later, ['gpt_ladder']) is later

@@ -80,6 +80,9 @@ def test_no_other_faster_claim_than_those_of_the_run():
     numbers += [median('compiled_step', e, 'step') for e in ('microgradnode', 'microgradnode.compile')]
     gpt = RESULTS['gpt_workload']['median']
     numbers += [v for engine in gpt.values() for v in engine.values() if isinstance(v, float)]
+    for ladder in ('gpt_ladder', 'gpt_ladder_wide', 'moons_ladder'):  # docs/tensors.md's efficiency ladder
+        numbers += [engine.get('step') for engine in RESULTS.get(ladder, {}).get('median', {}).values()
+                    if isinstance(engine.get('step'), float)]
     ratios = {a / b for a in numbers for b in numbers if b}
     for path in ['README.md', *(f'docs/{p.name}' for p in (ROOT / 'docs').glob('*.md'))]:
         for match in re.finditer(r'(\d+(?:\.\d+)?)× faster', flat(path)):
