@@ -10,7 +10,7 @@ Writes four pictures (SVG and PNG):
   ``W[1,0]`` to the loss in red: the two products whose sum is ``(Xᵀ · dL/dY)[1,0]``;
 - tensor_broadcast_expanded: ``X + b`` with ``b`` broadcast over the rows: ``b[0]``
   reaches the loss through both rows, so its gradient is their sum;
-- tensor_expanded_folded: ``sum(tanh(X @ W))`` expanded and drawn with
+- tensor_expanded_folded: ``sum(tanh(X @ W))`` (2×1 by 1×2) expanded and drawn with
   ``draw(..., fold='neuron')``: one box per element of each operation's result, the
   gradient flowing between them on the arrows.
 """
@@ -73,9 +73,10 @@ save(draw_expanded(total, scalars.made_by, names=names, highlight=scalars.inputs
      'tensor_broadcast_expanded')
 
 # The same kind of expansion through the diagrams' folding (the record nn modules leave,
-# which expand() leaves too): one box per element of each tensor operation's result.
-X = Tensor([[1.0, 2.0], [3.0, -1.0]], 'X')
-W = Tensor([[0.5, -1.0], [0.2, 0.3]], 'W')
+# which expand() leaves too): one box per element of each tensor operation's result. A 2×1
+# by 1×2 product: 8 arrows into Y, few enough that the diagram draws each one.
+X = Tensor([[2.0], [-1.0]], 'X')
+W = Tensor([[0.2, 0.3]], 'W')
 Y = X @ W
 Y.label = 'Y'
 Z = Y.tanh()

@@ -85,8 +85,22 @@ def test_an_expansion_folds_by_tensor_operation_with_the_diagrams_folding():
     assert "L.[]: Σ x" in by_element
     by_operation = draw(total, fold='layer').source
     assert 'Y: 4 × Σ w·x' in by_operation and 'Z: 4 × tanh(x)' in by_operation
-    # W[1,0] reaches Y[0,0] and Y[1,0]: the two arrows out of it carry the two terms of its gradient
-    w10 = scalars.inputs[w][1, 0]
-    terms = [float(x.data[i, 1]) * float(scalars.values[y][i, 0].grad) for i in range(2)]
-    assert w10.grad == pytest.approx(sum(terms), rel=1e-15)
+    # 16 arrows into Y: the diagram bundles them into one, labelled with the gradients' norm
+    assert '16 arrows, ‖grad‖' in by_element
+
+
+def test_the_arrows_of_an_expansion_carry_the_terms_of_a_gradient():
+    # A 2×1 by 1×2 product: 8 arrows into Y, drawn one by one. W[0,0] reaches Y[0,0] and
+    # Y[1,0]: the two arrows out of it carry the two terms of its gradient.
+    x, w = Tensor([[2.0], [-1.0]], 'X'), Tensor([[0.2, 0.3]], 'W')
+    y = x @ w
+    y.label = 'Y'
+    loss = y.tanh().sum()
+    scalars = expand(loss)
+    total = scalars.output.item()
+    total.backward()
+    by_element = draw(total, fold='neuron').source
+    w00 = scalars.inputs[w][0, 0]
+    terms = [float(x.data[i, 0]) * float(scalars.values[y][i, 0].grad) for i in range(2)]
+    assert w00.grad == pytest.approx(sum(terms), rel=1e-15)
     assert all(f'grad {term:.4g}'.replace('-', '−') in by_element for term in terms)  # diagrams print −
