@@ -46,7 +46,8 @@ def register(subparsers) -> None:
         description='Show every step of the forward pass and of backpropagation: which node is '
                     'processed, what each parent receives (upstream gradient × local derivative) and '
                     f"what it adds up to. Without EXPR: {DEFAULT_EXPRESSION} with "
-                    f"{', '.join(DEFAULT_SETTINGS)}; --network two-node: the notebook's network and its loss.")
+                    f"{', '.join(DEFAULT_SETTINGS)}; --network two-node: the notebook's network "
+                    'and its loss.')
     add_graph_arguments(parser)
     parser.add_argument('--network', choices=('two-node',), default=None,
                         help="instead of EXPR: the seed notebook's two-node network and its loss "
