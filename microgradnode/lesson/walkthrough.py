@@ -485,7 +485,7 @@ class Walkthrough:
         if self.parameters:
             loss, target = self.root, None
             parameters = [node for node in self.order if node in self.parameters]
-            hint = (f'The loss is {_minus(self.names[self.root])}; the parameters '
+            hint = (f'Gradient descent makes {_minus(self.names[self.root])} small: the parameters '
                     f'{", ".join(self.names[p] for p in parameters)} move, the data stay.')
         else:
             parameters = [node for node in self.order if node.is_leaf and node.label]

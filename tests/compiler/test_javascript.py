@@ -59,7 +59,7 @@ BUILDERS = {
     'mul': lambda a, b, rng: a * b,
     'div': lambda a, b, rng: a / (b * b + 0.5),
     'neg': lambda a, b, rng: -a,
-    'pow': lambda a, b, rng: a ** rng.choice([2, 3, -1.0, 0.5]) if a.data > 0.1 else a ** 2,
+    'pow': lambda a, b, rng: (a * a + 0.1) ** rng.choice([2, 3, -1.0, 0.5]),  # defined at any input
     'powv': lambda a, b, rng: (a * a + 0.5) ** b.tanh(),
     'exp': lambda a, b, rng: a.tanh().exp(),
     'log': lambda a, b, rng: (a * a + 0.25).log(),
