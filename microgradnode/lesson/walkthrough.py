@@ -419,8 +419,14 @@ class Walkthrough:
             rows = rows.replace('<td class="grad">', '<td class="grad tangent">')
         elif self.quiz:
             modes = ['step', 'explore', 'train']
+        first_use: dict[Value, int] = {}
+        for node in reversed(self.order):
+            for parent in node.parents:
+                first_use[parent] = ids[node]
         live = {'graph': arrays, 'names': names,
-                'inputs': [ids[node] for node in self.order if node.is_leaf and node.label],
+                # in the order the forward pass first uses them: w0, s0 before w1, w2
+                'inputs': sorted((ids[node] for node in self.order if node.is_leaf and node.label),
+                                 key=lambda i: first_use.get(self.order[i], i)),
                 'train': self._training(ids)}
         replacements = {
             '{{TITLE}}': html.escape(page_title),

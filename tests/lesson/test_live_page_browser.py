@@ -347,4 +347,10 @@ def test_two_node_page_small_and_offline(browser, tmp_path):
     for mode in ('train', 'step', 'explore'):
         page.keyboard.press(mode[0])
         assert state(page)['mode'] == mode
+    # the whole graph at once (key Z), and back: the picture fits the view's width
+    page.keyboard.press('z')
+    picture = page.locator('svg.graph:visible').bounding_box()
+    assert picture['width'] <= page.locator('#view').bounding_box()['width'] + 1
+    page.locator('#zoom').click()
+    assert page.locator('#zoom').get_attribute('aria-pressed') == 'false'
     assert requests == [] and errors == []
