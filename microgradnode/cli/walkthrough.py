@@ -1,8 +1,10 @@
-"""``microgradnode walkthrough``: the forward and backward passes, step by step.
+"""``microgradnode walkthrough``: the forward and backward passes, live and step by step.
 
-``--html FILE`` writes one self-contained page to step through in a browser (``--quiz``:
-the learner answers each backward step first); ``--gif FILE`` an animated GIF of the
-steps; without either, every step is printed as text.
+``--html FILE`` writes one self-contained page: change the inputs and watch every value
+and gradient, train, or step through the passes (``--quiz``: the learner answers each
+backward step first); ``--gif FILE`` an animated GIF of the steps; without either, every
+step is printed as text. Without EXPR the graph is ``a*b + a`` (a value used twice: its
+gradient adds up); ``--network two-node`` is the seed notebook's network.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from .draw import add_time_limit_argument
 from .errors import UsageError
 from .options import check_output_file
 
-__all__ = ['register', 'run']
+__all__ = ['register', 'run', 'DEFAULT_EXPRESSION', 'DEFAULT_SETTINGS']
+
+DEFAULT_EXPRESSION = 'a*b + a'
+"""The graph without EXPR: ``a`` is used twice, so its gradient is a sum (the lesson beginners miss)."""
+
+DEFAULT_SETTINGS = ('a=2', 'b=-3')
 
 
 def _forward_input(graph, name: str | None):
@@ -38,11 +45,17 @@ def register(subparsers) -> None:
         'walkthrough', help='step through the forward and backward passes (text, or an HTML page)',
         description='Show every step of the forward pass and of backpropagation: which node is '
                     'processed, what each parent receives (upstream gradient × local derivative) and '
-                    "what it adds up to. Without EXPR: the notebook's two-node network and its loss.")
+                    f"what it adds up to. Without EXPR: {DEFAULT_EXPRESSION} with "
+                    f"{', '.join(DEFAULT_SETTINGS)}; --network two-node: the notebook's network "
+                    'and its loss.')
     add_graph_arguments(parser)
+    parser.add_argument('--network', choices=('two-node',), default=None,
+                        help="instead of EXPR: the seed notebook's two-node network and its loss "
+                             '(--set changes its settings s0, w0, w1, w2, target)')
     parser.add_argument('--html', metavar='FILE',
-                        help='write a self-contained HTML page (works offline) with a diagram per step, '
-                             'previous/next buttons, a slider and arrow keys')
+                        help='write a self-contained HTML page (works offline): sliders for the inputs, '
+                             'every value and gradient updated live, gradient descent, and the passes '
+                             'step by step')
     parser.add_argument('--quiz', action='store_true',
                         help='with --html: at each backward step, ask what each parent receives before '
                              'showing it (a hint on a wrong answer, then the answer; a score)')
@@ -66,6 +79,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..lesson.walkthrough import walkthrough
+    from ..twonode import DEFAULT_ALPHA
 
     if args.html is not None and Path(args.html).suffix.lower() not in ('.html', '.htm'):
         raise UsageError(f'--html {args.html!r}: the page is HTML; give a file name ending in .html')
@@ -83,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f'--frame-seconds must be from 0.02 to 60 seconds, not {frame_seconds:g}')
     if args.quiz and args.mode == 'forward':
         raise UsageError('--quiz asks about the backward pass: it goes with --mode reverse')
+    if args.network is not None and args.expression is not None:
+        raise UsageError('--network two-node is a graph of its own: give EXPR or --network, not both')
+    if args.network is None and args.expression is None:
+        args.expression = DEFAULT_EXPRESSION
+        given = {assignment.split('=', 1)[0].strip() for assignment in args.assignments}
+        args.assignments = [*args.assignments, *(s for s in DEFAULT_SETTINGS if s.split('=')[0] not in given)]
     graph = graph_from_args(args)
     require_named_input(graph, args.expression)  # '2*3': a walk through constants teaches nothing
     if args.wrt is not None and args.mode != 'forward':
@@ -90,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     wrt = _forward_input(graph, args.wrt) if args.mode == 'forward' else None
     try:
         walk = walkthrough(graph.output, rankdir=args.rankdir, mode=args.mode, wrt=wrt,
-                           time_limit=args.time_limit, quiz=args.quiz,
+                           time_limit=args.time_limit, quiz=args.quiz, learning_rate=DEFAULT_ALPHA,
                            parameters=[graph.labelled[name] for name in ('w0', 'w1', 'w2')]
                            if graph.two_node else None)
     except ValueError as error:
@@ -98,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
     if args.html is None and args.gif is None:
         print(walk.text())
         return 0
-    require('graphviz', 'diagrams')  # the page's pictures; the text above needs no extra
     if args.gif is not None:
+        require('graphviz', 'diagrams')  # the GIF's pictures; the page draws its own
         check_installed('PIL', 'GIF files')
         _write(walk, args.gif, frame_seconds)
         if frame_seconds is not None:

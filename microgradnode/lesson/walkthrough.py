@@ -51,6 +51,10 @@ __all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
 DEFAULT_MAX_NODES = 60
 """Larger graphs make more frames than anyone will step through, and unreadable diagrams."""
 
+STEP_MAX_NODES = 60
+"""Graphs with more values than this (allowed with a larger ``max_nodes``) have no frames:
+their page explores and trains them live, without the step-by-step mode."""
+
 _SECONDS_PER_NODE = 4e-4
 _SECONDS_PER_BEND = {'placed': 5e-5, 'unplaced': 1e-5}
 """How long one frame's diagram takes to lay out: per box or circle, and per bend in the
@@ -106,7 +110,7 @@ class Walkthrough:
     def __init__(self, root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
                  max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse', wrt: Value | None = None,
                  time_limit: float | None = None, quiz: bool = False,
-                 parameters: Iterable[Value] | None = None) -> None:
+                 parameters: Iterable[Value] | None = None, learning_rate: float = 0.1) -> None:
         # Light modules (no graphviz): the words need no renderer.
         from ..diagram.options import RANKDIRS, checked_number_format
         from ..diagram.renderers import DEFAULT_TIME_LIMIT, check_time_limit
@@ -132,6 +136,11 @@ class Walkthrough:
                              "it goes with mode='reverse'")
         self.quiz = bool(quiz)
         self.parameters = _check_parameters(parameters, self.order)
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
+                or not math.isfinite(learning_rate) or learning_rate <= 0:
+            raise ValueError(f'walkthrough: learning_rate must be a positive number, '
+                             f'not {learning_rate!r}'[:200])
+        self.learning_rate = float(learning_rate)
         if mode == 'forward':
             from ..calculus.forward import forward_tangents
             self.steps = []
@@ -142,7 +151,10 @@ class Walkthrough:
             # Start from clean gradients so that every number on the way is this pass's own.
             root.zero_grad()
             self.steps = backward_steps(root)
-            frames = self._forward_frames() + self._backward_frames()
+            # A graph too large to step through is explored and trained only: its frames
+            # would be more than anyone reads, and the page would hold them all.
+            frames = (self._forward_frames() + self._backward_frames()
+                      if len(self.order) <= STEP_MAX_NODES else [])
         self.frames: list[Frame] = [frame._replace_index(index) for index, frame in enumerate(frames)]
 
     # -- words -------------------------------------------------------------------------
@@ -354,27 +366,24 @@ class Walkthrough:
                 'tangent_values': tangents, 'highlight_backward': frame.phase == 'backward'}
 
     def html(self, *, title: str | None = None) -> str:
-        """One self-contained HTML page (no network requests) to step through every frame.
+        """One self-contained HTML page (no network requests): explore, train and step through the graph.
 
-        All the frames' diagrams are rendered together within ``time_limit`` seconds
-        (:class:`~microgradnode.diagram.LayoutTimeoutError` past it).
+        The page holds one picture of the graph (laid out here, left to right for wide
+        screens and top to bottom for narrow ones) whose numbers it rewrites in place, and
+        the forward and backward passes as JavaScript generated from the operation table
+        (:mod:`microgradnode.compiler.javascript`): moving an input runs them again in the
+        page. No Graphviz is needed.
         """
         from importlib import resources
 
-        from ..diagram.renderers import render_all
-        self._check_render_time()
+        from ..compiler.javascript import ENGINE_JS, graph_arrays, ops_javascript
         template = resources.files(__package__).joinpath('templates/walkthrough.html').read_text('utf-8')
         ids = {node: index for index, node in enumerate(self.order)}
-        svgs = [_inline_svg(svg, index) for index, svg in enumerate(render_all(
-            [self.diagram(index).source for index in range(len(self.frames))], 'svg',
-            time_limit=self.time_limit))]
-        frames_html = '\n'.join(
-            f'<div class="frame" data-frame="{index}"{" hidden" if index else ""}>{svg}</div>'
-            for index, svg in enumerate(svgs))
+        names = [_minus(self.names[node]) for node in self.order]
         rows = '\n'.join(
             f'<tr data-node="{html.escape(self.names[node])}" data-id="{ids[node]}" '
             f'data-kind="{self._kind(node)}">'
-            f'<th scope="row">{html.escape(_minus(self.names[node]))} '
+            f'<th scope="row">{html.escape(names[ids[node]])} '
             f'<span class="kind">{self._kind(node)}</span></th>'
             f'<td class="value"></td><td class="grad"></td></tr>'
             for node in self.order)
@@ -383,36 +392,121 @@ class Walkthrough:
             'title': _minus(frame.title),
             'lines': [_minus(line) for line in frame.lines],
             'nodes': [ids[node] for node in frame.nodes],
-            # the step's neighbourhood: what the diagram keeps in view
+            # the step's neighbourhood: what the view keeps in sight
             'near': sorted({ids[parent] for node in frame.nodes for parent in node.parents}),
             'computed': sorted(ids[node] for node in frame.computed),
-            # forward mode: the table's third column shows the tangents
+            # forward mode: the grad row shows the tangents
             'grads': {ids[node]: [grad, _minus(self._number(grad))] for node, grad in
                       (frame.grads if frame.tangents is None else frame.tangents).items()},
+            'arrows': sorted({2 * ids[child] + slot for parent, child in frame.highlight_edges
+                              for slot, p in enumerate(child.parents) if p is parent}),
+            'gives': self._gives(frame, ids),
             'edges': self._edges(frame, ids),
             'value': self._value_question(frame, ids),
             'question': self._question(frame),
         } for frame in self.frames]
         values = {ids[node]: [node.data, _minus(self._number(node.data))] for node in self.order}
-        page_title = title or f'Backpropagation step by step: {self.names[self.root]}'
-        if self.wrt is not None:  # forward mode
-            template = _forward_mode_page(template, self.names[self.wrt])
+        locals_ = {2 * ids[node] + slot: _minus(self._number(local)) for node in self.order
+                   for slot, local in enumerate(node.local_grads)}
+        arrays, _ = graph_arrays(self.root)
+        page_title = title or f'Backpropagation, live: {self.names[self.root]}'
+        modes = ['explore', 'train', 'step'] if self.frames else ['explore', 'train']
+        if self.wrt is not None:  # forward mode: the tangents, step by step
             page_title = title or (f'Forward mode step by step: '
                                    f'd {self.names[self.root]} / d {self.names[self.wrt]}')
+            modes = ['step']
+            rows = rows.replace('<td class="grad">', '<td class="grad tangent">')
+        elif self.quiz:
+            modes = ['step', 'explore', 'train']
+        first_use: dict[Value, int] = {}
+        for node in reversed(self.order):
+            for parent in node.parents:
+                first_use[parent] = ids[node]
+        live = {'graph': arrays, 'names': names,
+                # in the order the forward pass first uses them: w0, s0 before w1, w2
+                'inputs': sorted((ids[node] for node in self.order if node.is_leaf and node.label),
+                                 key=lambda i: first_use.get(self.order[i], i)),
+                'train': self._training(ids)}
         replacements = {
             '{{TITLE}}': html.escape(page_title),
-            '{{FRAMES}}': frames_html,
+            '{{PICTURES}}': self._pictures(names),
             '{{ROWS}}': rows,
             '{{COUNT}}': str(len(self.frames)),
-            '{{LAST}}': str(len(self.frames) - 1),
-            '{{DATA}}': _script_json({'frames': data, 'values': values, 'quiz': self.quiz,
-                                      'root': _minus(self.names[self.root]),
+            '{{LAST}}': str(max(0, len(self.frames) - 1)),
+            '{{ENGINE}}': ops_javascript() + ENGINE_JS,
+            '{{DATA}}': _script_json({'frames': data, 'values': values, 'locals': locals_, 'quiz': self.quiz,
+                                      'root': _minus(self.names[self.root]), 'modes': modes, 'live': live,
+                                      'tangents': self.wrt is not None,
                                       'forward': sum(f.phase == 'forward' for f in self.frames)}),
-            '{{KEY}}': _key_html(),
+            '{{KEY}}': _key_html(forward_mode=self.wrt is not None),
             '{{BODY_CLASS}}': 'quiz' if self.quiz else '',
         }
-        return re.sub('|'.join(re.escape(key) for key in replacements),
+        page = re.sub('|'.join(re.escape(key) for key in replacements),
                       lambda match: replacements[match.group(0)], template)
+        if self.wrt is not None:
+            page = _forward_mode_page(page, self.names[self.wrt])
+        return page
+
+    def _pictures(self, names: list[str]) -> str:
+        """The graph drawn twice, left to right (wide screens) and top to bottom (narrow ones)."""
+        from ..ops.table import OPS
+        from .picture import layout, svg
+        by_node = dict(zip(self.order, names))
+        symbols = {}
+        kinds = {}
+        fan_out: dict[int, int] = {}
+        ids = {node: index for index, node in enumerate(self.order)}
+        for i, node in enumerate(self.order):
+            kinds[i] = self._kind(node)
+            for parent in node.parents:
+                fan_out[ids[parent]] = fan_out.get(ids[parent], 0) + 1
+            if not node.is_leaf:
+                constant = node.constant
+                # the constant as the user wrote it, shortest form: ^2, ^−0.5
+                symbols[i] = OPS[node.op].symbol + ('' if constant is None else _minus(format(constant, 'g')))
+        return '\n'.join(svg(layout(self.root, by_node, direction), self.order, by_node, symbols, kinds,
+                             fan_out) for direction in ('LR', 'TB'))
+
+    def _gives(self, frame: Frame, ids: Mapping[Value, int]) -> dict[int, str]:
+        """What each arrow of a backward step carries back: upstream grad × local derivative."""
+        step = frame.step
+        if step is None:
+            return {}
+        node = step.node
+        return {2 * ids[node] + slot: _minus(self._number(contribution))
+                for slot, (_, _, contribution, _) in enumerate(step.contributions)}
+
+    def _training(self, ids: Mapping[Value, int]) -> dict | None:
+        """What Train mode needs: a loss graph, its parameters, and where they are in the picture.
+
+        With ``parameters`` (the two-node network) the output is the loss and they are
+        what gradient descent moves. Otherwise every named input moves, and the loss is
+        ``0.5*(output - target)**2``, built here from the table's operations on top of the
+        output, with a target the learner sets.
+        """
+        from ..compiler.javascript import graph_arrays
+        if self.wrt is not None:
+            return None
+        if self.parameters:
+            loss, target = self.root, None
+            parameters = [node for node in self.order if node in self.parameters]
+            hint = (f'Gradient descent makes {_minus(self.names[self.root])} small: the parameters '
+                    f'{", ".join(self.names[p] for p in parameters)} move, the data stay.')
+        else:
+            parameters = [node for node in self.order if node.is_leaf and node.label]
+            if not parameters:
+                return None
+            target = Value(0.0 if self.root.data != 0.0 else 1.0, 'target')
+            loss = 0.5 * (self.root - target) ** 2
+            hint = (f'The loss is ½({_minus(self.names[self.root])} − target)²: gradient descent moves '
+                    f'{", ".join(self.names[p] for p in parameters)} until {_minus(self.names[self.root])} '
+                    'reaches the target.')
+        arrays, order = graph_arrays(loss)
+        where = {node: i for i, node in enumerate(order)}
+        return {'graph': arrays, 'map': [ids.get(node, -1) for node in order],
+                'parameters': [where[p] for p in parameters],
+                'target': where[target] if target is not None else -1,
+                'rate': self.learning_rate, 'hint': hint}
 
     def _kind(self, node: Value) -> str:
         if node is self.root:
@@ -445,7 +539,11 @@ class Walkthrough:
             return f'<mfrac><mrow><mo>∂</mo>{name(top)}</mrow><mrow><mo>∂</mo>{name(bottom)}</mrow></mfrac>'
 
         edges = []
-        for index, (parent, local, contribution, _) in enumerate(step.contributions):
+        earlier = self.frames[frame.index - 1].grads if frame.index and self.frames else {}
+        totals = dict(earlier)  # what each parent had before, updated within this step (x * x)
+        for index, (parent, local, contribution, after) in enumerate(step.contributions):
+            before = totals.get(parent)
+            totals[parent] = after
             formula = local_formula(node, index, names)
             symbolic = mathml(formula, names)
             chain = (f'{partial(self.root, node)}<mo>·</mo>{partial(node, parent)}'
@@ -470,8 +568,52 @@ class Walkthrough:
                 'hint_after': f' (the number on its arrow): {upstream} × ({_minus(formula.text)}).',
                 'answer_text': f'Answer: {upstream} × {_minus(self._number(local))} = {shown}. '
                                'Type it to go on.',
+                'mistakes': self._mistakes(node_name, parent_name, step.grad, local, contribution),
+                'total': self._total_question(parent_name, before, contribution, after),
             })
         return edges
+
+    def _mistakes(self, node: str, parent: str, upstream: float, local: float,
+                  contribution: float) -> list[dict]:
+        """The classic wrong answers to "what does the parent receive?", each with its own hint."""
+        up, slope = _minus(self._number(upstream)), _minus(self._number(local))
+        mistakes = [
+            {'kind': 'local-only', 'value': local,
+             'hint': f'That is the local derivative d {node} / d {parent} alone (the number on the arrow). '
+                     f'The chain rule multiplies it by the gradient that reached {node}: {up}.'},
+            {'kind': 'upstream-only', 'value': upstream,
+             'hint': f'That is the gradient of {node} alone. {parent} receives it multiplied by the '
+                     f'local derivative on its arrow, {slope}.'},
+        ]
+        if contribution != 0.0:
+            mistakes.append({'kind': 'sign', 'value': -contribution,
+                             'hint': f'The size is right but the sign is not: look again at the signs '
+                                     f'of {up} '
+                                     f'and {slope} (minus times minus is plus).'})
+        return mistakes
+
+    def _total_question(self, parent: str, before: float | None, contribution: float,
+                        after: float) -> dict | None:
+        """At fan-out, the quiz also asks the parent's new total: the second path is the mistake to catch."""
+        if before is None:
+            return None
+        had, arrives, total = (_minus(self._number(x)) for x in (before, contribution, after))
+        return {
+            'answer': after, 'shown': total, 'label': f'so {parent}.grad =',
+            'hint_before': f'{parent} is used more than once: its gradient adds up what comes back along '
+                           'every '
+                           f'arrow. It had {had}; now {arrives} arrives.',
+            'hint_math': '', 'hint_after': '',
+            'answer_text': f'Answer: {had} + {self._factor(contribution).replace("-", "−")} = {total}. '
+                           'Type it to go on.',
+            'mistakes': [
+                {'kind': 'missing-path', 'value': contribution,
+                 'hint': f'That is only what arrives along this arrow. {parent} is used more than once: add '
+                         f'what it already had from its other use ({had}).'},
+                {'kind': 'old-only', 'value': before,
+                 'hint': f'That is what {parent} had before this step: add what arrives now ({arrives}).'},
+            ],
+        }
 
     def _question(self, frame: Frame) -> str:
         """What the quiz asks at this frame, if it asks anything."""
@@ -558,7 +700,7 @@ class Walkthrough:
 def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
                 max_nodes: int = DEFAULT_MAX_NODES, mode: str = 'reverse',
                 wrt: Value | None = None, time_limit: float | None = None, quiz: bool = False,
-                parameters: Iterable[Value] | None = None) -> Walkthrough:
+                parameters: Iterable[Value] | None = None, learning_rate: float = 0.1) -> Walkthrough:
     """The forward and backward passes of ``root``'s graph as frames (and an HTML page).
 
     Runs the backward pass (as ``root.backward()`` would, after zeroing the graph's grads).
@@ -568,7 +710,8 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     (``diagram.DEFAULT_TIME_LIMIT`` unless given); Ctrl-C stops it at once.
     ``quiz=True``: the page asks, at each backward step, what each parent receives before
     showing it (hint, answer, score). ``parameters``: the inputs that are weights to learn,
-    told apart from data inputs in the summary and the table.
+    told apart from data inputs in the summary and the table, and what the page's Train mode
+    moves (with the output as the loss); ``learning_rate``: Train mode's starting rate.
 
     >>> from microgradnode import Value
     >>> x = Value(0.5, 'x'); y = x.sigmoid() * x
@@ -579,7 +722,8 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     PosixPath('walk.html')
     """
     return Walkthrough(root, number_format=number_format, rankdir=rankdir, max_nodes=max_nodes,
-                       mode=mode, wrt=wrt, time_limit=time_limit, quiz=quiz, parameters=parameters)
+                       mode=mode, wrt=wrt, time_limit=time_limit, quiz=quiz, parameters=parameters,
+                       learning_rate=learning_rate)
 
 
 def _check_mode(mode: str, wrt: Value | None, order: list[Value]) -> tuple[str, Value | None]:
@@ -598,37 +742,22 @@ def _check_mode(mode: str, wrt: Value | None, order: list[Value]) -> tuple[str, 
     return mode, wrt
 
 
-# The page's words about backprop, and what forward mode says instead. Replaced rather than
-# templated so that the reverse mode page stays exactly as it is.
+# What forward mode's page says instead of the words about gradients.
 _FORWARD_MODE_WORDS = {
-    '<p class="lead">First the <b>forward pass</b> computes every value; '
-    'then the <b>backward pass</b> sends the\n'
-    '    gradient from the output back to every input, one node at a time.':
-    '<p class="lead"><b>Forward mode</b> computes every value together with its <b>tangent</b>, '
-    'd value / d {wrt}: each tangent is the local derivatives times the parents\' tangents, '
-    'one node at a time, in one pass.',
-    '<caption>Every value and gradient so far (? = not known yet)</caption>':
+    '<caption>Every value and gradient (? = not known yet)</caption>':
     '<caption>Every value and tangent so far (? = not known yet)</caption>',
     '<th scope="col">grad</th>': '<th scope="col">tangent d·/d{wrt}</th>',
+    '>grad</text>': '>tangent</text>',
 }
 
 
-def _forward_mode_page(template: str, wrt: str) -> str:
+def _forward_mode_page(page: str, wrt: str) -> str:
     for words, instead in _FORWARD_MODE_WORDS.items():
-        if words not in template:  # the template changed: say so rather than mislabel the page
+        if words not in page:  # the template changed: say so rather than mislabel the page
             raise RuntimeError(f'walkthrough template: cannot find {words[:60]!r} to relabel '
                                'for forward mode')
-        template = template.replace(words, instead.replace('{wrt}', html.escape(wrt)))
-    return template
-
-
-def _inline_svg(svg: bytes | str, index: int) -> str:
-    """Graphviz's SVG file made fit to sit inside HTML: no XML prolog, ids made unique."""
-    text = svg.decode('utf-8') if isinstance(svg, bytes) else svg
-    text = re.sub(r'<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->', '', text, flags=re.DOTALL)
-    text = re.sub(r'\bid="', f'id="f{index}-', text)
-    text = re.sub(r'url\(#', f'url(#f{index}-', text)
-    return text.strip()
+        page = page.replace(words, instead.replace('{wrt}', html.escape(wrt)))
+    return page
 
 
 def _script_json(data: object) -> str:
@@ -651,14 +780,22 @@ def _check_parameters(parameters: Iterable[Value] | None, order: list[Value]) ->
     return frozenset(chosen)
 
 
-def _key_html() -> str:
-    """The key to the diagram's marks, in the diagrams' own colours (diagram/style.py)."""
+def _key_html(*, forward_mode: bool = False) -> str:
+    """The key to the picture's marks, in the diagrams' own colours and words (diagram/style.py)."""
     from ..diagram.style import EDGE_LABEL, HIGHLIGHT, KIND_NAMES, KINDS, STYLES
     items = [f'<li><span class="swatch" style="background:{STYLES[kind].fill};'
              f'border-color:{STYLES[kind].border}"></span>{KIND_NAMES[kind]}</li>' for kind in KINDS]
     items += ['<li><span class="swatch op">×</span>operation</li>',
               f'<li><span class="number" style="color:{EDGE_LABEL}">0.5</span> on an arrow: local derivative '
-              'd child / d parent (recorded in the forward pass)</li>',
-              f'<li><span class="arrow" style="color:{HIGHLIGHT}">⟵</span> this step; backward, the '
-              'red arrows point the way the gradient flows: output → inputs</li>']
+              'd child / d parent</li>']
+    if forward_mode:
+        items.append(f'<li><span class="arrow" style="color:{HIGHLIGHT}">⟶</span> this step: the values '
+                     'and tangents it uses flow forward, inputs → output</li>')
+    else:
+        items += ['<li><span class="number" style="color:#c2255c">gives 2</span> under it, where a value is '
+                  'used more than once: what comes back along that arrow (grad × local derivative); '
+                  'the box adds them up (=)</li>',
+                  f'<li><span class="arrow" style="color:{HIGHLIGHT}">⟵</span> a step backward: '
+                  'the red arrows '
+                  'show the way the gradient flows, output → inputs</li>']
     return f'<ul class="key" aria-label="key to the diagram">{"".join(items)}</ul>'

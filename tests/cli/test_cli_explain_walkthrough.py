@@ -55,11 +55,23 @@ def test_explain_an_expression(capsys):
 
 def test_walkthrough_writes_the_page(capsys, tmp_path):
     target = tmp_path / 'walk.html'
-    status, out, err = run_cli(capsys, 'walkthrough', '--html', str(target))
+    status, out, err = run_cli(capsys, 'walkthrough', '--network', 'two-node', '--html', str(target))
     assert status == 0 and not err
     assert out.startswith(f'wrote {target}: 24 steps (9 forward, 15 backward)')
     page = target.read_text(encoding='utf-8')
     assert page.startswith('<!DOCTYPE html>') and 'data-node="w0"' in page
+    assert '"rate": 0.1' in page  # Train mode starts at the notebook's learning rate
+
+
+def test_walkthrough_without_expr_teaches_fan_out(capsys, tmp_path):
+    # a is used twice: its gradient is a sum, the idea the default graph is there to show
+    status, out, err = run_cli(capsys, 'walkthrough')
+    assert status == 0 and not err
+    assert 'a.grad = 1 + (-3) = -2' in out
+    status, out, err = run_cli(capsys, 'walkthrough', '--set', 'a=1')
+    assert 'a.grad = 1 + (-3) = -2' in out and 'a = 1' in out
+    status, out, err = run_cli(capsys, 'walkthrough', 'x*2', '--network', 'two-node')
+    assert status == 2 and 'give EXPR or --network, not both' in err
 
 
 def test_walkthrough_of_an_expression_as_text_and_page(capsys, tmp_path):

@@ -110,7 +110,8 @@ def test_walkthrough_mode_errors():
 def test_the_reverse_mode_page_is_unchanged_by_the_forward_mode_words():
     x, w, y = _graph()
     page = walkthrough(y).html()
-    assert 'Backpropagation step by step' in page and 'tangent' not in page
+    assert 'Backpropagation, live' in page and '<th scope="col">grad</th>' in page
+    assert 'tangent d·/d' not in page and '>tangent</text>' not in page
 
 
 def run(capsys, *arguments):
@@ -128,7 +129,8 @@ def test_cli_forward_mode_text_and_page(capsys, tmp_path):
     assert status == 0 and err == ''
     assert out.startswith('Forward 1/4: the inputs and their tangents')
     assert 'Done in one pass: d f / d x = f′ = 0.125' in out
-    status, out, err = run(capsys, '--mode', 'forward', '--html', tmp_path / 'walk.html')
+    status, out, err = run(capsys, '--network', 'two-node', '--mode', 'forward',
+                           '--html', tmp_path / 'walk.html')
     net = twonode.build()
     (expected,) = grad(net.loss, [net.w0])
     assert status == 0 and err == ''
@@ -144,8 +146,9 @@ def test_cli_forward_mode_text_and_page(capsys, tmp_path):
     (['--mode', 'sideways'], "argument --mode: invalid choice: 'sideways'"),
     (['x*x', '--set', 'x=2', '--mode', 'forward', '--wrt', 'f'],
      '--wrt f: f is computed from other values; differentiate with respect to an input: x'),
-    (['--mode', 'forward', '--wrt', 's1'], '--wrt s1: s1 is computed from other values; '
-                                            'differentiate with respect to an input: w2, w1, w0, s0, target'),
+    (['--network', 'two-node', '--mode', 'forward', '--wrt', 's1'],
+     '--wrt s1: s1 is computed from other values; '
+     'differentiate with respect to an input: w2, w1, w0, s0, target'),
     (['2*3', '--mode', 'forward'], "EXPR '2*3' has no named input: there is nothing to differentiate"),
 ])
 def test_cli_forward_mode_errors_are_one_line(capsys, arguments, message):

@@ -34,6 +34,7 @@ def test_forward_mode_walkthrough_in_chromium(browser, tmp_path):
         assert page.title() == 'Forward mode step by step: d y / d x'
         assert page.locator('#nodes thead th').nth(2).text_content() == 'tangent d·/dx'
         assert 'Forward mode' in page.locator('p.lead').text_content()
+        assert 'inputs → output' in page.locator('.key').text_content()  # not the gradient's way
         first = shown(page)
         assert first['x'][3] == '1' and first['w'][3] == '0' and first['y'][3] == '?'
         page.screenshot(path=str(ARTIFACTS / f'forward_walkthrough_first_{width}.png'))
@@ -41,7 +42,7 @@ def test_forward_mode_walkthrough_in_chromium(browser, tmp_path):
             page.keyboard.press('ArrowRight')
             assert page.locator('#step-title').text_content().replace('−', '-') == walk.frames[step].title
             assert 'forward' in page.locator('#phase').text_content()
-            svg = page.locator(f'.frame[data-frame="{step}"] svg')
+            svg = page.locator('svg.graph:visible')
             assert 'tangent' in svg.inner_html()
         final = shown(page)
         for node in walk.order:

@@ -32,12 +32,12 @@ def browser():
         browser.close()
 
 
-def open_page(browser, path: Path):
+def open_page(browser, path: Path, mode: str = 'step'):
     page = browser.new_page(viewport={'width': 1400, 'height': 900})
     requests, errors = [], []
     page.on('request', lambda request: requests.append(request.url))
     page.on('pageerror', lambda error: errors.append(str(error)))
-    page.goto(path.as_uri())
+    page.goto(f'{path.as_uri()}#{mode}')  # the page's step-by-step mode
     return page, requests, errors
 
 
@@ -64,7 +64,7 @@ def test_two_node_walkthrough_in_chromium(browser, tmp_path):
     assert page.locator('#counter').text_content() == f'1 / {count}'
     assert page.locator('#prev').is_disabled()
     assert 'forward' in page.locator('#phase').text_content()
-    assert page.locator('.frame:not([hidden])').count() == 1
+    assert page.locator('svg.graph:visible').count() == 1  # one picture, highlighted step by step
     first = shown(page)
     assert first['loss'][1] == '?' and first['w0'][1] == '2' and first['w0'][3] == '?'
     ARTIFACTS.mkdir(exist_ok=True)
@@ -78,7 +78,7 @@ def test_two_node_walkthrough_in_chromium(browser, tmp_path):
             page.keyboard.press('ArrowRight')
         assert page.locator('#counter').text_content() == f'{step + 1} / {count}'
         assert page.locator('#step-title').text_content().replace('−', '-') == walk.frames[step].title
-        assert page.locator(f'.frame[data-frame="{step}"]').is_visible()
+        assert page.locator('svg.graph:visible g.value.current').count() == len(walk.frames[step].nodes)
         if step == len([f for f in walk.frames if f.phase == 'forward']):
             assert 'backward' in page.locator('#phase').text_content()
     assert page.locator('#next').is_disabled()

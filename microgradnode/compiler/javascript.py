@@ -1,0 +1,241 @@
+"""Backprop as JavaScript: the operation table's rows translated for a web page.
+
+The live walkthrough page recomputes the forward and backward passes in the browser
+whenever the learner moves a slider. It must compute exactly what the Python engine
+computes, and it must not know a derivative of its own. So its arithmetic is
+generated here from the rows of :data:`~microgradnode.ops.table.OPS`: each row's
+forward formula and local derivatives, read by the same formula reader
+(:func:`microgradnode.ops.syntax.parse`) as the Python compiler, are written as
+JavaScript functions. The loop that runs them (:data:`ENGINE_JS`) knows only the
+graph's shape: value ``i`` is ``forward(parents)``, and its gradient reaches each parent
+as ``upstream × local``, added in the order the Python engine adds them.
+
+What JavaScript lacks is written once, in :data:`HELPERS_JS`: the table's helper
+functions (``sigmoid``, ``softplus``, ``power``, ``slope_power``), numerically the same
+as their Python versions. Where Python raises (``log(-1)``, ``1 / 0``) JavaScript gives
+NaN or an infinity, which the page reports with the row's ``problem``.
+
+>>> print(javascript_formula('0.0 if a <= 0.0 else 1.0'))
+(a <= 0.0 ? 0.0 : 1.0)
+>>> print(javascript_formula('k * slope_power(a, k - 1.0) if k else 0.0'))
+(truth(k) ? (k * H.slope_power(a, (k - 1.0))) : 0.0)
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+
+from ..engine import Value, topological_order
+from ..ops.syntax import OPERANDS, called_name, parse
+from ..ops.table import FUNCTIONS, OPS
+
+__all__ = ['javascript_formula', 'ops_javascript', 'HELPERS_JS', 'ENGINE_JS', 'graph_arrays',
+           'to_javascript']
+
+HELPERS_JS = {
+    'exp': 'Math.exp', 'log': 'Math.log', 'sqrt': 'Math.sqrt', 'tanh': 'Math.tanh',
+    'sin': 'Math.sin', 'cos': 'Math.cos', 'fabs': 'Math.abs',
+    # exp() only ever sees a non-positive number, as in ops.sigmoid.
+    'sigmoid': 'x => { if (x >= 0.0) return 1.0 / (1.0 + Math.exp(-x)); const e = Math.exp(x); '
+               'return e / (1.0 + e); }',
+    'softplus': 'x => (x > 0.0 ? x : 0.0) + Math.log1p(Math.exp(-Math.abs(x)))',
+    # Python raises where the result is not a real number; the page gets NaN and says why.
+    'power': '(a, k) => (a < 0.0 && Number.isFinite(k) && !Number.isInteger(k)) || (a === 0.0 && k < 0.0) '
+             '? NaN : a ** k',
+    'slope_power': '(a, k) => (a === 0.0 && k < 0.0) ? Infinity : Math.pow(a, k)',
+}
+"""The table's helper functions in JavaScript (the names of :data:`microgradnode.ops.FUNCTIONS`)."""
+
+_CONSTANTS_JS = {'inf': 'Infinity', 'nan': 'NaN'}
+_BINARY = {ast.Add: '+', ast.Sub: '-', ast.Mult: '*', ast.Div: '/'}
+_COMPARE = {ast.Gt: '>', ast.GtE: '>=', ast.Lt: '<', ast.LtE: '<=', ast.Eq: '===', ast.NotEq: '!=='}
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return 'NaN'
+    if math.isinf(value):
+        return 'Infinity' if value > 0 else '(-Infinity)'
+    text = repr(float(value))
+    return f'({text})' if text.startswith('-') else text
+
+
+def _value(tree: ast.expr) -> str:
+    """A formula's number-valued part as JavaScript, every compound part in brackets."""
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, (int, float)):
+        return _number(float(tree.value))
+    if isinstance(tree, ast.Name):
+        if tree.id in OPERANDS:
+            return tree.id
+        if tree.id in _CONSTANTS_JS:
+            return _CONSTANTS_JS[tree.id]
+        raise ValueError(f'the helper {tree.id!r} is not a number')
+    if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
+        return f'({_value(tree.left)} {_BINARY[type(tree.op)]} {_value(tree.right)})'
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, (ast.USub, ast.UAdd)):
+        return f'({"-" if isinstance(tree.op, ast.USub) else "+"}{_value(tree.operand)})'
+    if isinstance(tree, ast.IfExp):
+        return f'({_test(tree.test)} ? {_value(tree.body)} : {_value(tree.orelse)})'
+    if isinstance(tree, ast.Call):
+        name = called_name(tree)
+        if name not in HELPERS_JS:
+            raise ValueError(f'no JavaScript for the ops table helper {name!r}: add it to HELPERS_JS')
+        return f'H.{name}({", ".join(_value(argument) for argument in tree.args)})'
+    raise ValueError(f'formula form with no JavaScript translation: {ast.unparse(tree)}')
+
+
+def _test(tree: ast.expr) -> str:
+    """A condition as a JavaScript boolean, true exactly when Python's would be.
+
+    A bare number tests as Python does: true unless zero (NaN is true), hence ``truth()``.
+    """
+    if isinstance(tree, ast.Compare):
+        parts, left = [], _value(tree.left)
+        for op, comparator in zip(tree.ops, tree.comparators):
+            if type(op) not in _COMPARE:
+                raise ValueError(f'comparison with no JavaScript translation: {ast.unparse(tree)}')
+            right = _value(comparator)
+            parts.append(f'{left} {_COMPARE[type(op)]} {right}')
+            left = right
+        return parts[0] if len(parts) == 1 else '(' + ' && '.join(parts) + ')'
+    if isinstance(tree, ast.BoolOp):
+        joiner = ' && ' if isinstance(tree.op, ast.And) else ' || '
+        return '(' + joiner.join(_test(value) for value in tree.values) + ')'
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not):
+        return f'!{_test(tree.operand)}'
+    return f'truth({_value(tree)})'
+
+
+def javascript_formula(formula: str) -> str:
+    """One formula of the operation table as a JavaScript expression over a, b, k, out.
+
+    >>> javascript_formula('out * (1.0 - out)')
+    '(out * (1.0 - out))'
+    """
+    return _value(parse(formula))
+
+
+def ops_javascript() -> str:
+    """``const H = {...}; const OPS = {...};``: every row of the table as JavaScript functions.
+
+    Each operation has ``arity``, ``forward(a, b, k)`` and ``local``, one function
+    ``(a, b, k, out)`` per parent, and ``problem`` (what makes it undefined).
+
+    >>> 'mul: {arity: 2, forward: (a, b, k) => (a * b), local: [(a, b, k, out) => b' in ops_javascript()
+    True
+    """
+    missing = sorted(name for name in FUNCTIONS if name not in HELPERS_JS and name not in _CONSTANTS_JS)
+    if missing:
+        raise ValueError(f'no JavaScript for the ops table helpers {", ".join(missing)}')
+    helpers = ', '.join(f'{name}: {source}' for name, source in HELPERS_JS.items())
+    rows = []
+    for op in OPS.values():
+        locals_ = ', '.join(f'(a, b, k, out) => {javascript_formula(local)}' for local in op.local)
+        forward = javascript_formula(op.forward)
+        rows.append(f'  {op.name}: {{arity: {op.arity}, forward: (a, b, k) => {forward}, '
+                    f'local: [{locals_}], problem: {json.dumps(op.problem)}}}')
+    return ('const truth = x => x !== 0;  // Python\'s truth of a float: NaN is true, 0 and -0 false\n'
+            f'const H = {{{helpers}}};\n'
+            '// Generated by microgradnode.compiler.javascript from the operation table\'s rows.\n'
+            'const OPS = {\n' + ',\n'.join(rows) + '\n};\n')
+
+
+ENGINE_JS = '''
+// The forward and backward passes over a graph given as arrays (node i: operation op[i],
+// parents a[i], b[i] (-1: none), constant k[i]); the arithmetic is the table's (OPS).
+// Values come in topological order, so a backward loop from the end visits each value
+// after all its consumers, in the very order Python's backward() does: the sums are added
+// up in the same order, to the same floats.
+function makeEngine(graph) {
+  const n = graph.op.length, rows = graph.op.map(name => name ? OPS[name] : null);
+  const V = new Float64Array(n), G = new Float64Array(n), L = new Float64Array(2 * n);
+  function forward(leaves) {
+    for (let i = 0; i < n; i++) {
+      const row = rows[i];
+      if (row === null) { V[i] = leaves[i]; continue; }
+      const a = V[graph.a[i]], b = row.arity === 2 ? V[graph.b[i]] : undefined, k = graph.k[i];
+      const out = row.forward(a, b, k);
+      V[i] = out;
+      L[2 * i] = row.local[0](a, b, k, out);
+      if (row.arity === 2) L[2 * i + 1] = row.local[1](a, b, k, out);
+    }
+  }
+  function backward(seed) {
+    G.fill(0.0);
+    G[n - 1] = 0.0 + seed;
+    for (let i = n - 1; i >= 0; i--) {
+      const row = rows[i];
+      if (row === null) continue;
+      const upstream = G[i];
+      G[graph.a[i]] += upstream * L[2 * i];
+      if (row.arity === 2) G[graph.b[i]] += upstream * L[2 * i + 1];
+    }
+  }
+  return {n, V, G, L, forward, backward};
+}
+'''
+"""The loop running a graph's rows: no formula and no derivative of its own."""
+
+
+def graph_arrays(root: Value) -> tuple[dict, list[Value]]:
+    """The graph below ``root`` as the arrays :data:`ENGINE_JS` reads, and its nodes in that order.
+
+    >>> from microgradnode import Value
+    >>> x = Value(3.0, 'x'); arrays, order = graph_arrays(x * x + 1.0)
+    >>> arrays['op'], arrays['a'], arrays['b']
+    (['', 'mul', '', 'add'], [-1, 0, -1, 1], [-1, 0, -1, 2])
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f'graph_arrays needs a Value, not {type(root).__name__}')
+    order = topological_order(root)
+    index = {node: i for i, node in enumerate(order)}
+    arrays: dict = {'op': [], 'a': [], 'b': [], 'k': [], 'data': []}
+    for node in order:
+        parents = node.parents
+        arrays['op'].append(node.op if parents else '')
+        arrays['a'].append(index[parents[0]] if parents else -1)
+        arrays['b'].append(index[parents[1]] if len(parents) == 2 else -1)
+        arrays['k'].append(node.constant)
+        arrays['data'].append(node.data)
+    return arrays, order
+
+
+def _json(data: object) -> str:
+    # NaN and infinities are not JSON: written as JavaScript names; '<' never ends a script.
+    text = json.dumps(data, allow_nan=True).replace('<', '\\u003c')
+    return text.replace('-Infinity', '(-Infinity)')
+
+
+def to_javascript(root: Value, *, name: str = 'backprop') -> str:
+    """A self-contained JavaScript function ``name(leaves)`` doing ``root``'s forward and backward pass.
+
+    ``leaves`` maps a node's index (its place in ``topological_order(root)``) to its new
+    data; nodes not given keep the data they had when traced. The function returns
+    ``{data, grad, local}``: every node's value, d root / d value, and two local derivatives
+    per node (d node / d first parent, d node / d second parent).
+
+    >>> from microgradnode import Value
+    >>> source = to_javascript(Value(2.0, 'x') * 3.0)
+    >>> source.splitlines()[-1]
+    'const backprop = makeBackprop(GRAPH);'
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f'to_javascript: name must be a JavaScript identifier, not {name!r}'[:200])
+    arrays, _ = graph_arrays(root)
+    return '\n'.join((
+        ops_javascript(), ENGINE_JS,
+        f'const GRAPH = {_json(arrays)};',
+        'function makeBackprop(graph) {',
+        '  const engine = makeEngine(graph);',
+        '  return function (leaves) {',
+        '    const data = graph.data.slice();',
+        '    for (const [i, value] of Object.entries(leaves || {})) data[Number(i)] = value;',
+        '    engine.forward(data);',
+        '    engine.backward(1.0);',
+        '    return {data: Array.from(engine.V), grad: Array.from(engine.G), local: Array.from(engine.L)};',
+        '  };',
+        '}',
+        f'const {name} = makeBackprop(GRAPH);'))
+
