@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+from collections.abc import Collection
 
 from ..engine import Value, topological_order
 from ..ops.syntax import OPERANDS, called_name, parse
@@ -49,6 +50,28 @@ HELPERS_JS = {
 """The table's helper functions in JavaScript (the names of :data:`microgradnode.ops.FUNCTIONS`)."""
 
 _CONSTANTS_JS = {'inf': 'Infinity', 'nan': 'NaN'}
+
+# Helpers a user's operation may bring (define_operation(..., functions={'atan': math.atan})):
+# when one is the math module's own function, JavaScript's Math has the same one.
+_MATH_JS = ('atan', 'asin', 'acos', 'sinh', 'cosh', 'atanh', 'asinh', 'acosh', 'log1p', 'expm1',
+            'cbrt', 'atan2', 'hypot', 'log2', 'log10')
+
+
+def helper_javascript(name: str) -> str | None:
+    """The JavaScript of a helper the table's formulas call, or None when there is none.
+
+    >>> helper_javascript('fabs'), helper_javascript('no_such_helper')
+    ('Math.abs', None)
+    """
+    if name in HELPERS_JS:
+        return HELPERS_JS[name]
+    if name in _MATH_JS and FUNCTIONS.get(name) is getattr(math, name, None):
+        return f'Math.{name}'
+    return None
+
+
+def _helpers_called(formula: str) -> set[str]:
+    return {called_name(node) for node in ast.walk(parse(formula)) if isinstance(node, ast.Call)}
 _BINARY = {ast.Add: '+', ast.Sub: '-', ast.Mult: '*', ast.Div: '/'}
 _COMPARE = {ast.Gt: '>', ast.GtE: '>=', ast.Lt: '<', ast.LtE: '<=', ast.Eq: '===', ast.NotEq: '!=='}
 
@@ -80,7 +103,7 @@ def _value(tree: ast.expr) -> str:
         return f'({_test(tree.test)} ? {_value(tree.body)} : {_value(tree.orelse)})'
     if isinstance(tree, ast.Call):
         name = called_name(tree)
-        if name not in HELPERS_JS:
+        if helper_javascript(name) is None:
             raise ValueError(f'no JavaScript for the ops table helper {name!r}: add it to HELPERS_JS')
         return f'H.{name}({", ".join(_value(argument) for argument in tree.args)})'
     raise ValueError(f'formula form with no JavaScript translation: {ast.unparse(tree)}')
@@ -117,21 +140,32 @@ def javascript_formula(formula: str) -> str:
     return _value(parse(formula))
 
 
-def ops_javascript() -> str:
+def ops_javascript(required: Collection[str] | None = None) -> str:
     """``const H = {...}; const OPS = {...};``: every row of the table as JavaScript functions.
 
     Each operation has ``arity``, ``forward(a, b, k)`` and ``local``, one function
-    ``(a, b, k, out)`` per parent, and ``problem`` (what makes it undefined).
+    ``(a, b, k, out)`` per parent, and ``problem`` (what makes it undefined). A row whose
+    formulas call a helper with no JavaScript (a user's operation) is left out, and is an
+    error only when it is ``required`` (the operations a page's graph uses; all, by default).
 
     >>> 'mul: {arity: 2, forward: (a, b, k) => (a * b), local: [(a, b, k, out) => b' in ops_javascript()
     True
     """
-    missing = sorted(name for name in FUNCTIONS if name not in HELPERS_JS and name not in _CONSTANTS_JS)
-    if missing:
-        raise ValueError(f'no JavaScript for the ops table helpers {", ".join(missing)}')
-    helpers = ', '.join(f'{name}: {source}' for name, source in HELPERS_JS.items())
-    rows = []
+    rows_wanted = []
+    called: set[str] = set()
     for op in OPS.values():
+        helpers_of_op = {helper for formula in (op.forward, *op.local) for helper in _helpers_called(formula)}
+        untranslated = sorted(helper for helper in helpers_of_op if helper_javascript(helper) is None)
+        if untranslated and (required is None or op.name in required):
+            raise ValueError(f'the live page cannot run the operation {op.name!r}: its formulas call '
+                             f'{untranslated[0]!r}, which has no JavaScript translation (its text, diagrams '
+                             'and GIF still work)')
+        if not untranslated:
+            rows_wanted.append(op)
+            called |= helpers_of_op
+    helpers = ', '.join(f'{name}: {helper_javascript(name)}' for name in sorted(called | set(HELPERS_JS)))
+    rows = []
+    for op in rows_wanted:
         locals_ = ', '.join(f'(a, b, k, out) => {javascript_formula(local)}' for local in op.local)
         forward = javascript_formula(op.forward)
         rows.append(f'  {op.name}: {{arity: {op.arity}, forward: (a, b, k) => {forward}, '

@@ -433,7 +433,7 @@ class Walkthrough:
             '{{ROWS}}': rows,
             '{{COUNT}}': str(len(self.frames)),
             '{{LAST}}': str(max(0, len(self.frames) - 1)),
-            '{{ENGINE}}': ops_javascript() + ENGINE_JS,
+            '{{ENGINE}}': ops_javascript({node.op for node in self.order if node.op}) + ENGINE_JS,
             '{{DATA}}': _script_json({'frames': data, 'values': values, 'locals': locals_, 'quiz': self.quiz,
                                       'root': _minus(self.names[self.root]), 'modes': modes, 'live': live,
                                       'tangents': self.wrt is not None,

@@ -162,3 +162,29 @@ def test_two_node_network_at_random_weights():
         again = build(**setting)
         again.loss.backward()
         assert check(topological_order(again.loss), result) > 0
+
+
+def test_a_defined_operation_runs_in_javascript_and_one_without_javascript_is_named():
+    import microgradnode
+    from microgradnode import walkthrough
+    microgradnode.define_operation('atan', 'atan(a)', ('1.0 / (1.0 + a * a)',), functions={'atan': math.atan})
+    microgradnode.define_operation('leaky', '0.0 + a if a > 0.0 else k * a', ('1.0 if a > 0.0 else k',),
+                                   constant=True)
+    x = Value(0.7, 'x')
+    root = (x.atan() * x).leaky(0.1) + x.leaky(0.1)
+    order = topological_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    points = [{position[x]: value} for value in (0.7, -1.3, 2.5)]
+    results = run_node(to_javascript(root), points)
+    for point, result in zip(points, results):
+        x.data = point[position[x]]
+        fresh = rebuild(order)
+        fresh[-1].zero_grad()
+        fresh[-1].backward()
+        check(fresh, result)
+    # erf has no JavaScript: the page that uses it says so; other pages are not affected
+    microgradnode.define_operation('erfx', 'erf(a)', ('1.1283791670955126 * exp(-(a * a))',),
+                                   functions={'erf': math.erf})
+    assert 'Math.atan' in walkthrough(x.atan()).html()
+    with pytest.raises(ValueError, match="cannot run the operation 'erfx': its formulas call 'erf'"):
+        walkthrough(x.erfx()).html()
