@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple, SupportsFloat, TypeGuard
 
 from .ops import FUNCTIONS, OPS, Op
+from .ops.syntax import inline_text
 
 __all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_order', 'Step',
            'backward_steps']
@@ -268,6 +269,8 @@ class Value(metaclass=_ValueType):
         def abs(self) -> Value: ...
         def sin(self) -> Value: ...
         def cos(self) -> Value: ...
+        def step(self) -> Value: ...
+        def sign(self) -> Value: ...
 
     # -- reverse mode ----------------------------------------------------------------------
 
@@ -514,8 +517,9 @@ def _make_method(method: str, op: Op, reflected: bool = False):
         other_param, k, coerce = ', other', 'None', _COERCE
     else:
         other_param, k, coerce = '', 'None', ''
-    fields = dict(name=op.name, a=a, k=k, b=b if binary else 'None',
-                  local_a=op.local[0], local_b=op.local[1] if binary else k if op.constant else '0.0')
+    # A row called like a helper (relu's step(a)) is pasted in as its formula: no call per node.
+    fields = dict(name=op.name, a=a, k=k, b=b if binary else 'None', local_a=inline_text(op.local[0]),
+                  local_b=inline_text(op.local[1]) if binary else k if op.constant else '0.0')
     source = _METHOD.format(
         method=method, other_param=other_param, coerce=coerce,
         b_load=f'; b = {b}.data' if binary else '', forward=op.forward,

@@ -25,10 +25,10 @@ import numbers
 from collections.abc import Iterable, Sequence
 
 from ..engine import Value, _backward_order, collector_paused
-from ..ops import FUNCTIONS, OPS, slope_power
-from ..ops.syntax import function
+from ..ops import FUNCTIONS, OPS, StrongZero, slope_power
+from ..ops.syntax import ROW_CALLS, evaluate, function, parse
 
-__all__ = ['grad', 'hessian', 'hvp', 'HVP_MODES']
+__all__ = ['grad', 'hessian', 'hvp', 'HVP_MODES', 'FixedWhenBuilt']
 
 HVP_MODES = ('reverse-over-reverse', 'forward-over-reverse')
 
@@ -40,13 +40,45 @@ def _number(operand: Value | float) -> float:
 
 
 def _on_values(name: str, method):
-    """The helper ``name`` as a Value operation; on a plain number, the table's float helper."""
-    on_floats = FUNCTIONS[name]
+    """The helper ``name`` as a Value operation; on a plain number, the table's float helper
+    (for a row called like a helper, its formula)."""
+    on_floats = FUNCTIONS.get(name) or (lambda x: evaluate(parse(OPS[name].forward), {'a': x}))
 
     def helper(x, *rest):
         return method(x, *rest) if isinstance(x, Value) else on_floats(x, *rest)
     helper.__name__ = name
     return helper
+
+
+class FixedWhenBuilt(Value):
+    """A number of a gradient graph that a condition on the data chose when ``grad`` ran.
+
+    The table's derivatives of ``relu`` and ``abs`` are operations (``step``, ``sign``),
+    so gradient graphs record their conditions and stay right at other inputs. A few
+    formulas still branch on numbers: the slope of ``sqrt`` at 0 (inf), of ``x ** k`` at
+    0 with ``k < 1``, of ``x ** y`` where ``y`` is 0 or ``x`` is not positive. The number
+    taken there is this kind of leaf, so that :func:`microgradnode.compile` can refuse a
+    gradient graph that would keep that branch at other inputs. Its ``data`` is kept as
+    the table's formula gave it (a strong zero stays strong).
+    """
+
+    __slots__ = ()
+
+
+def _fixed(number: float) -> FixedWhenBuilt:
+    leaf = FixedWhenBuilt(0.0)
+    leaf.data = number  # as is: Value() would turn the table's strong_zero into a plain 0.0
+    return leaf
+
+
+def _taken(result: Value | float) -> Value | float:
+    """The branch a data-dependent condition took: a number becomes a :class:`FixedWhenBuilt` leaf.
+
+    A branch that is itself a graph (``0.5 / out`` away from 0) needs no mark: at inputs
+    where the other branch holds, compiled code computes it and fails with the engine's
+    error (a division by zero) rather than giving a wrong number.
+    """
+    return result if isinstance(result, Value) else _fixed(result)
 
 
 def _slope_power(a: Value | float, k: Value | float) -> Value | float:
@@ -63,11 +95,11 @@ def _slope_power(a: Value | float, k: Value | float) -> Value | float:
     try:
         return a ** k
     except (ArithmeticError, ValueError):
-        return Value(slope_power(a.data, _number(k)))
+        return _fixed(slope_power(a.data, _number(k)))
 
 
 _SPECIAL = {'fabs': Value.abs, 'power': Value.__pow__, 'slope_power': None}
-_HELPERS: dict[str, object] = {'_number': _number, '__builtins__': {}}
+_HELPERS: dict[str, object] = {'_number': _number, '_taken': _taken, '__builtins__': {}}
 for _name, _helper in FUNCTIONS.items():
     if not callable(_helper):
         _HELPERS[_name] = _helper          # inf, nan
@@ -77,6 +109,8 @@ for _name, _helper in FUNCTIONS.items():
         _HELPERS[_name] = _on_values(_name, _SPECIAL.get(_name) or getattr(Value, _name))
     else:  # a new helper in ops.py needs its Value form here, or second derivatives would be wrong
         raise ImportError(f'autodiff does not know how to run the ops table helper {_name!r} on Values')
+for _name in ROW_CALLS:  # step(a) in relu's slope: recorded as the operation step
+    _HELPERS[_name] = _on_values(_name, getattr(Value, _name))
 del _name, _helper
 
 class _LocalValues(dict):
@@ -93,12 +127,17 @@ _LOCAL_VALUES = _LocalValues()
 
 
 def _times(upstream: Value | float, local: Value | float) -> Value | float:
-    """``upstream * local``, without recording a product by an exact 1 (it changes nothing)."""
+    """``upstream * local``, without recording a product by an exact 1 (it changes nothing).
+
+    A strong zero (``x ** 0``) passes nothing whatever ``upstream`` is: no product at all.
+    """
     if type(local) is float:
         if local == 1.0:
             return upstream
         if local == -1.0:
             return -upstream
+    elif type(local) is StrongZero:
+        return local
     elif type(upstream) is float and upstream == 1.0:
         return local
     return upstream * local
