@@ -24,7 +24,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Sequence
 
-from ..engine import Value, _backward_order, collector_paused
+from ..engine import Value, _backward_order, collector_paused, float_of
 from ..ops import FUNCTIONS, OPS, StrongZero, slope_power
 from ..ops.syntax import ROW_CALLS, evaluate, function, parse
 
@@ -213,10 +213,20 @@ def _gradients(output: Value, inputs: list[Value], create_graph: bool) -> list[V
             gradients[a] = gradients.get(a, 0.0) + upstream * node._da
             if b is not None:
                 gradients[b] = gradients.get(b, 0.0) + upstream * node._db
-    results = []
+    results: list[Value] = []
+    handed_out: set[int] = set()
     for value in inputs:
         gradient = gradients.get(value, 0.0)
-        results.append(gradient if isinstance(gradient, Value) else Value(gradient))
+        if not isinstance(gradient, Value):
+            gradient = Value(gradient)
+        elif gradient in gradients or id(gradient) in handed_out:
+            # A node of the output's own graph (d(x*y)/dx is y itself) or one already
+            # returned for another input: a new node, as PyTorch returns, so that labelling
+            # or differentiating one result never renames or changes another Value. It is the
+            # product by the upstream 1 that _times leaves out elsewhere: exact, bit for bit.
+            gradient = Value(1.0) * gradient
+        handed_out.add(id(gradient))
+        results.append(gradient)
     return results
 
 
@@ -264,6 +274,7 @@ def hvp(output: Value, inputs: Sequence[Value], vector: Sequence[float], *,
         if isinstance(number, bool) or not isinstance(number, numbers.Real):
             raise TypeError(f'hvp() vector must hold real numbers; vector[{position}] is '
                             f'{type(number).__name__}: {number!r}'[:200])
+        float_of(number, f'hvp() vector[{position}]')
     if mode not in HVP_MODES:
         raise ValueError(f"hvp() mode must be one of {', '.join(map(repr, HVP_MODES))}, not {mode!r}"[:200])
     first = grad(output, inputs, create_graph=True)
