@@ -9,7 +9,8 @@ from fractions import Fraction
 
 import pytest
 
-from microgradnode import Value, jvp
+from microgradnode import Value, gradcheck, jvp
+from microgradnode.nn.optim import SGD
 
 # -- item 18: a number too large for a float is named ---------------------------------------------
 
@@ -21,6 +22,8 @@ from microgradnode import Value, jvp
     (lambda: Value(2.0) ** 2 ** 2000, 'the exponent k of pow'),
     (lambda: Value(2.0).backward(2 ** 2000), 'backward gradient'),
     (lambda: jvp(lambda x: x * x, [2 ** 2000], [1.0]), r'primals\[0\]'),
+    (lambda: gradcheck(lambda x: x * x, {'x': 1.0}, atol=2 ** 2000), 'gradcheck atol'),
+    (lambda: SGD([Value(1.0)], lr=10 ** 400), r'lr \(learning rate\)'),
 ])
 def test_a_number_too_large_for_a_float_is_named_with_the_reason(make, what):
     with pytest.raises(OverflowError, match=f'^{what} needs a number a float can hold'):
