@@ -55,3 +55,40 @@ def test_step_and_sign_are_constant_piece_by_piece_with_strong_zero_slopes():
 def _graph(root: Value) -> list[Value]:
     from microgradnode import topological_order
     return topological_order(root)
+
+
+def test_every_row_pushes_an_infinite_or_nan_tangent_as_torch_func_jvp_does():
+    from microgradnode.ops import OPS
+
+    from ..conftest import require_module
+    from ..engine.test_reliability_engine import _same, _torch_counterparts
+    from ..engine.test_zero_slopes import _cases
+    torch = require_module('torch')
+    counterparts = _torch_counterparts(torch)
+    wrong = []
+    for name, op in OPS.items():
+        if name == 'step':
+            continue  # its torch counterpart is a gradient (autograd.grad), which torch.func.jvp cannot trace
+        for args in _cases(op):
+            values = args[:1] if op.constant else args
+            extra = args[1:] if op.constant else ()
+            try:
+                getattr(Value, name)(*[Value(x) for x in values], *extra)
+            except (ValueError, ArithmeticError):
+                continue  # undefined here: the engine's error
+
+            def ours(*xs, name=name, extra=extra):
+                return getattr(Value, name)(*xs, *extra)
+
+            def theirs(*xs, name=name, extra=extra):
+                return counterparts[name](*xs, *extra)
+
+            for tangent in (inf, -inf, nan, 0.0):
+                tangents = [tangent] + [1.0] * (len(values) - 1)
+                primals = tuple(torch.tensor(x, dtype=torch.float64) for x in values)
+                directions = tuple(torch.tensor(t, dtype=torch.float64) for t in tangents)
+                expected = torch.func.jvp(theirs, primals, directions)[1].item()
+                got = jvp(ours, list(values), tangents)[1]
+                if not _same(got, expected):
+                    wrong.append(f'{name}{args} tangents {tangents}: {got}, torch {expected}')
+    assert wrong == []
