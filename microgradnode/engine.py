@@ -192,6 +192,10 @@ class Value(metaclass=_ValueType):
                         f'{cls.__name__} defines {method}{where}, which Value subclasses cannot: '
                         f'{cls.__name__}(data, label) is made by Value\'s metaclass, which would '
                         f'never call it; build instances with more arguments in a classmethod')
+        # Copies and pickles keep what the subclass adds, unless it says itself what to keep.
+        if '__getstate__' not in cls.__dict__ and '__setstate__' not in cls.__dict__:
+            cls.__getstate__ = _getstate_with_own  # type: ignore[method-assign]
+            cls.__setstate__ = _setstate_with_own  # type: ignore[method-assign]
 
     # -- what the graph records --------------------------------------------------------
 
@@ -364,28 +368,17 @@ class Value(metaclass=_ValueType):
                 keep_alive.append(node)
         return memo[id(self)]
 
+    # A subclass's own state (its slots, its __dict__) is added by the two methods that
+    # __init_subclass__ installs on it (_getstate_with_own, _setstate_with_own): Value's
+    # own copies and pickles pay nothing for it.
     def __getstate__(self) -> tuple:
-        # (data, grad, label) for a leaf (half the nodes of a typical graph: a shorter
-        # pickle), else the 8 slots of a node, then the nn module record (a tuple) if
-        # any, then a subclass's own state (a dict) if it has any.
-        if self._a is None:
-            state: tuple = self.data, self.grad, self.label
-        else:
-            state = self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db
-            module = getattr(self, '_module', None)  # the nn module that made it, if any
-            if module is not None:
-                state = (*state, module)
-        if type(self) is not Value:
-            own = _own_state(self)
-            if own:
-                state = (*state, own)
-        return state
+        if self._a is None:  # a leaf (half the nodes of a typical graph): a shorter pickle
+            return self.data, self.grad, self.label
+        state = self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db
+        module = getattr(self, '_module', None)  # the nn module that made it, if any
+        return state if module is None else (*state, module)
 
     def __setstate__(self, state: tuple) -> None:
-        own = None
-        if type(state[-1]) is dict:
-            own = state[-1]
-            state = state[:-1]
         if len(state) == 3:
             self.data, self.grad, self.label = state
             self._op, self._a, self._da, self._b, self._db = '', None, 0.0, None, 0.0
@@ -394,12 +387,6 @@ class Value(metaclass=_ValueType):
             if len(state) == 9:
                 self._module = state[8]
         self._waiting = 0
-        if own:
-            for name, value in own.items():
-                if name == '__dict__':
-                    self.__dict__.update(value)
-                else:
-                    setattr(self, name, value)
 
     def __reduce_ex__(self, protocol: object) -> tuple:
         # Pickle saves a reduction's arguments before the object and looks each object up
@@ -416,6 +403,25 @@ class Value(metaclass=_ValueType):
         ancestors.pop()  # self
         pending = _thread_state.pickling = {id(node): node for node in ancestors if node._a is not None}
         return _unpickle_value, (type(self), ancestors, _EndOfAncestors(pending)), self.__getstate__()
+
+
+def _getstate_with_own(self: Value) -> tuple:
+    """A subclass's state: Value's, then its own slots and __dict__ as a dict, if it has any."""
+    state = Value.__getstate__(self)
+    own = _own_state(self)
+    return (*state, own) if own else state
+
+
+def _setstate_with_own(self: Value, state: tuple) -> None:
+    if type(state[-1]) is not dict:
+        Value.__setstate__(self, state)
+        return
+    Value.__setstate__(self, state[:-1])
+    for name, value in state[-1].items():
+        if name == '__dict__':
+            self.__dict__.update(value)
+        else:
+            setattr(self, name, value)
 
 
 def _own_state(value: Value) -> dict:
