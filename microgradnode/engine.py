@@ -20,7 +20,9 @@ table in :mod:`microgradnode.ops`; this module turns each row into a method.
 from __future__ import annotations
 
 import contextlib
+import copy
 import copyreg
+import functools
 import gc
 import numbers
 import threading
@@ -28,6 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, SupportsFloat, TypeGuard
 
 from .ops import FUNCTIONS, OPS, Op
+from .ops.syntax import inline_text
 from .ops.user import add_row, check_name, remove_row
 
 __all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'topological_order', 'Step',
@@ -45,14 +48,34 @@ def _is_numpy_bool(data: object) -> TypeGuard[SupportsFloat]:
     return kind.__module__ == 'numpy' and kind.__name__ in ('bool', 'bool_')
 
 
-def _to_float(data: object) -> float:
+def _to_float(data: object, what: str = 'Value') -> float:
     # int first: isinstance against the numbers.Real ABC costs about 300 ns.
     if type(data) is int or isinstance(data, numbers.Real) or _is_numpy_bool(data):
-        return float(data)
+        return float_of(data, what)
     kind = type(data)
     name = kind.__name__ if kind.__module__ == 'builtins' else f'{kind.__module__}.{kind.__name__}'
-    raise TypeError(f'Value needs a real number (int, float, bool or a numpy scalar), '
+    raise TypeError(f'{what} needs a real number (int, float, bool or a numpy scalar), '
                     f'not {name}: {data!r}'[:200])
+
+
+def float_of(number: SupportsFloat, what: str) -> float:
+    """``float(number)``; a number too large for a float is an OverflowError naming ``what`` and it.
+
+    >>> float_of(2 ** 2000, 'Value')
+    Traceback (most recent call last):
+    ...
+    OverflowError: Value needs a number a float can hold (at most about 1.8e308), not an int of 603 digits
+    """
+    try:
+        return float(number)
+    except OverflowError:
+        if isinstance(number, int):  # its repr: thousands of digits, or refused (int max str digits)
+            digits = len(str(abs(number))) if number.bit_length() < 10_000 else 'over 3,000'
+            described = f'an int of {digits} digits'
+        else:
+            described = f'{type(number).__name__} {number!r}'[:80]
+        raise OverflowError(f'{what} needs a number a float can hold (at most about 1.8e308), '
+                            f'not {described}') from None
 
 
 @contextlib.contextmanager
@@ -159,12 +182,21 @@ class Value(metaclass=_ValueType):
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        for method in ('__init__', '__new__'):
-            if method in cls.__dict__:
-                raise TypeError(
-                    f'{cls.__name__} defines {method}, which Value subclasses cannot: '
-                    f'{cls.__name__}(data, label) is made by Value\'s metaclass, which would '
-                    f'never call it; build instances with more arguments in a classmethod')
+        # Inherited ones count too: a mixin's __init__ (class V(Mixin, Value)) would never run.
+        for base in cls.__mro__:
+            if base is object:
+                continue
+            for method in ('__init__', '__new__'):
+                if method in base.__dict__:
+                    where = '' if base is cls else f' (inherited from {base.__qualname__})'
+                    raise TypeError(
+                        f'{cls.__name__} defines {method}{where}, which Value subclasses cannot: '
+                        f'{cls.__name__}(data, label) is made by Value\'s metaclass, which would '
+                        f'never call it; build instances with more arguments in a classmethod')
+        # Copies and pickles keep what the subclass adds, unless it says itself what to keep.
+        if '__getstate__' not in cls.__dict__ and '__setstate__' not in cls.__dict__:
+            cls.__getstate__ = _getstate_with_own  # type: ignore[method-assign]
+            cls.__setstate__ = _setstate_with_own  # type: ignore[method-assign]
 
     # -- what the graph records --------------------------------------------------------
 
@@ -269,6 +301,8 @@ class Value(metaclass=_ValueType):
         def abs(self) -> Value: ...
         def sin(self) -> Value: ...
         def cos(self) -> Value: ...
+        def step(self) -> Value: ...
+        def sign(self) -> Value: ...
 
     # -- reverse mode ----------------------------------------------------------------------
 
@@ -316,15 +350,28 @@ class Value(metaclass=_ValueType):
                 if id(node) in memo:  # copied before, e.g. a weight listed beside its loss
                     continue
                 twin = _new_value(type(node))
-                twin.__setstate__(node.__getstate__())
+                # In the memo before copying what the node refers to besides its parents (a
+                # subclass's own state may name a Value below or above it): copied once.
+                memo[id(node)] = twin
+                state = node.__getstate__()
+                if type(node) is not Value and type(state[-1]) is dict:
+                    state = (*state[:-1], copy.deepcopy(state[-1], memo))
+                twin.__setstate__(state)
                 if node._a is not None:
                     twin._a = memo[id(node._a)]
                     if node._b is not None:
                         twin._b = memo[id(node._b)]
-                memo[id(node)] = twin
+                    if len(state) > 8 and type(state[8]) is tuple:
+                        # The nn module record names the call's inputs: the copies, not the
+                        # original graph (which the copy would otherwise keep alive).
+                        name, inputs = state[8]
+                        twin._module = (name, copy.deepcopy(inputs, memo))
                 keep_alive.append(node)
         return memo[id(self)]
 
+    # A subclass's own state (its slots, its __dict__) is added by the two methods that
+    # __init_subclass__ installs on it (_getstate_with_own, _setstate_with_own): Value's
+    # own copies and pickles pay nothing for it.
     def __getstate__(self) -> tuple:
         if self._a is None:  # a leaf (half the nodes of a typical graph): a shorter pickle
             return self.data, self.grad, self.label
@@ -357,6 +404,56 @@ class Value(metaclass=_ValueType):
         ancestors.pop()  # self
         pending = _thread_state.pickling = {id(node): node for node in ancestors if node._a is not None}
         return _unpickle_value, (type(self), ancestors, _EndOfAncestors(pending)), self.__getstate__()
+
+
+def _getstate_with_own(self: Value) -> tuple:
+    """A subclass's state: Value's, then its own slots and __dict__ as a dict, if it has any."""
+    state = Value.__getstate__(self)
+    own = _own_state(self)
+    return (*state, own) if own else state
+
+
+def _setstate_with_own(self: Value, state: tuple) -> None:
+    if type(state[-1]) is not dict:
+        Value.__setstate__(self, state)
+        return
+    Value.__setstate__(self, state[:-1])
+    for name, value in state[-1].items():
+        if name == '__dict__':
+            self.__dict__.update(value)
+        else:
+            setattr(self, name, value)
+
+
+def _own_state(value: Value) -> dict:
+    """What a subclass of Value keeps beyond Value's slots: its ``__dict__`` and its own slots."""
+    own: dict = {}
+    attributes = getattr(value, '__dict__', None)
+    if attributes:
+        own['__dict__'] = dict(attributes)
+    for name in _subclass_slots(type(value)):
+        try:
+            own[name] = getattr(value, name)
+        except AttributeError:  # a slot never set
+            pass
+    return own
+
+
+@functools.cache
+def _subclass_slots(kind: type) -> tuple[str, ...]:
+    """The slots the classes between ``kind`` and Value declare, as attribute names."""
+    names = []
+    for klass in kind.__mro__:
+        if klass is Value:
+            break
+        slots = klass.__dict__.get('__slots__', ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name in ('__dict__', '__weakref__'):
+                continue
+            if name.startswith('__') and not name.endswith('__'):  # stored under its mangled name
+                name = f'_{klass.__name__.lstrip("_")}{name}'
+            names.append(name)
+    return tuple(names)
 
 
 def _unpickle_value(kind: type[Value], *ancestors: object) -> Value:
@@ -498,7 +595,7 @@ _grad_lock = threading.RLock()
 # The globals of every generated method. One shared dict, so that no_grad flips
 # the single `_recording` flag that all of them read.
 _namespace: dict = {**FUNCTIONS, 'OPS': OPS, 'Value': Value, '_blank_value': _blank_value,
-                    '_as_value': _as_value, '_domain_error': _domain_error,
+                    '_as_value': _as_value, '_domain_error': _domain_error, '_to_float': _to_float,
                     '_recording': True, '_thread_state': _thread_state}
 
 
@@ -510,13 +607,16 @@ def _make_method(method: str, op: Op, reflected: bool = False):
     binary = op.arity == 2
     a, b = ('other', 'self') if reflected else ('self', 'other')
     if op.constant:
-        other_param, k, coerce = ', k', 'k', 'k = float(k)\n    '
+        # Any real number, as Value() takes (a string or a too large int is refused there).
+        other_param, k = ', k', 'k'
+        coerce = f"if type(k) is not float:\n        k = _to_float(k, 'the exponent k of {method}')\n    "
     elif binary:
         other_param, k, coerce = ', other', 'None', _COERCE
     else:
         other_param, k, coerce = '', 'None', ''
-    fields = dict(name=op.name, a=a, k=k, b=b if binary else 'None',
-                  local_a=op.local[0], local_b=op.local[1] if binary else k if op.constant else '0.0')
+    # A row called like a helper (relu's step(a)) is pasted in as its formula: no call per node.
+    fields = dict(name=op.name, a=a, k=k, b=b if binary else 'None', local_a=inline_text(op.local[0]),
+                  local_b=inline_text(op.local[1]) if binary else k if op.constant else '0.0')
     source = _METHOD.format(
         method=method, other_param=other_param, coerce=coerce,
         b_load=f'; b = {b}.data' if binary else '', forward=op.forward,
@@ -709,7 +809,7 @@ class Step(NamedTuple):
 def _check_gradient(gradient: object) -> float:
     if not (isinstance(gradient, numbers.Real) or _is_numpy_bool(gradient)):
         raise TypeError(f'backward gradient must be a number, not {type(gradient).__name__}')
-    return float(gradient)
+    return float_of(gradient, 'backward gradient')
 
 
 def _backward(root: Value, gradient: Number, trace: list[Value] | None = None) -> None:

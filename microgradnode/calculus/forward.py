@@ -27,7 +27,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from ..engine import Value, is_grad_enabled
+from ..engine import Value, float_of, is_grad_enabled
 
 __all__ = ['jvp', 'forward_tangents', 'forward_order', 'hvp_forward_over_reverse']
 
@@ -142,7 +142,7 @@ def forward_tangents(outputs: Value | Sequence[Value], seeds: Mapping[Value, flo
 def _real(number: object, what: str) -> float:
     if isinstance(number, bool) or not isinstance(number, numbers.Real):
         raise TypeError(f'{what} must be a real number, not {type(number).__name__}: {number!r}'[:200])
-    return float(number)
+    return float_of(number, what)
 
 
 def _numbers(values: object, what: str) -> list[float]:

@@ -24,12 +24,12 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Sequence
 
-from ..engine import Value, _backward_order, collector_paused
-from ..ops import FUNCTIONS, OPS, slope_power
-from ..ops.syntax import function
+from ..engine import Value, _backward_order, collector_paused, float_of
+from ..ops import FUNCTIONS, OPS, StrongZero, slope_power
+from ..ops.syntax import ROW_CALLS, evaluate, function, parse
 from ..ops.user import on_change, user_helpers
 
-__all__ = ['grad', 'hessian', 'hvp', 'HVP_MODES', 'GradientValue']
+__all__ = ['grad', 'hessian', 'hvp', 'HVP_MODES', 'GradientValue', 'FixedWhenBuilt']
 
 HVP_MODES = ('reverse-over-reverse', 'forward-over-reverse')
 
@@ -41,13 +41,45 @@ def _number(operand: Value | float) -> float:
 
 
 def _on_values(name: str, method):
-    """The helper ``name`` as a Value operation; on a plain number, the table's float helper."""
-    on_floats = FUNCTIONS[name]
+    """The helper ``name`` as a Value operation; on a plain number, the table's float helper
+    (for a row called like a helper, its formula)."""
+    on_floats = FUNCTIONS.get(name) or (lambda x: evaluate(parse(OPS[name].forward), {'a': x}))
 
     def helper(x, *rest):
         return method(x, *rest) if isinstance(x, Value) else on_floats(x, *rest)
     helper.__name__ = name
     return helper
+
+
+class FixedWhenBuilt(Value):
+    """A number of a gradient graph that a condition on the data chose when ``grad`` ran.
+
+    The table's derivatives of ``relu`` and ``abs`` are operations (``step``, ``sign``),
+    so gradient graphs record their conditions and stay right at other inputs. A few
+    formulas still branch on numbers: the slope of ``sqrt`` at 0 (inf), of ``x ** k`` at
+    0 with ``k < 1``, of ``x ** y`` where ``y`` is 0 or ``x`` is not positive. The number
+    taken there is this kind of leaf, so that :func:`microgradnode.compile` can refuse a
+    gradient graph that would keep that branch at other inputs. Its ``data`` is kept as
+    the table's formula gave it (a strong zero stays strong).
+    """
+
+    __slots__ = ()
+
+
+def _fixed(number: float) -> FixedWhenBuilt:
+    leaf = FixedWhenBuilt(0.0)
+    leaf.data = number  # as is: Value() would turn the table's strong_zero into a plain 0.0
+    return leaf
+
+
+def _taken(result: Value | float) -> Value | float:
+    """The branch a data-dependent condition took: a number becomes a :class:`FixedWhenBuilt` leaf.
+
+    A branch that is itself a graph (``0.5 / out`` away from 0) needs no mark: at inputs
+    where the other branch holds, compiled code computes it and fails with the engine's
+    error (a division by zero) rather than giving a wrong number.
+    """
+    return result if isinstance(result, Value) else _fixed(result)
 
 
 def _slope_power(a: Value | float, k: Value | float) -> Value | float:
@@ -64,11 +96,11 @@ def _slope_power(a: Value | float, k: Value | float) -> Value | float:
     try:
         return a ** k
     except (ArithmeticError, ValueError):
-        return Value(slope_power(a.data, _number(k)))
+        return _fixed(slope_power(a.data, _number(k)))
 
 
 _SPECIAL = {'fabs': Value.abs, 'power': Value.__pow__, 'slope_power': None}
-_HELPERS: dict[str, object] = {'_number': _number, '__builtins__': {}}
+_HELPERS: dict[str, object] = {'_number': _number, '_taken': _taken, '__builtins__': {}}
 
 
 def _without_graph(name: str):
@@ -106,6 +138,8 @@ def _sync_helpers() -> None:
         del _HELPERS[name]
     for name, helper in FUNCTIONS.items():
         _HELPERS[name] = _value_form(name, helper)
+    for name in ROW_CALLS:  # step(a) in relu's slope: recorded as the operation step
+        _HELPERS[name] = _on_values(name, getattr(Value, name))
 
 
 _sync_helpers()
@@ -194,12 +228,17 @@ def _mark_backward(results: Iterable[Value], forward: set[Value], named: dict[Va
 
 
 def _times(upstream: Value | float, local: Value | float) -> Value | float:
-    """``upstream * local``, without recording a product by an exact 1 (it changes nothing)."""
+    """``upstream * local``, without recording a product by an exact 1 (it changes nothing).
+
+    A strong zero (``x ** 0``) passes nothing whatever ``upstream`` is: no product at all.
+    """
     if type(local) is float:
         if local == 1.0:
             return upstream
         if local == -1.0:
             return -upstream
+    elif type(local) is StrongZero:
+        return local
     elif type(upstream) is float and upstream == 1.0:
         return local
     return upstream * local
@@ -284,10 +323,22 @@ def _gradients(output: Value, inputs: list[Value], create_graph: bool) -> list[V
             gradients[a] = gradients.get(a, 0.0) + upstream * node._da
             if b is not None:
                 gradients[b] = gradients.get(b, 0.0) + upstream * node._db
-    results = []
+    results: list[Value] = []
+    handed_out: set[int] = set()
     for value in inputs:
         gradient = gradients.get(value, 0.0)
-        results.append(gradient if isinstance(gradient, Value) else Value(gradient))
+        if not isinstance(gradient, Value):
+            gradient = Value(gradient)
+        elif gradient in gradients or id(gradient) in handed_out:
+            # A node of the output's own graph (d(x*y)/dx is y itself) or one already
+            # returned for another input: a new node, as PyTorch returns, so that labelling
+            # or differentiating one result never renames or changes another Value. It is the
+            # product by the upstream 1 that _times leaves out elsewhere: exact, bit for bit.
+            gradient = Value(1.0) * gradient
+            if create_graph:
+                named[gradient] = f'd{top}/d{_forward_name(value)}'
+        handed_out.add(id(gradient))
+        results.append(gradient)
     if create_graph:
         forward = set(order)
         # A value's whole gradient is called so, even when it is the one contribution it got.
@@ -342,6 +393,7 @@ def hvp(output: Value, inputs: Sequence[Value], vector: Sequence[float], *,
         if isinstance(number, bool) or not isinstance(number, numbers.Real):
             raise TypeError(f'hvp() vector must hold real numbers; vector[{position}] is '
                             f'{type(number).__name__}: {number!r}'[:200])
+        float_of(number, f'hvp() vector[{position}]')
     if mode not in HVP_MODES:
         raise ValueError(f"hvp() mode must be one of {', '.join(map(repr, HVP_MODES))}, not {mode!r}"[:200])
     first = grad(output, inputs, create_graph=True)

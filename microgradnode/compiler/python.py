@@ -38,9 +38,10 @@ import re
 import threading
 from collections.abc import Callable, Hashable
 
+from ..calculus.reverse import FixedWhenBuilt
 from ..engine import Value, _grad_lock, collector_paused, no_grad, topological_order
 from ..ops import FUNCTIONS, OPS
-from ..ops.syntax import FoldNumbers, Substitute, number, parse
+from ..ops.syntax import FoldNumbers, Substitute, inline, number, parse
 from ..ops.user import on_change
 
 __all__ = ['compile', 'Compiled', 'CompileCache', 'MAX_NODES', 'COMPACT_ABOVE']
@@ -144,7 +145,9 @@ class _Template:
                      else lambda operands, role=self.slots[0]: (operands[role],))
         # The same as one term of a sum of gradient contributions, and with the operands
         # as places in the lists of values (V) and gradients (G) of compact code.
-        self.term = (' + ' if sign > 0 else ' - ') + self.pattern
+        # A conditional (relu's ``0.0 if a <= 0.0 else g``) binds less tightly than +.
+        bracketed = f'({self.pattern})' if isinstance(tree, ast.IfExp) else self.pattern
+        self.term = (' + ' if sign > 0 else ' - ') + bracketed
         self.term_shape = self.term.format(_VALUE, _VALUE, _VALUE, _GRADIENT)
         self.uses = [0] * len(_ROLES)
         self.unconditional = [False] * len(_ROLES)
@@ -200,7 +203,7 @@ def _formula(expression: str, k: float | None) -> ast.expr:
                                          for role in ('a', 'b', 'out')}
     if k is not None:
         replacements['k'] = ast.Constant(k)
-    return _FoldConstants().visit(Substitute(replacements).visit(parse(expression)))
+    return _FoldConstants().visit(Substitute(replacements).visit(inline(parse(expression))))
 
 
 def _forward_template(op: str, k: float | None) -> _Template:
@@ -216,7 +219,29 @@ def _gradient_template(op: str, k: float | None, parent: int) -> _Template:
         return _Template(upstream)
     if value == -1.0:       # g * -1.0 == -g, and x + -g == x - g, bit for bit
         return _Template(upstream, sign=-1)
-    return _Template(_SpecialFloats().visit(ast.BinOp(upstream, ast.Mult(), local)))
+    product = _times(upstream, local)
+    if not any(isinstance(node, ast.Name) and node.id.startswith('\x00') for node in ast.walk(product)):
+        product = ast.BinOp(upstream, ast.Mult(), local)  # 0.0 whatever g is (step's slope): keep a slot
+    return _Template(_SpecialFloats().visit(product))
+
+
+def _times(upstream: ast.expr, local: ast.expr) -> ast.expr:
+    """``upstream * local``, the product taken into each branch of a conditional local.
+
+    Exact rewrites only: ``g * (strong_zero if t else 1.0)`` is ``0.0 if t else g``
+    (``strong_zero`` times anything is 0.0; ``g * 1.0`` is ``g``), so a dead ReLU costs a
+    comparison, not a call of ``strong_zero``'s multiplication.
+    """
+    if isinstance(local, ast.IfExp):
+        return ast.IfExp(local.test, _times(upstream, local.body), _times(upstream, local.orelse))
+    if isinstance(local, ast.Name) and local.id == 'strong_zero':
+        return ast.Constant(0.0)
+    value = number(local)
+    if value == 1.0:
+        return upstream
+    if value == -1.0:
+        return ast.UnaryOp(ast.USub(), upstream)
+    return ast.BinOp(upstream, ast.Mult(), local)
 
 
 class _Rule:
@@ -683,6 +708,14 @@ def _compile(root: Value, compact: bool | None, max_nodes: int) -> Compiled:
             f'the graph below root has {len(order):,} nodes, more than compile() accepts '
             f'(max_nodes={max_nodes:,}): generating and compiling that much code takes many '
             f'seconds and a lot of memory; to go ahead anyway, pass max_nodes={len(order)}')
+    for node in order:
+        if type(node) is FixedWhenBuilt:
+            raise ValueError(
+                f'compile() cannot compile this graph: it holds the number {node.data!r} that '
+                'grad(..., create_graph=True) chose from a condition on the data when it ran (the '
+                'slope of sqrt at 0, or of a power at 0), and compiled code would keep that branch at '
+                'other inputs; call grad() again at each point instead, or compile the original graph '
+                '(its first derivatives are evaluated at run time)')
     if compact is None:
         compact = len(order) > COMPACT_ABOVE
     if compact:

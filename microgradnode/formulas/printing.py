@@ -90,13 +90,28 @@ def _environment(node: Value) -> dict[str, float]:
 # -- rewriting ----------------------------------------------------------------------------
 
 class _TakeBranches(ast.NodeTransformer):
-    """Replace each conditional by the branch taken at the recorded values."""
+    """Replace each conditional by the branch taken at the recorded values.
+
+    A call of an operation that is constant piece by piece (its own derivative is the
+    table's ``strong_zero``: ``step`` for relu, ``sign`` for abs) is a condition too, and
+    is replaced by its value; so is ``strong_zero`` itself, a 0.
+    """
 
     def __init__(self, env: dict[str, float]) -> None:
         self.env = env
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.expr:  # noqa: N802 - NodeTransformer API
         return self.visit(node.body if evaluate(node.test, self.env) else node.orelse)
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        op = OPS.get(called_name(node))
+        if op is not None and all(local == 'strong_zero' for local in op.local):
+            return ast.Constant(float(evaluate(node, self.env)))
+        self.generic_visit(node)
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        return ast.Constant(0.0) if node.id == 'strong_zero' else node
 
 
 class _Simplify(FoldNumbers):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import numbers
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._support.extras import require
@@ -188,15 +188,20 @@ def _made_by(inputs: list[Value], name: str) -> bool:
 
 
 def _values_in(obj: object) -> list[Value]:
-    """The Values of a call's argument or result: a Value, or any collection of them (a list, an array)."""
+    """The Values of a call's argument or result: a Value, or any collection of them (a list, an array).
+
+    Only collections are looked into (sized containers, which can be read again): a
+    generator, a ``map`` or any other iterator is the caller's to consume, and reading it
+    here would hand the caller nothing. Its Values are not recorded.
+    """
     if isinstance(obj, Value):
         return [obj]
     if isinstance(obj, (list, tuple)):
         return [v for v in obj if isinstance(v, Value)]
-    if isinstance(obj, (str, bytes, dict)):
+    if isinstance(obj, (str, bytes, dict)) or not isinstance(obj, Collection):
         return []
     try:
-        return [v for v in obj if isinstance(v, Value)]  # type: ignore[attr-defined]
+        return [v for v in obj if isinstance(v, Value)]
     except TypeError:  # not iterable
         return []
 

@@ -21,12 +21,14 @@ import math
 import numbers
 from collections.abc import Iterable
 
-from ..engine import Value
+from ..engine import Value, float_of
 
 __all__ = ['Optimizer', 'SGD', 'Momentum', 'Adam', 'OPTIMIZERS']
 
 
 def _check_rate(value: object, name: str, *, upper: float = math.inf) -> float:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        float_of(value, name)  # 10 ** 400 is too large, said so rather than a bare OverflowError
     if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not (0.0 <= float(value) < upper) or not math.isfinite(value):
         bound = '' if upper == math.inf else f' and below {upper:g}'

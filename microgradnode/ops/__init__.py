@@ -9,6 +9,7 @@ imports anything else of the package.
 ('out * (1.0 - out)',)
 """
 
-from .table import FUNCTIONS, OPS, Op, power, sigmoid, slope_power, softplus
+from .table import FUNCTIONS, OPS, Op, StrongZero, power, sigmoid, slope_power, softplus, strong_zero
 
-__all__ = ['Op', 'OPS', 'FUNCTIONS', 'sigmoid', 'softplus', 'power', 'slope_power']
+__all__ = ['Op', 'OPS', 'FUNCTIONS', 'sigmoid', 'softplus', 'power', 'slope_power', 'StrongZero',
+           'strong_zero']

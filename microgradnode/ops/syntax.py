@@ -29,10 +29,10 @@ import operator
 from functools import cache
 from typing import Any
 
-from .table import FUNCTIONS
+from .table import FUNCTIONS, OPS
 
 __all__ = ['OPERANDS', 'Known', 'parse', 'number', 'Substitute', 'FoldNumbers', 'ARITHMETIC',
-           'evaluate', 'function', 'called_name', 'forget_checks']
+           'evaluate', 'function', 'called_name', 'forget_checks', 'inline', 'inline_text', 'ROW_CALLS']
 
 OPERANDS = ('a', 'b', 'k', 'out')
 """The letters a formula may use for its operation's operands."""
@@ -68,13 +68,19 @@ def _check(tree: ast.AST, source: str) -> None:
         if not isinstance(node, _ALLOWED):
             raise ValueError(f'the ops table has an expression microgradnode cannot read: '
                              f'{type(node).__name__} in {source!r}')
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
-                                               and node.func.id in FUNCTIONS and not node.keywords):
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and not node.keywords
+                                               and (node.func.id in FUNCTIONS or node.func.id in ROW_CALLS)):
             raise ValueError(f'the ops table may only call its helper functions: {source!r}')
-        if isinstance(node, ast.Name) and node.id not in OPERANDS and node.id not in FUNCTIONS:
+        if isinstance(node, ast.Name) and node.id not in OPERANDS and node.id not in FUNCTIONS \
+                and node.id not in ROW_CALLS:
             raise ValueError(f'unknown name {node.id!r} in the ops table formula {source!r}')
         if isinstance(node, ast.Constant) and type(node.value) not in (int, float):
             raise ValueError(f'unexpected constant {node.value!r} in the ops table formula {source!r}')
+
+
+ROW_CALLS = frozenset(name for name, op in OPS.items()
+                      if op.arity == 1 and not op.constant and name not in FUNCTIONS)
+"""Rows a formula may call like helpers (``step(a)``): one argument, no constant."""
 
 
 @cache
@@ -100,6 +106,35 @@ def parse(source: str) -> ast.expr:
     _checked(source)
     # Parsing a formula again is several times quicker than deep-copying its cached tree.
     return ast.parse(source, mode='eval').body
+
+
+class _Inline(ast.NodeTransformer):
+    def visit_Call(self, node: ast.Call) -> ast.expr:  # noqa: N802 - NodeTransformer API
+        self.generic_visit(node)
+        name = called_name(node)
+        if name not in ROW_CALLS:
+            return node
+        return self.visit(Substitute({'a': node.args[0]}).visit(parse(OPS[name].forward)))
+
+
+def inline(tree: ast.expr) -> ast.expr:
+    """The formula with each call of a row (``step(a)``) replaced by that row's forward formula.
+
+    Numbers need no call: the engine and generated code evaluate the condition in place.
+
+    >>> ast.unparse(inline(parse('step(a)')))
+    'strong_zero if a <= 0.0 else 1.0'
+    """
+    return _Inline().visit(tree)
+
+
+@cache
+def inline_text(source: str) -> str:
+    """:func:`inline` on a formula's text; a formula without a row call comes back as written."""
+    tree = parse(source)
+    if not any(isinstance(node, ast.Call) and called_name(node) in ROW_CALLS for node in ast.walk(tree)):
+        return source
+    return ast.unparse(inline(tree))
 
 
 def number(tree: ast.AST) -> float | None:
@@ -202,6 +237,8 @@ def evaluate(tree: ast.expr, env: dict[str, float]) -> Any:
             left = right
         return True
     if isinstance(tree, ast.Call):
+        if called_name(tree) in ROW_CALLS:
+            return evaluate(inline(tree), env)
         helper: Any = FUNCTIONS[called_name(tree)]  # the table calls only its helpers by name
         return helper(*(evaluate(arg, env) for arg in tree.args))
     raise ValueError(f'formula form not supported: {ast.dump(tree)}')
@@ -211,21 +248,29 @@ class _TestNumbers(ast.NodeTransformer):
     """Make every condition test the operands' numbers: ``a == 0.0`` becomes ``_number(a) == 0.0``.
 
     On Values, ``==`` is identity and every Value is true, so a condition written for
-    floats must see the data to take the branch the engine took.
+    floats must see the data to take the branch the engine took. A conditional whose
+    test reads the data of ``a``, ``b`` or ``out`` (not the constant ``k``) is wrapped
+    in ``_taken(...)``: the branch depends on numbers that may change later, and the
+    caller's ``_taken`` can mark what it returns as fixed when it was built.
     """
 
     def __init__(self) -> None:
         self.testing = False
+        self.reads_data = False
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.expr:  # noqa: N802 - NodeTransformer API
-        outer, self.testing = self.testing, True
+        outer, self.testing, outer_reads, self.reads_data = self.testing, True, self.reads_data, False
         node.test = self.visit(node.test)
-        self.testing = outer
+        reads_data = self.reads_data
+        self.testing, self.reads_data = outer, outer_reads or reads_data
         node.body, node.orelse = self.visit(node.body), self.visit(node.orelse)
+        if reads_data:
+            return ast.Call(ast.Name('_taken', ast.Load()), [node], [])
         return node
 
     def visit_Name(self, node: ast.Name) -> ast.expr:  # noqa: N802 - NodeTransformer API
         if self.testing and node.id in OPERANDS:
+            self.reads_data = self.reads_data or node.id != 'k'
             return ast.Call(ast.Name('_number', ast.Load()), [node], [])
         return node
 
@@ -237,9 +282,11 @@ def function(formulas: tuple[str, ...], namespace: dict, *, tests_on_numbers: bo
     Compiled once from the formulas' checked syntax trees, with ``namespace`` as its
     globals (the helpers the formulas call). One call per node costs far less than one
     ``eval`` per formula. With ``tests_on_numbers``, conditions call ``_number(operand)``,
-    which ``namespace`` must supply, so that the formulas can run on Values. ``transform``,
-    when given, rewrites each checked tree first (tensors turn conditionals into
-    elementwise choices); the names it brings in must be in ``namespace``.
+    and a conditional that tests data is passed to ``_taken``; ``namespace`` must supply
+    both, and a function for each row the formulas call, so that the formulas can run on
+    Values. Without it, calls of rows are inlined (:func:`inline`). ``transform``, when
+    given, then rewrites each tree (tensors turn conditionals into elementwise choices);
+    the names it brings in must be in ``namespace``.
 
     >>> local = function(('b * slope_power(a, b - 1.0) if b else 0.0',), dict(FUNCTIONS))
     >>> local(2.0, 3.0, None, 8.0)
@@ -248,6 +295,8 @@ def function(formulas: tuple[str, ...], namespace: dict, *, tests_on_numbers: bo
     trees = [parse(formula) for formula in formulas]
     if tests_on_numbers:
         trees = [_TestNumbers().visit(tree) for tree in trees]
+    else:
+        trees = [inline(tree) for tree in trees]
     if transform is not None:
         trees = [ast.fix_missing_locations(transform.visit(tree)) for tree in trees]
     # The trees are unparsed into the text of one function: a Python expression's text

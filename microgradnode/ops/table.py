@@ -17,6 +17,12 @@ Every comparison with NaN is false, so a test must send NaN to the branch that k
 it: ``0.0 if a <= 0.0 else a``, not ``a if a > 0.0 else 0.0`` (a NaN input must give a
 NaN output, as in PyTorch; tests/engine/test_reliability_engine.py checks every row).
 
+Two kinds of zero: an ordinary ``0.0`` multiplies (``abs`` at 0 times an infinite
+upstream gradient is nan, as in PyTorch), while ``strong_zero`` passes 0 whatever arrives
+(a dead ReLU, ``x ** 0``: PyTorch masks there). A formula may also call a one-argument
+row by name, as relu's slope calls ``step(a)``: a condition recorded as an operation in
+gradient graphs, so that they stay right when compiled and run at other inputs.
+
 >>> OPS['mul'].forward, OPS['mul'].local
 ('a * b', ('b', 'a'))
 """
@@ -87,6 +93,40 @@ def slope_power(a: float, k: float) -> float:
         return math.nan
 
 
+class StrongZero(float):
+    """A zero that stays zero whatever it multiplies: ``strong_zero * inf == 0.0``, ``* nan`` too.
+
+    A local derivative that is 0 because nothing flows through the edge (a dead ReLU,
+    ``x ** 0``) passes 0 backwards whatever arrives, as PyTorch's masks do; an ordinary
+    0.0 (``abs`` at 0, ``x * 0``) multiplies, so an infinite upstream gradient gives nan,
+    as in PyTorch too. Every view multiplies local derivatives with ``*``, so this one
+    object carries the rule to backward, ``grad``, forward mode and compiled code alike.
+    Anything else (``+``, ``-``, comparisons, formatting) treats it as 0.0.
+
+    >>> strong_zero * float('inf'), float('nan') * strong_zero, 0.0 * float('inf')
+    (0.0, 0.0, nan)
+    """
+
+    __slots__ = ()
+
+    def __mul__(self, other: object) -> float:
+        return 0.0
+
+    __rmul__ = __mul__
+
+    def __reduce__(self) -> str:
+        return 'strong_zero'  # pickled by name: loads as this very object
+
+    def __copy__(self) -> StrongZero:
+        return self
+
+    def __deepcopy__(self, memo: object) -> StrongZero:
+        return self
+
+
+strong_zero = StrongZero(0.0)
+
+
 def softplus(x: float) -> float:
     """``log(1 + exp(x))`` without overflow and without losing small terms to rounding."""
     return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
@@ -96,7 +136,7 @@ FUNCTIONS = {
     'exp': math.exp, 'log': math.log, 'sqrt': math.sqrt, 'tanh': math.tanh,
     'sin': math.sin, 'cos': math.cos, 'fabs': math.fabs,
     'sigmoid': sigmoid, 'softplus': softplus, 'power': power, 'slope_power': slope_power,
-    'inf': math.inf, 'nan': math.nan,
+    'inf': math.inf, 'nan': math.nan, 'strong_zero': strong_zero,
 }
 """Names the formulas may use besides a, b, k and out."""
 
@@ -109,9 +149,9 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op('div',     '÷',    'a / b',               ('1.0 / b', '-out / b'),
        problem='division by zero'),
     Op('neg',     '−',    '-a',                  ('-1.0',)),
-    Op('pow',     '^',    'power(a, k)',         ('k * slope_power(a, k - 1.0) if k else 0.0',),
+    Op('pow',     '^',    'power(a, k)',         ('k * slope_power(a, k - 1.0) if k else strong_zero',),
        constant=True),
-    Op('powv',    '^',    'power(a, b)',         ('b * slope_power(a, b - 1.0) if b else 0.0',
+    Op('powv',    '^',    'power(a, b)',         ('b * slope_power(a, b - 1.0) if b else strong_zero',
                                                   'out * log(a) if a > 0.0 else '
                                                   '(0.0 if b >= 0.0 else nan) if a == 0.0 else nan')),
     Op('exp',     'exp',  'exp(a)',              ('out',),
@@ -123,10 +163,19 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op('sigmoid', 'σ',    'sigmoid(a)',          ('out * (1.0 - out)',)),
     Op('tanh',    'tanh', 'tanh(a)',             ('1.0 - out * out',)),
     Op('softplus', 'softplus', 'softplus(a)',    ('sigmoid(a)',)),
-    Op('relu',    'ReLU', '0.0 if a <= 0.0 else a', ('0.0 if a <= 0.0 else 1.0',)),
-    Op('abs',     '|·|',  'fabs(a)',             ('1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0',)),
+    Op('relu',    'ReLU', '0.0 if a <= 0.0 else a', ('step(a)',)),
+    Op('abs',     '|·|',  'fabs(a)',             ('sign(a)',)),
     Op('sin',     'sin',  'sin(a)',              ('cos(a)',),
        problem='sin needs a finite input'),
     Op('cos',     'cos',  'cos(a)',              ('-sin(a)',),
        problem='cos needs a finite input'),
+    # The slopes of relu and abs as operations of their own, so that a gradient graph
+    # (grad(..., create_graph=True)) records the condition, not the branch taken when it
+    # was built: compiled and run at other inputs, it takes the branch of those inputs.
+    # A formula may call these rows like helpers (relu's slope is step(a)); every reader
+    # pastes the row's forward formula in place of the call, except gradient graphs,
+    # which record the call as an operation. 1 at nan for step (relu passes a nan on,
+    # as PyTorch), 0 at nan for sign (PyTorch's sgn).
+    Op('step',    'step', 'strong_zero if a <= 0.0 else 1.0', ('strong_zero',)),
+    Op('sign',    'sign', '1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0', ('strong_zero',)),
 )}

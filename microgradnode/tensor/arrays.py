@@ -54,6 +54,9 @@ ARRAY_FUNCTIONS: dict[str, Any] = {
     'exp': np.exp, 'log': np.log, 'sqrt': np.sqrt, 'tanh': np.tanh, 'sin': np.sin, 'cos': np.cos,
     'fabs': np.fabs, 'sigmoid': _sigmoid, 'softplus': _softplus, 'power': _power,
     'slope_power': np.power, 'inf': np.inf, 'nan': np.nan,
+    # An array cannot mark one element as a strong zero: on tensors it is an ordinary 0, so
+    # an inf arriving at a dead ReLU gives nan there (Values and PyTorch give 0).
+    'strong_zero': 0.0,
 }
 """The table's helpers (:data:`~microgradnode.ops.table.FUNCTIONS`) on arrays, elementwise."""
 

@@ -20,9 +20,23 @@ def _softplus(x):
     return torch.nn.functional.softplus(x)
 
 
-# Every operation of the table appears: softplus and a fractional power are added to the
-# random-graph operations of the first-order tests.
-OPERATIONS = {**UNARY, **KINKED, 'softplus': _softplus,
+def _step(x):
+    if isinstance(x, Value):
+        return x.step()
+    import torch
+    return (x > 0.0).to(torch.float64)  # relu's slope; constant piece by piece, no graph in torch
+
+
+def _sign(x):
+    if isinstance(x, Value):
+        return x.sign()
+    import torch
+    return torch.sign(x)
+
+
+# Every operation of the table appears: softplus, step, sign and a fractional power are
+# added to the random-graph operations of the first-order tests.
+OPERATIONS = {**UNARY, **KINKED, 'softplus': _softplus, 'step': _step, 'sign': _sign,
               'half_power': lambda x: (x * x + 0.25) ** 0.5, 'power_minus_3_2': lambda x: (x * x + 1) ** -1.5}
 
 

@@ -227,7 +227,8 @@ def test_a_consistent_graph_passes_the_check_even_with_nan_inf_and_every_operati
     x = Value(0.7, 'x')
     big = Value(float('inf'), 'big')
     out = ((x + 1) - x * 2 / (x + 3) - (-x) + x ** 2 + x ** x + x.exp() + x.log() + x.sqrt() + x.sigmoid()
-           + x.tanh() + x.softplus() + x.relu() + abs(x) + x.sin() + x.cos() + (big - big))
+           + x.tanh() + x.softplus() + x.relu() + abs(x) + x.sin() + x.cos() + x.step() + x.sign()
+           + (big - big))
     used = {node.op for node in topological_order(out)} - {''}
     assert used == set(OPS)  # every row of the table is checked
     check_recorded_state(out)

@@ -65,7 +65,7 @@ BUILDERS = {
     'log': lambda a, b, rng: (a * a + 0.25).log(),
     'sqrt': lambda a, b, rng: (a * a + 0.1).sqrt(),
     **{name: (lambda a, b, rng, name=name: getattr(a, name)())
-       for name in ('sigmoid', 'tanh', 'softplus', 'relu', 'abs', 'sin', 'cos')},
+       for name in ('sigmoid', 'tanh', 'softplus', 'relu', 'abs', 'sin', 'cos', 'step', 'sign')},
 }
 
 
@@ -98,7 +98,7 @@ def test_every_operation_is_exercised():
 
 
 def test_every_helper_has_javascript():
-    assert set(FUNCTIONS) - {'inf', 'nan'} == set(HELPERS_JS)
+    assert set(FUNCTIONS) - {'inf', 'nan', 'strong_zero'} == set(HELPERS_JS)
 
 
 def test_every_row_is_translated_from_the_table():
@@ -188,3 +188,17 @@ def test_a_defined_operation_runs_in_javascript_and_one_without_javascript_is_na
     assert 'Math.atan' in walkthrough(x.atan()).html()
     with pytest.raises(ValueError, match="cannot run the operation 'erfx': its formulas call 'erf'"):
         walkthrough(x.erfx()).html()
+
+
+def test_a_dead_relu_stops_an_infinite_or_nan_gradient_in_javascript_as_in_python():
+    # sqrt at 0 sends inf back, times 2·h = 0 gives nan: the dead ReLU passes 0 (PyTorch's mask)
+    w = Value(0.5, 'w')
+    h = (w * -1.0).relu()
+    root = (h * h).sqrt()
+    root.backward()
+    assert w.grad == 0.0
+    order = topological_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    (result,) = run_node(to_javascript(root), [{position[w]: 0.5}])
+    check(order, result)
+    assert number(result['grad'][position[w]]) == 0.0

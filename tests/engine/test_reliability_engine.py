@@ -171,6 +171,10 @@ def _torch_counterparts(torch) -> dict:
         'powv': lambda a, b: a ** b, 'exp': torch.exp, 'log': torch.log, 'sqrt': torch.sqrt,
         'sigmoid': torch.sigmoid, 'tanh': torch.tanh, 'softplus': functional.softplus,
         'relu': torch.relu, 'abs': torch.abs, 'sin': torch.sin, 'cos': torch.cos,
+        # relu's local derivative as torch computes it (where(a <= 0, 0, 1), 1 at nan),
+        # and abs's (torch.sign is its sgn for real numbers): both pass no gradient back.
+        'step': lambda a: torch.autograd.grad(torch.relu(a), a, create_graph=True)[0],
+        'sign': torch.sign,
     }
 
 

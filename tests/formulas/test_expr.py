@@ -60,7 +60,7 @@ def test_allowed_forms(text, expected):
 @pytest.mark.parametrize('text, message', [
     ('z + x', "column 1: 'z': unknown name 'z' (names given a value: x, y)"),
     ('x + foo(y)', "column 5: 'foo': unknown function 'foo' (allowed: exp, log, sqrt, sigmoid, tanh, "
-                   'softplus, relu, abs, sin, cos)'),
+                   'softplus, relu, abs, sin, cos, step, sign)'),
     ('x.real', "column 1: 'x.real': attribute access is not allowed"),
     ('x[0]', 'indexing is not allowed'),
     ('lambda: x', 'lambda is not allowed'),

@@ -107,6 +107,8 @@ def run_torch(torch: Any, name: str, args: list, params: dict) -> Any:
             return torch.pow(args[0], args[1])
         if name == 'softplus':
             return functional.softplus(args[0])
+        if name == 'step':  # 1 where positive, slope 0 (kept in the graph: 0·x carries it)
+            return args[0] * 0.0 + (args[0] > 0).to(args[0].dtype)
         if name in ('add', 'sub', 'mul', 'div'):
             return getattr(torch, name)(args[0], args[1])
         return getattr(torch, name)(args[0])
