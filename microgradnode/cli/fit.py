@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from microgradnode._support.extras import require
+from microgradnode._support.extras import check_needs, require
 from microgradnode.nn import ACTIVATIONS
 
 # The library modules named here import only the engine: --help stays instant.
@@ -111,6 +111,9 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
+    plots = bool(args.plot_boundary or args.plot_loss)
+    # Every extra the options need, named in one message (--plot-* and --graph: [all]).
+    check_needs([('matplotlib', 'figures')] * plots + [('graphviz', 'diagrams')] * (args.graph is not None))
     if args.graph is not None:
         _check_graph(args.graph)
     if args.plot_boundary or args.plot_loss:  # now, not after a minute of training

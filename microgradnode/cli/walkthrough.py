@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from microgradnode._support.extras import check_installed, require
+from microgradnode._support.extras import check_needs, require
 
 from ._graph import add_graph_arguments, graph_from_args, require_named_input
 from .draw import add_time_limit_argument
@@ -97,9 +97,10 @@ def run(args: argparse.Namespace) -> int:
     if args.html is None and args.gif is None:
         print(walk.text())
         return 0
+    if args.gif is not None:  # everything the GIF lacks, in one message naming one extra
+        check_needs([('graphviz', 'GIF files'), ('PIL', 'GIF files')])
     require('graphviz', 'diagrams')  # the page's pictures; the text above needs no extra
     if args.gif is not None:
-        check_installed('PIL', 'GIF files')
         _write(walk, args.gif, frame_seconds)
         print(f'wrote {args.gif}: {len(walk.frames)} frames of {frame_seconds:g} s')
         if args.html is None:

@@ -524,8 +524,9 @@ class Walkthrough:
         child process as the page's SVGs, within ``time_limit``.
         """
         seconds = _check_frame_seconds(frame_seconds)
-        from .._support.extras import check_installed
-        check_installed('PIL', 'GIF files')  # before any rendering: nothing done in vain
+        from .._support.extras import check_needs
+        # Before any rendering, nothing done in vain; all that is missing named at once.
+        check_needs([('graphviz', 'GIF files'), ('PIL', 'GIF files')])
         from ..diagram.renderers import render_all
         self._check_render_time()
         pictures = render_all([self.diagram(index).source for index in range(len(self.frames))], 'png',
