@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .._support.flags import check_flag
 from ..engine import Step, Value, backward_steps, topological_order
 from ..formulas.explain import check_recorded_state
 from ..formulas.printing import _PRODUCT, NodeNames, format_number, local_formula, times_words
@@ -132,7 +133,7 @@ class Walkthrough:
         check_recorded_state(root, self.order)
         self.names = NodeNames(root)
         self.mode, self.wrt = _check_mode(mode, wrt, self.order)
-        if quiz and mode == 'forward':
+        if check_flag(quiz, 'quiz') and mode == 'forward':
             raise ValueError('walkthrough: quiz=True asks what each parent receives in the backward pass; '
                              "it goes with mode='reverse'")
         self.quiz = bool(quiz)

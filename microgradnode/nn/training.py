@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from .._support.extras import require
 from .._support.files import replacing
+from .._support.flags import check_flag
 from .._support.progress import Progress
 from ..engine import Value, no_grad
 from .losses import LOSSES
@@ -102,6 +103,8 @@ def train(model: Module, points: Points, labels: Sequence[int], *, optimizer: Op
     >>> len(history.losses), history.losses[-1] < history.losses[0]
     (3, True)
     """
+    check_flag(progress, 'progress')
+    check_flag(compiled, 'compiled')
     history = History()
     bar = None
     if progress:
