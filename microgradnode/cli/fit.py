@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot_boundary or args.plot_loss:  # now, not after a minute of training
         require('matplotlib', 'figures')
     from microgradnode.nn import MLP
-    from microgradnode.nn.training import train
+    from microgradnode.nn.training import evaluate, train
 
     noise = {} if args.noise is None else {'noise': args.noise}
     points, labels = DATASETS[args.dataset](args.samples, seed=args.seed, **noise)
@@ -132,11 +132,15 @@ def run(args: argparse.Namespace) -> int:
     except ArithmeticError as error:  # diverged: too large a learning rate
         raise UsageError(f'{error} (--lr {lr:g})') from None
 
-    final_accuracy = _final_accuracy(model, points, labels)
+    # The trained model's loss and accuracy, both measured after the last update (the history's
+    # last loss is from before it: `--steps 1` printed the first model's loss beside the
+    # second model's accuracy).
+    final_loss, final_accuracy = evaluate(model, points, labels, loss=args.loss, l2=args.l2)
     shape = '-'.join(str(n) for n in [2, *args.layers, 1])
     how = ', compiled' if args.compile else ''
     print(f'{args.dataset}: {args.samples} points, MLP {shape} {args.activation}, {args.loss} loss, '
-          f'{args.optimizer} lr={lr:g}, {args.steps} steps: loss {history.losses[-1]:.4f}, '
+          f'{args.optimizer} lr={lr:g}; after {args.steps} step{"" if args.steps == 1 else "s"}: '
+          f'loss {final_loss:.4f}, '
           f'training accuracy {final_accuracy:.1%} '
           f'({history.median_step_seconds * 1000:.0f} ms per step, median{how})')
     if args.plot_boundary or args.plot_loss:
@@ -169,12 +173,6 @@ def _graph(path: str, model, point, shape: str) -> None:
         raise UsageError(f'cannot write the graph: {error.strerror or error}: '
                          f'{error.filename or ""}'.rstrip(': ')) from None
     print(f'graph: {path}')
-
-
-def _final_accuracy(model, points, labels) -> float:
-    # The history holds the accuracy before each update; report the trained model's.
-    from microgradnode.nn.training import accuracy, scores
-    return accuracy(scores(model, points), labels)
 
 
 def _plots(args, model, points, labels, history, shape: str, final_accuracy: float) -> None:

@@ -31,7 +31,7 @@ from .losses import LOSSES
 from .modules import Module
 from .optim import Optimizer
 
-__all__ = ['History', 'accuracy', 'batch_loss', 'train', 'scores', 'plot_decision_boundary',
+__all__ = ['History', 'accuracy', 'batch_loss', 'train', 'evaluate', 'scores', 'plot_decision_boundary',
            'plot_history']
 
 Points = Sequence[Sequence[float]]
@@ -113,7 +113,7 @@ def train(model: Module, points: Points, labels: Sequence[int], *, optimizer: Op
     if compiled:
         from ..compiler import compile as compile_graph
         replay = compile_graph(batch_loss(model, points, labels, loss=loss, l2=l2)[0])
-    shown_accuracy = math.nan
+    measured = ''  # the progress note: the last state whose loss and accuracy were both measured
     try:
         for step in range(steps):
             start = time.perf_counter()
@@ -139,13 +139,33 @@ def train(model: Module, points: Points, labels: Sequence[int], *, optimizer: Op
             history.losses.append(loss_value)
             history.accuracies.append(step_accuracy)
             if not math.isnan(step_accuracy):
-                shown_accuracy = step_accuracy
+                # Both numbers of the note describe one model state, and the note says which:
+                # compiled steps measure the accuracy only every accuracy_every steps, and a
+                # fresh loss beside an old accuracy read as one state that never existed.
+                measured = (f'after {step} update{"" if step == 1 else "s"}: loss {loss_value:.4f}, '
+                            f'accuracy {step_accuracy:.0%}')
             if bar is not None:
-                bar.update(f'loss {loss_value:.4f}, accuracy {shown_accuracy:.0%}')
+                bar.update(measured)
     finally:
         if bar is not None:
             bar.close()
     return history
+
+
+@no_grad()
+def evaluate(model: Module, points: Points, labels: Sequence[int], *, loss: str = 'hinge',
+             l2: float = 1e-4) -> tuple[float, float]:
+    """The loss and the accuracy of the model as it is now, without recording a graph.
+
+    After training, the history's last entries describe the model before the last update;
+    this describes the trained one.
+
+    >>> from microgradnode.nn import MLP
+    >>> evaluate(MLP(1, [1], activation='linear', seed=0), [[0.0]], [1])
+    (1.0, 0.0)
+    """
+    value, out = batch_loss(model, points, labels, loss=loss, l2=l2)
+    return value.data, accuracy(out, labels)
 
 
 @no_grad()
