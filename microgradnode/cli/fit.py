@@ -107,6 +107,35 @@ def _check(args: argparse.Namespace) -> None:
         check_output_file(path, name)  # now rather than after a minute of training
     check_different_files({'--plot-boundary': args.plot_boundary, '--plot-loss': args.plot_loss,
                            '--graph': args.graph})
+    _check_memory(args)
+
+
+def _check_memory(args: argparse.Namespace) -> None:
+    """Refuse, before building anything, a graph larger than the memory left.
+
+    Each step records the whole batch's graph (--layers 1000 1000 is about two million
+    Values per point, 350 MB): within the options' bounds a run could need tens of GB and
+    end, a minute later, in a MemoryError.
+    """
+    from microgradnode._support.memory import available_memory
+    from microgradnode.nn.training import BYTES_PER_NODE, graph_nodes
+    available = available_memory()
+    sizes = [2, *args.layers, 1]
+    nodes = graph_nodes(sizes, args.samples, l2=args.l2)
+    if available is None or nodes * BYTES_PER_NODE <= available:
+        return
+    fixed = graph_nodes(sizes, 0, l2=args.l2)
+    per_point = graph_nodes(sizes, 1, l2=args.l2) - fixed
+    fitting = (available // BYTES_PER_NODE - fixed) // per_point
+    lower = (f'lower --samples to {fitting} or fewer, or make --layers smaller' if fitting >= 1 else
+             'make --layers smaller (even one point does not fit)')
+    raise UsageError(f'a training step of MLP {"-".join(map(str, sizes))} on {args.samples} points records '
+                     f'about {nodes:,} values, about {_size(nodes * BYTES_PER_NODE)} of memory, and about '
+                     f'{_size(available)} is available: {lower}')
+
+
+def _size(size: float) -> str:
+    return f'{size / 2**30:,.1f} GB' if size >= 2**30 else f'{size / 2**20:.0f} MB'
 
 
 def run(args: argparse.Namespace) -> int:
@@ -131,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
                         l2=args.l2, progress=not args.no_progress, compiled=args.compile)
     except ArithmeticError as error:  # diverged: too large a learning rate
         raise UsageError(f'{error} (--lr {lr:g})') from None
+    except MemoryError:  # what the estimate above did not foresee (other processes took memory)
+        raise UsageError('ran out of memory while training: lower --samples or make --layers '
+                         'smaller') from None
 
     # The trained model's loss and accuracy, both measured after the last update (the history's
     # last loss is from before it: `--steps 1` printed the first model's loss beside the
