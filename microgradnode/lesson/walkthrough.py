@@ -549,7 +549,8 @@ class Walkthrough:
         """
         from pathlib import Path
 
-        from .._support.files import atomic_write
+        from .._support.files import atomic_write, check_destination
+        check_destination(path)  # a missing folder is said before the pictures are rendered
         if Path(path).suffix.lower() == '.gif':
             return atomic_write(path, self.gif(frame_seconds=frame_seconds))
         return atomic_write(path, self.html())

@@ -134,3 +134,12 @@ def test_diagram_save_into_a_missing_folder_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match='does not exist') as caught:
         draw(Value(1.0, 'x') * 2).save(tmp_path / 'no_such_dir' / 'g.svg')
     assert '.part' not in str(caught.value)
+
+
+def test_walkthrough_save_into_a_missing_folder_names_it_before_rendering(tmp_path, monkeypatch):
+    from microgradnode import Value, walkthrough
+    walk = walkthrough(Value(2.0, 'x') * 3)
+    monkeypatch.setattr(type(walk), 'html', lambda self: pytest.fail('rendered in vain'))
+    with pytest.raises(FileNotFoundError, match="the folder '.*no_such_dir' does not exist") as caught:
+        walk.save(tmp_path / 'no_such_dir' / 'walk.html')
+    assert '.part' not in str(caught.value)
