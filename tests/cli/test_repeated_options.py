@@ -60,9 +60,13 @@ def test_every_single_value_option_of_every_command_refuses_a_second_value(comma
     assert f'argument {option}: given twice' in err and err.count('\n') == 1, err
 
 
-def test_options_that_add_up_still_repeat():
+def test_options_that_add_up_still_repeat_but_not_with_the_same_value():
     status, err = run(['explain', '--wrt', 'w0', '--wrt', 'w1'])
     assert status == 0, err
+    # The same input twice printed its explanation twice.
+    status, err = run(['explain', '--wrt', 'w0', '--wrt', 'w0'])
+    assert status == 2
+    assert err == "microgradnode explain: error: --wrt 'w0': given twice; name each input once\n"
 
 
 def test_a_flag_and_its_opposite_are_refused_together_a_repeated_flag_is_not():
