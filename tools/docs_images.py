@@ -28,6 +28,10 @@ IMAGES = ROOT / 'docs' / 'images'
 TANGENTS = ("import sys; from microgradnode import draw, twonode; net = twonode.build(); "
             "draw(net.loss, tangents={net.w0: 1.0}, show_grad=False).save(sys.argv[1])")
 
+# docs/pitfalls.md's picture: the no-order mistake's diagram.
+PITFALL = ("import sys, microgradnode; "
+           "microgradnode.pitfalls('no-order')[0].diagram().save(sys.argv[1])")
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -56,6 +60,7 @@ RECIPES: tuple[Recipe, ...] = (
            ('python', '-m', 'microgradnode', 'train', '--plot', '{out}/two_node_training.png')),
     Recipe(('two_node_tangents.png',), ('python', '-c', TANGENTS, '{out}/two_node_tangents.png')),
     Recipe(('modes.png',), ('python', '-m', 'microgradnode', 'modes', '--plot', '{out}/modes.png')),
+    Recipe(('pitfall_no_order.png',), ('python', '-c', PITFALL, '{out}/pitfall_no_order.png')),
     Recipe(('architecture.dot', 'architecture.svg'), ('python', '-m', 'tools.architecture'),
            fixed_folder=True),
 )
