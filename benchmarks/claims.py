@@ -149,11 +149,14 @@ def ladder_table(measured: dict, merged: list[dict]) -> list[str]:
     return lines + ['', f'(×: that level\'s step ÷ the tensor step, {when}.)', '']
 
 
-def replace_block(text: str, block: str, path: str) -> str:
-    start, end = text.find(START), text.find(END)
+def replace_block(text: str, block: str, path: str, *, markers: tuple[str, str] = (START, END),
+                  what: str = 'benchmark table') -> str:
+    """``text`` with everything between the two marker lines replaced by ``block``."""
+    first, last = markers
+    start, end = text.find(first), text.find(last)
     if start < 0 or end < start:
-        raise ValueError(f'{path} has no benchmark table markers ({START!r} ... {END!r})')
-    return text[:start + len(START)] + '\n' + block + '\n' + text[end:]
+        raise ValueError(f'{path} has no {what} markers ({first!r} ... {last!r})')
+    return text[:start + len(first)] + '\n' + block + '\n' + text[end:]
 
 
 # The README keeps a short summary (checked by tests/benchmarks/test_speed_claims.py) and links here.

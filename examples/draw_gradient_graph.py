@@ -1,6 +1,7 @@
 """Backprop is itself a computation graph: draw d loss / d w0 of the two-node network.
 
-Run: python examples/draw_gradient_graph.py [FOLDER]   (default: docs/images)
+Run: python examples/draw_gradient_graph.py [--out FOLDER]   (default: the current folder; the
+pictures of docs/images are made by `python -m tools.docs_images`)
 
 ``grad(loss, [w0], create_graph=True)`` runs the backward pass with Values instead of
 floats, so the gradient comes back as a graph of ordinary operations over the network's
@@ -10,7 +11,7 @@ and .png: the forward values in one band, the backward pass's nodes (dloss/ds2, 
 in another, laid out from the output back so that each sits beside the values it reads.
 """
 
-import sys
+import argparse
 from pathlib import Path
 
 from microgradnode import draw, grad, twonode
@@ -21,7 +22,11 @@ dloss_dw0.label = 'dloss/dw0'
 dloss_dw0.backward()                                    # grads: d (dloss/dw0) / d each value
 
 print(f'dloss/dw0 = {dloss_dw0.data:.6g}, d2loss/dw0^2 = {net.w0.grad:.6g}')
-folder = Path(sys.argv[1] if len(sys.argv) > 1 else 'docs/images')
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument('--out', type=Path, default=Path('.'), metavar='FOLDER',
+                    help='where to write the pictures (default: the current folder; created if missing)')
+folder = parser.parse_args().out
+folder.mkdir(parents=True, exist_ok=True)
 diagram = draw(dloss_dw0, rankdir='TB', legend=True,
                title='d loss / d w0 of the two-node network, as a graph; '
                      '∂(dloss/dw0)/∂·: how it changes with each value')

@@ -1,6 +1,7 @@
 """Diagrams of a real network: the moons MLP grouped by module, folded by neuron and by layer.
 
-Run: python examples/draw_network.py [FOLDER]   (default: docs/images)
+Run: python examples/draw_network.py [--out FOLDER]   (default: the current folder; the
+pictures of docs/images are made by `python -m tools.docs_images`)
 
 One forward pass of a 2-16-16-1 MLP for one point is about 660 Values, a training step
 over 100 points about 66,000: drawn value by value, no one can read them. Folded, each
@@ -17,7 +18,7 @@ two moons:
   sample's path folded by neuron, "× 100 samples".
 """
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
@@ -27,7 +28,11 @@ from microgradnode.nn.datasets import moons
 from microgradnode.nn.optim import Adam
 from microgradnode.nn.training import batch_loss, train
 
-folder = Path(sys.argv[1] if len(sys.argv) > 1 else 'docs/images')
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument('--out', type=Path, default=Path('.'), metavar='FOLDER',
+                    help='where to write the pictures (default: the current folder; created if missing)')
+folder = parser.parse_args().out
+folder.mkdir(parents=True, exist_ok=True)
 points, labels = moons(100, seed=0)
 
 

@@ -1,7 +1,7 @@
 """Draw the two-node network of the seed notebook after one backward pass.
 
-Run: python examples/draw_two_node.py [FOLDER]   (default: the current folder;
-the repository's own pictures are made with FOLDER = docs/images)
+Run: python examples/draw_two_node.py [--out FOLDER]   (default: the current folder; the
+pictures of docs/images are made by `python -m tools.docs_images`)
 
 Writes two_node_graph.svg and two_node_graph.png: every value with its data and
 grad, and on each arrow the local derivative, so the chain rule can be checked by
@@ -9,7 +9,7 @@ eye: a value's grad is the sum, over its outgoing arrows, of the grad further do
 times the number on the arrow.
 """
 
-import sys
+import argparse
 from pathlib import Path
 
 from microgradnode import Value, draw
@@ -32,7 +32,11 @@ out = named(w2 * s2, 'out')
 loss = named(0.5 * (out - target) ** 2, 'loss')
 loss.backward()
 
-folder = Path(sys.argv[1] if len(sys.argv) > 1 else '.')
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument('--out', type=Path, default=Path('.'), metavar='FOLDER',
+                    help='where to write the pictures (default: the current folder; created if missing)')
+folder = parser.parse_args().out
+folder.mkdir(parents=True, exist_ok=True)
 diagram = draw(loss, rankdir='TB', legend=True)
 print(diagram.save(folder / 'two_node_graph.svg'))
 diagram.digraph.attr(dpi='110')           # a sharper PNG for screens

@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 from ._support.extras import require
 from ._support.files import replacing
+from ._support.flags import check_flag
 from ._support.progress import Progress
 from .engine import Value
 
@@ -255,6 +256,7 @@ def train(*, steps: int = DEFAULT_STEPS, alpha: float = DEFAULT_ALPHA, target: f
         raise TypeError(f'steps must be an integer, not {type(steps).__name__}: {steps!r}'[:200])
     if steps < 0:
         raise ValueError(f'steps must be 0 or more, not {steps}')
+    check_flag(progress, 'progress')
     alpha = _finite('alpha', alpha)
     target = _finite('target', target)
     s0 = _finite('s0', s0)

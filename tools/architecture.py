@@ -44,7 +44,7 @@ class Layer:
 
 # Bottom to top. An entry may import entries of lower layers and its own modules, nothing else.
 LAYERS = (
-    Layer('helpers', ('_support',), 'files, extras, progress: import nothing of the package'),
+    Layer('helpers', ('_support',), 'small helpers that import nothing of the package'),
     Layer('the table', ('ops', 'textbook'), 'each operation: forward formula and local derivatives, '
           'written once; the textbook engine, read first'),
     Layer('the engine', ('engine',), 'Value records the graph; backward() runs reverse mode'),

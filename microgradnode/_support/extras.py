@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Iterable
 from types import ModuleType
 
-__all__ = ['EXTRAS', 'MissingExtraError', 'require', 'check_installed', 'extra_for']
+__all__ = ['EXTRAS', 'EXTRA_PACKAGES', 'MissingExtraError', 'require', 'check_installed', 'check_needs',
+           'extra_for']
 
 EXTRAS: dict[str, str] = {
     'graphviz': 'draw',
@@ -31,7 +33,16 @@ EXTRAS: dict[str, str] = {
     'PIL': 'gif',  # Pillow: walkthrough --gif
     'numpy': 'tensor',  # microgradnode.tensor
 }
-"""Top-level package name -> the extra of setup.cfg that installs it."""
+"""Top-level package name -> the smallest extra of setup.cfg that installs it."""
+
+EXTRA_PACKAGES: dict[str, tuple[str, ...]] = {
+    'draw': ('graphviz', 'pygraphviz'),
+    'plot': ('matplotlib',),
+    'gif': ('graphviz', 'pygraphviz', 'PIL'),
+    'all': ('graphviz', 'pygraphviz', 'matplotlib', 'PIL'),
+}
+"""Each extra of setup.cfg and the top-level packages it installs, smallest extra first:
+a message names the first one that covers everything missing, so that one command fixes it."""
 
 
 class MissingExtraError(ImportError):
@@ -41,13 +52,14 @@ class MissingExtraError(ImportError):
     """
 
 
-def extra_for(package: str) -> str:
-    """The extra that installs ``package`` (``'all'`` for a package no smaller extra names).
+def extra_for(*packages: str) -> str:
+    """The smallest extra that installs every one of ``packages`` (``'all'`` if none names them).
 
-    >>> extra_for('matplotlib.figure')
-    'plot'
+    >>> extra_for('matplotlib.figure'), extra_for('graphviz', 'PIL'), extra_for('graphviz', 'matplotlib')
+    ('plot', 'gif', 'all')
     """
-    return EXTRAS.get(package.partition('.')[0], 'all')
+    wanted = {package.partition('.')[0] for package in packages}
+    return next((extra for extra, names in EXTRA_PACKAGES.items() if wanted <= set(names)), 'all')
 
 
 def require(module: str, feature: str, *, install: str = '') -> ModuleType:
@@ -83,15 +95,41 @@ def check_installed(package: str, feature: str, *, install: str = '') -> None:
     microgradnode._support.extras.MissingExtraError: figures need the package \
 'surely_not_installed_anywhere', which is not installed: pip install 'microgradnode[all]'
     """
+    check_needs([(package, feature)], install=install)
+
+
+def check_needs(needs: Iterable[tuple[str, str]], *, install: str = '') -> None:
+    """Fail now if any package of ``needs`` (pairs of package and feature) is absent.
+
+    Everything missing is named at once, with the one extra that covers all of it: a
+    GIF needs graphviz and Pillow, so without both the message asks for ``[gif]``, not for
+    ``[draw]`` and then, once that is installed, for ``[gif]``.
+
+    >>> check_needs([('json', 'examples'), ('surely_absent_a', 'figures'), ('surely_absent_b', 'diagrams')])
+    Traceback (most recent call last):
+    ...
+    microgradnode._support.extras.MissingExtraError: figures and diagrams need the packages \
+'surely_absent_a' and 'surely_absent_b', which are not installed: pip install 'microgradnode[all]'
+    """
+    missing = [(package, feature) for package, feature in needs if not _found(package)]
+    if missing:
+        raise _missing([package for package, _ in missing],
+                       ' and '.join(dict.fromkeys(feature for _, feature in missing)), install)
+
+
+def _found(package: str) -> bool:
     try:
-        found = importlib.util.find_spec(package) is not None
+        return importlib.util.find_spec(package) is not None
     except ModuleNotFoundError:  # a finder that refuses the name outright
-        found = False
-    if not found:
-        raise _missing(package, feature, install)
+        return False
 
 
-def _missing(package: str, feature: str, install: str) -> MissingExtraError:
-    command = install or f"pip install 'microgradnode[{extra_for(package)}]'"
-    return MissingExtraError(f'{feature} need the package {package!r}, which is not installed: {command}',
-                             name=package)
+def _missing(packages: str | list[str], feature: str, install: str) -> MissingExtraError:
+    names = [packages] if isinstance(packages, str) else list(dict.fromkeys(packages))
+    command = install or f"pip install 'microgradnode[{extra_for(*names)}]'"
+    if len(names) == 1:
+        what = f'the package {names[0]!r}, which is not installed'
+    else:
+        what = (f'the packages {", ".join(map(repr, names[:-1]))} and {names[-1]!r}, '
+                'which are not installed')
+    return MissingExtraError(f'{feature} need {what}: {command}', name=names[0])

@@ -19,6 +19,7 @@ leaves the previous file as it was and no temporary file behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ['atomic_write', 'replacing']
+__all__ = ['atomic_write', 'replacing', 'check_destination']
 
 
 @contextlib.contextmanager
@@ -47,11 +48,9 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
     """
     if mode not in ('w', 'wb'):
         raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
-    try:
-        kind = os.stat(path).st_mode
-    except FileNotFoundError:
-        kind = None
-    if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+    given = os.fspath(path)
+    kind = check_destination(path)
+    if kind is not None and not stat.S_ISREG(kind):
         # /dev/stdout, /dev/null, a named pipe: there is nothing to replace (and replacing
         # the name would put a plain file where the device was); write to it as it is.
         with open(path, mode, **open_args) as file:
@@ -59,8 +58,14 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
         return
     # Through a symlink, replace the file it points to and keep the link.
     path = Path(os.path.realpath(path))
-    # Same folder as the destination, so that the final rename stays on one file system.
-    handle, temporary = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
+    # Same folder as the destination, so that the final rename stays on one file system. The
+    # name is cut so that a long name that fits does not fail for its temporary file's sake.
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f'.{path.name[:100]}.', suffix='.part', dir=path.parent)
+    except OSError as error:
+        # The user never asked for the temporary file: name their path and folder instead.
+        raise type(error)(error.errno, f'cannot write in the folder {str(path.parent)!r}: '
+                                       f'{error.strerror or error}', given) from None
     try:
         with open(handle, mode, **open_args) as file:
             yield file
@@ -74,6 +79,36 @@ def replacing(path: str | os.PathLike[str], mode: str = 'wb', **open_args: Any) 
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def check_destination(path: str | os.PathLike[str]) -> int | None:
+    """The ``st_mode`` of what ``path`` names (None if nothing yet), or an error naming ``path``.
+
+    Fails, as :func:`replacing` would, when the folder does not exist, is a file, or
+    ``path`` is a folder: callers with slow work to do before writing (rendering a
+    diagram) check first, so that the work is not done in vain.
+
+    >>> check_destination('no_such_dir/g.svg')
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: [Errno 2] the folder 'no_such_dir' does not exist: 'no_such_dir/g.svg'
+    """
+    given = os.fspath(path)
+    try:
+        kind: int | None = os.stat(path).st_mode
+    except OSError:  # absent, or its folder absent or not a folder: said below
+        kind = None
+    if kind is not None:
+        if stat.S_ISDIR(kind):
+            raise IsADirectoryError(errno.EISDIR, 'is a folder; give a file name', given)
+        return kind
+    folder = Path(os.path.realpath(path)).parent
+    shown = str(Path(given).parent)
+    if not folder.exists():
+        raise FileNotFoundError(errno.ENOENT, f'the folder {shown!r} does not exist', given)
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, f'{shown!r} is a file, not a folder', given)
+    return None
 
 
 def _umask() -> int:

@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .._support.flags import check_flag
 from ..engine import Value, float_of, no_grad
 
 __all__ = ['gradcheck', 'GradcheckReport', 'GradcheckRow', 'GradcheckError']
@@ -96,6 +97,7 @@ def gradcheck(f: Callable[..., Value], inputs: Sequence[float | Value] | Mapping
         raise TypeError(f'gradcheck inputs must be a sequence or a mapping, not {type(inputs).__name__}')
     if not named:
         raise ValueError('gradcheck needs at least one input')
+    check_flag(raise_on_failure, 'raise_on_failure')
     for name, number in (('eps', eps), ('atol', atol), ('rtol', rtol)):
         if isinstance(number, int):  # 10 ** 400 is no tolerance: say so, not a bare OverflowError
             float_of(number, f'gradcheck {name}')

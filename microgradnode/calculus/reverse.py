@@ -24,6 +24,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Sequence
 
+from .._support.flags import check_flag
 from ..engine import Value, _backward_order, collector_paused, float_of
 from ..ops import FUNCTIONS, OPS, StrongZero, slope_power
 from ..ops.syntax import ROW_CALLS, evaluate, function, parse
@@ -284,8 +285,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool =
     (False, 0.004933)
     """
     inputs = _check(output, inputs, 'grad')
-    if not isinstance(create_graph, bool):
-        raise TypeError(f'create_graph must be True or False, not {create_graph!r}'[:200])
+    check_flag(create_graph, 'create_graph')
     if not create_graph:
         return _gradients(output, inputs, False)
     # Building the gradient graph creates a few Values per node (see collector_paused).

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from microgradnode._support.extras import MissingExtraError
 
 from .errors import UsageError
+from .options import forget_repeats, refuse_repeats
 
 __all__ = ['main', 'UsageError', 'ArgumentParser', 'EXIT_STATUSES']
 
@@ -52,6 +53,14 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f'{self.prog}: error: {message}\n')
+
+    def parse_known_args(self, args=None, namespace=None):
+        # An option that holds one value, given twice, is refused, in every command (each
+        # command's parser passes through here).
+        refuse_repeats(self)
+        parsed, extra = super().parse_known_args(args, namespace)
+        forget_repeats(parsed)
+        return parsed, extra
 
     def _parse_optional(self, arg_string: str):
         # argparse takes every argument that starts with '-' for an option, so that

@@ -10,6 +10,7 @@ import argparse
 import unicodedata
 
 from ._graph import add_graph_arguments, graph_from_args, require_named_input
+from .errors import UsageError
 from .options import whole_number
 
 # An EXPR (a tree of at most 2000 characters) has at most a few thousand paths; more
@@ -48,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     # --wrt ｘ means x, as in EXPR (Python folds look-alike letters).
     names = [unicodedata.normalize('NFKC', name) for name in args.wrt] or graph.default_inputs
     inputs = [graph.find(name, option='--wrt') for name in names]
+    if len(set(inputs)) < len(inputs):  # `--wrt w0 --wrt w0` printed the same explanation twice
+        twice = next(name for name, node in zip(names, inputs) if inputs.count(node) > 1)
+        raise UsageError(f'--wrt {twice!r}: given twice; name each input once')
     blocks = []
     if graph.description and not getattr(args, 'latex', False):
         blocks.append(graph.description)

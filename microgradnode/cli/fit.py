@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from microgradnode._support.extras import require
+from microgradnode._support.extras import check_needs, require
 from microgradnode.nn import ACTIVATIONS
 
 # The library modules named here import only the engine: --help stays instant.
@@ -107,16 +107,48 @@ def _check(args: argparse.Namespace) -> None:
         check_output_file(path, name)  # now rather than after a minute of training
     check_different_files({'--plot-boundary': args.plot_boundary, '--plot-loss': args.plot_loss,
                            '--graph': args.graph})
+    _check_memory(args)
+
+
+def _check_memory(args: argparse.Namespace) -> None:
+    """Refuse, before building anything, a graph larger than the memory left.
+
+    Each step records the whole batch's graph (--layers 1000 1000 is about two million
+    Values per point, 350 MB): within the options' bounds a run could need tens of GB and
+    end, a minute later, in a MemoryError.
+    """
+    from microgradnode._support.memory import available_memory
+    from microgradnode.nn.training import BYTES_PER_NODE, graph_nodes
+    available = available_memory()
+    sizes = [2, *args.layers, 1]
+    nodes = graph_nodes(sizes, args.samples, l2=args.l2)
+    if available is None or nodes * BYTES_PER_NODE <= available:
+        return
+    fixed = graph_nodes(sizes, 0, l2=args.l2)
+    per_point = graph_nodes(sizes, 1, l2=args.l2) - fixed
+    fitting = (available // BYTES_PER_NODE - fixed) // per_point
+    lower = (f'lower --samples to {fitting} or fewer, or make --layers smaller' if fitting >= 1 else
+             'make --layers smaller (even one point does not fit)')
+    raise UsageError(f'a training step of MLP {"-".join(map(str, sizes))} on {args.samples} points records '
+                     f'about {nodes:,} values, about {_size(nodes * BYTES_PER_NODE)} of memory, and about '
+                     f'{_size(available)} is available: {lower}')
+
+
+def _size(size: float) -> str:
+    return f'{size / 2**30:,.1f} GB' if size >= 2**30 else f'{size / 2**20:.0f} MB'
 
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
+    plots = bool(args.plot_boundary or args.plot_loss)
+    # Every extra the options need, named in one message (--plot-* and --graph: [all]).
+    check_needs([('matplotlib', 'figures')] * plots + [('graphviz', 'diagrams')] * (args.graph is not None))
     if args.graph is not None:
         _check_graph(args.graph)
     if args.plot_boundary or args.plot_loss:  # now, not after a minute of training
         require('matplotlib', 'figures')
     from microgradnode.nn import MLP
-    from microgradnode.nn.training import train
+    from microgradnode.nn.training import evaluate, train
 
     noise = {} if args.noise is None else {'noise': args.noise}
     points, labels = DATASETS[args.dataset](args.samples, seed=args.seed, **noise)
@@ -128,12 +160,19 @@ def run(args: argparse.Namespace) -> int:
                         l2=args.l2, progress=not args.no_progress, compiled=args.compile)
     except ArithmeticError as error:  # diverged: too large a learning rate
         raise UsageError(f'{error} (--lr {lr:g})') from None
+    except MemoryError:  # what the estimate above did not foresee (other processes took memory)
+        raise UsageError('ran out of memory while training: lower --samples or make --layers '
+                         'smaller') from None
 
-    final_accuracy = _final_accuracy(model, points, labels)
+    # The trained model's loss and accuracy, both measured after the last update (the history's
+    # last loss is from before it: `--steps 1` printed the first model's loss beside the
+    # second model's accuracy).
+    final_loss, final_accuracy = evaluate(model, points, labels, loss=args.loss, l2=args.l2)
     shape = '-'.join(str(n) for n in [2, *args.layers, 1])
     how = ', compiled' if args.compile else ''
     print(f'{args.dataset}: {args.samples} points, MLP {shape} {args.activation}, {args.loss} loss, '
-          f'{args.optimizer} lr={lr:g}, {args.steps} steps: loss {history.losses[-1]:.4f}, '
+          f'{args.optimizer} lr={lr:g}; after {args.steps} step{"" if args.steps == 1 else "s"}: '
+          f'loss {final_loss:.4f}, '
           f'training accuracy {final_accuracy:.1%} '
           f'({history.median_step_seconds * 1000:.0f} ms per step, median{how})')
     if args.plot_boundary or args.plot_loss:
@@ -166,12 +205,6 @@ def _graph(path: str, model, point, shape: str) -> None:
         raise UsageError(f'cannot write the graph: {error.strerror or error}: '
                          f'{error.filename or ""}'.rstrip(': ')) from None
     print(f'graph: {path}')
-
-
-def _final_accuracy(model, points, labels) -> float:
-    # The history holds the accuracy before each update; report the trained model's.
-    from microgradnode.nn.training import accuracy, scores
-    return accuracy(scores(model, points), labels)
 
 
 def _plots(args, model, points, labels, history, shape: str, final_accuracy: float) -> None:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from .errors import UsageError
 
-__all__ = ['whole_number', 'real_number', 'check_output_file', 'check_different_files']
+__all__ = ['whole_number', 'real_number', 'check_output_file', 'check_different_files', 'refuse_repeats',
+           'forget_repeats']
 
 
 def _bounds(low: float, high: float, what: str) -> str:
@@ -127,3 +128,70 @@ give each output its own file
             raise UsageError(f'{option} {str(path)!r}: the same file as {first} {first_path!r}; '
                              'give each output its own file')
         seen[key] = (option, str(path))
+
+
+# -- options that cannot repeat --------------------------------------------------------------------
+
+# Actions for which a second occurrence means something: a list grows (--set), a count rises,
+# help and version stop. Every other option holds one value, and argparse would silently keep
+# the last one given (`walkthrough --wrt x --wrt y` walked y).
+_REPEATABLE = (argparse._AppendAction, argparse._AppendConstAction, argparse._CountAction,
+               argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)
+_GIVEN = '_options_given'
+
+
+class _Once(argparse.Action):
+    """Mixed in before an option's own action: a second value for its ``dest`` is an error."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = vars(namespace).setdefault(_GIVEN, {})
+        if self.dest in given:
+            first_option, first_values = given[self.dest]
+            if self.nargs != 0:  # an option with a value
+                parser.error(f'argument {option_string}: given twice ({first_option} '
+                             f'{_shown(first_values)}, then {option_string} {_shown(values)}); '
+                             f'it takes {"one list of values" if self.nargs in ("+", "*") else "one value"}: '
+                             'give it once')
+            if first_option != option_string:  # --flag then --no-flag: which one was meant?
+                parser.error(f'argument {option_string}: not allowed with {first_option}; give one of them')
+        given[self.dest] = (option_string, values)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _shown(values: object) -> str:
+    if isinstance(values, list):
+        return ' '.join(repr(value) for value in values)
+    return repr(values)
+
+
+_ONCE_KINDS: dict[type, type] = {}
+
+
+def _once(kind: type) -> type:
+    if kind not in _ONCE_KINDS:
+        _ONCE_KINDS[kind] = type(f'Once{kind.__name__}', (_Once, kind), {})
+    return _ONCE_KINDS[kind]
+
+
+def refuse_repeats(parser: argparse.ArgumentParser) -> None:
+    """Make every option of ``parser`` that holds one value refuse a second one (one line, exit 2).
+
+    The command line's parser calls this before parsing, for every command; options that
+    add up (``--set``, ``explain --wrt``) keep repeating.
+
+    >>> from microgradnode.cli import ArgumentParser
+    >>> parser = ArgumentParser(prog='demo')
+    >>> _ = parser.add_argument('--wrt')
+    >>> parser.parse_args(['--wrt', 'x', '--wrt', 'y'])
+    Traceback (most recent call last):
+    ...
+    SystemExit: 2
+    """
+    for action in parser._actions:
+        if action.option_strings and not isinstance(action, (_Once, *_REPEATABLE)):
+            action.__class__ = _once(type(action))
+
+
+def forget_repeats(namespace: argparse.Namespace) -> None:
+    """Remove the record :func:`refuse_repeats` keeps in the parsed arguments."""
+    vars(namespace).pop(_GIVEN, None)

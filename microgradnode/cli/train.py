@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 from microgradnode import twonode
-from microgradnode._support.extras import MissingExtraError, check_installed, require
+from microgradnode._support.extras import MissingExtraError, check_installed, check_needs, require
 from microgradnode.cli.options import check_different_files, check_output_file, real_number, whole_number
 
 from .errors import UsageError
@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError('--order applies to --method gd only (Newton updates all weights at once)')
     order = args.order or 'simultaneous'
     check_different_files({'--plot': args.plot, '--graph': args.graph})
+    # Every extra the options need, named in one message (--plot and --graph: [all]).
+    check_needs([('matplotlib', 'figures')] * bool(args.plot) + [('graphviz', 'diagrams')] * bool(args.graph))
     draw = _diagram_drawer() if args.graph else None
     if args.plot:  # before anything is written: no results.csv without the figure asked for
         require('matplotlib', 'figures')

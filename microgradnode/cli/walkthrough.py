@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from microgradnode._support.extras import check_installed, require
+from microgradnode._support.extras import check_needs
 
 from ._graph import add_graph_arguments, graph_from_args, require_named_input
 from .draw import add_time_limit_argument
@@ -118,9 +118,8 @@ def run(args: argparse.Namespace) -> int:
     if args.html is None and args.gif is None:
         print(walk.text())
         return 0
-    if args.gif is not None:
-        require('graphviz', 'diagrams')  # the GIF's pictures; the page draws its own
-        check_installed('PIL', 'GIF files')
+    if args.gif is not None:  # everything the GIF lacks, in one message naming one extra
+        check_needs([('graphviz', 'GIF files'), ('PIL', 'GIF files')])
         _write(walk, args.gif, frame_seconds)
         if frame_seconds is not None:
             print(f'wrote {args.gif}: {len(walk.frames)} frames of {frame_seconds:g} s')

@@ -38,6 +38,7 @@ import re
 import threading
 from collections.abc import Callable, Hashable
 
+from .._support.flags import check_flag
 from ..calculus.reverse import FixedWhenBuilt
 from ..engine import Value, _grad_lock, collector_paused, no_grad, topological_order
 from ..ops import FUNCTIONS, OPS
@@ -692,6 +693,7 @@ def compile(root: Value, *, compact: bool | None = None, max_nodes: int = MAX_NO
     """
     if not isinstance(root, Value):
         raise TypeError(f'compile() needs a Value, not {type(root).__name__}')
+    compact = check_flag(compact, 'compact', none=True)
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
         raise TypeError(f'max_nodes must be an int, not {type(max_nodes).__name__}')
     if max_nodes < 1:
@@ -760,7 +762,7 @@ class CompileCache:
         if not callable(build):
             raise TypeError(f'CompileCache needs a function key -> Value, not {type(build).__name__}')
         self._build = build
-        self._compact = compact
+        self._compact = check_flag(compact, 'compact', none=True)
         self._max_nodes = max_nodes
         self._compiled: dict[Hashable, Compiled] = {}
         # One build at a time: two threads missing the same key would otherwise both call

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterable, Mapping
 
 from .._support.extras import check_installed as _check_installed
+from .._support.flags import check_flag
 from ..engine import Value
 from .figure import Diagram
 from .options import DEFAULT_MAX_NODES, DrawOptions, GraphTooLargeError
@@ -111,6 +112,8 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
             raise ValueError('draw: give tangents (the seeds) or tangent_values (every tangent), not both')
         from ..calculus.forward import forward_tangents
         tangent_values = forward_tangents(root, tangents, what='draw: tangents')
+    highlight_backward = check_flag(highlight_backward, 'highlight_backward')
+    fold_sums = check_flag(fold_sums, 'fold_sums')
     options = DrawOptions(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                           number_format=number_format, color_by_grad=color_by_grad, legend=legend,
                           title=title, max_nodes=max_nodes)

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._support.files import atomic_write
+from .._support.files import atomic_write, check_destination
 from .renderers import (
     DEFAULT_TIME_LIMIT,
     FORMATS,
@@ -82,6 +82,7 @@ class Diagram:
                                  f'use .svg, .png, .pdf or .dot')
         elif format not in SAVE_FORMATS:
             raise ValueError(f'format must be one of {", ".join(SAVE_FORMATS)}, not {format!r}')
+        check_destination(path)  # a missing folder is reported before rendering, not after
         return atomic_write(path, self.pipe(format, renderer=renderer, time_limit=time_limit))
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:

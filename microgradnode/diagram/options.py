@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .._support.flags import check_flag
+
 __all__ = ['DrawOptions', 'DEFAULT_MAX_NODES', 'RANKDIRS', 'GraphTooLargeError', 'checked_number_format',
            'MAX_WIDTH', 'MAX_PRECISION']
 
@@ -87,6 +89,8 @@ class DrawOptions:
         checked_number_format(self.number_format)
         if not isinstance(self.title, str):
             raise TypeError(f'title must be a str, not {type(self.title).__name__}')
+        for flag in ('show_grad', 'show_local', 'color_by_grad', 'legend'):
+            check_flag(getattr(self, flag), flag)
         if isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int) or self.max_nodes < 1:
             raise ValueError(f'max_nodes must be a positive int, not {self.max_nodes!r}')
 

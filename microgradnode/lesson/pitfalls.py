@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .. import textbook
 from .._support.files import atomic_write
+from .._support.flags import check_flag
 from ..engine import Value as EngineValue
 from ..engine import topological_order as engine_order
 
@@ -364,7 +365,7 @@ class Report:
         """
         from ..diagram import draw
 
-        comparison = self.lucky if lucky else self.example
+        comparison = self.lucky if check_flag(lucky, 'lucky') else self.example
         if not comparison.graphs:
             raise ValueError(f'pitfall {self.pitfall.name!r}: the mistaken run computed no gradient '
                              f'to draw ({comparison.error})')

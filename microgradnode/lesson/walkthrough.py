@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .._support.flags import check_flag
 from ..engine import Step, Value, backward_steps, topological_order
 from ..formulas.explain import check_recorded_state
 from ..formulas.printing import _PRODUCT, NodeNames, format_number, local_formula, times_words
@@ -131,7 +132,7 @@ class Walkthrough:
         check_recorded_state(root, self.order)
         self.names = NodeNames(root)
         self.mode, self.wrt = _check_mode(mode, wrt, self.order)
-        if quiz and mode == 'forward':
+        if check_flag(quiz, 'quiz') and mode == 'forward':
             raise ValueError('walkthrough: quiz=True asks what each parent receives in the backward pass; '
                              "it goes with mode='reverse'")
         self.quiz = bool(quiz)
@@ -663,6 +664,9 @@ class Walkthrough:
         words take to read (:mod:`microgradnode.lesson.gif`), or ``frame_seconds`` if given; the
         GIF loops.
         """
+        from .._support.extras import check_needs
+        # Before any rendering, nothing done in vain; all that is missing named at once.
+        check_needs([('graphviz', 'GIF files'), ('PIL', 'GIF files')])
         from .gif import walkthrough_gif
         return walkthrough_gif(self, frame_seconds)
 
@@ -680,7 +684,8 @@ class Walkthrough:
         """
         from pathlib import Path
 
-        from .._support.files import atomic_write
+        from .._support.files import atomic_write, check_destination
+        check_destination(path)  # a missing folder is said before the pictures are rendered
         if Path(path).suffix.lower() == '.gif':
             return atomic_write(path, self.gif(frame_seconds=frame_seconds))
         return atomic_write(path, self.html())

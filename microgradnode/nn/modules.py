@@ -32,6 +32,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._support.extras import require
+from .._support.flags import check_flag
 from ..engine import Value
 
 if TYPE_CHECKING:
@@ -356,6 +357,7 @@ class Neuron(Module):
                  rng: _Uniform | None = None, seed: int | None = None, name: str = '') -> None:
         self.nin = _check_size(nin, 'nin (number of inputs)')
         self.activation = _check_activation(activation)
+        check_flag(bias, 'bias')
         rng = _make_rng(rng, seed)
         # Labels name each weight in diagrams: 'L1.n0.w1' is layer 1, neuron 0, input 1.
         self.name = name

@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from .._support.flags import check_flag
 from . import syntax
 from .table import FUNCTIONS, OPS, Op
 
@@ -211,7 +212,7 @@ def add_row(name: str, forward: str, local: str | Sequence[str], *, symbol: str 
     if len(formulas) not in (1, 2):
         raise ValueError(f'define_operation({name!r}): local needs one derivative per parent: 1 for '
                          f'a function of a, 2 for an operation on a and b; got {len(formulas)}')
-    if constant and len(formulas) != 1:
+    if check_flag(constant, 'constant') and len(formulas) != 1:
         raise ValueError(f'define_operation({name!r}): an operation with a constant k takes one Value '
                          f'(a): give one derivative')
     if symbol is not None and (not isinstance(symbol, str) or not symbol.strip() or len(symbol) > 12):

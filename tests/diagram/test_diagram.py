@@ -308,7 +308,7 @@ def test_render_passes_native_warnings_on_but_drops_fontconfig_noise(capfd):
 
 def test_example_draws_the_two_node_network(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.getcwd())
-    result = subprocess.run([sys.executable, 'examples/draw_two_node.py', str(tmp_path)],
+    result = subprocess.run([sys.executable, 'examples/draw_two_node.py', '--out', str(tmp_path)],
                             capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / 'two_node_graph.png').read_bytes().startswith(MAGIC['png'])

@@ -25,7 +25,7 @@ def test_newton_logistic_regression_needs_far_fewer_steps(tmp_path):
 
 
 def test_gradient_graph_picture_is_drawn(tmp_path):
-    out = _run('draw_gradient_graph.py', str(tmp_path), cwd=tmp_path)
+    out = _run('draw_gradient_graph.py', '--out', str(tmp_path), cwd=tmp_path)
     assert 'dloss/dw0 = -0.00117735, d2loss/dw0^2 = 0.00230119' in out
     svg = (tmp_path / 'two_node_gradient_graph.svg').read_text()
     assert 'dloss/dw0' in svg and '<svg' in svg

@@ -55,7 +55,7 @@ def test_fit_prints_a_summary_shows_progress_and_saves_both_plots(tmp_path, caps
     out, err = capsys.readouterr()
     assert code == 0
     lines = out.splitlines()
-    assert re.fullmatch(r'xor: 4 points, MLP 2-6-1 tanh, bce loss, adam lr=0\.1, 120 steps: '
+    assert re.fullmatch(r'xor: 4 points, MLP 2-6-1 tanh, bce loss, adam lr=0\.1; after 120 steps: '
                         r'loss \d\.\d{4}, training accuracy 100\.0% \(\d+ ms per step, median\)', lines[0])
     assert lines[1:] == [f'decision boundary: {boundary}', f'loss curve: {loss}']
     for path in (boundary, loss):
@@ -176,3 +176,101 @@ def test_fit_compile_option_trains_and_says_so(capsys):
     out = capsys.readouterr().out
     assert status == 0
     assert 'compiled' in out and '30 steps' in out
+
+
+# -- every number on a line describes one model state (issue 22, item 4) --------------------------
+
+def _fit_lines(args: list[str]) -> tuple[str, list[str]]:
+    root = Path(__file__).resolve().parents[2]
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get('PYTHONPATH')]))
+    env = {**os.environ, 'PYTHONPATH': path}
+    done = subprocess.run([sys.executable, '-m', 'microgradnode', 'fit', *args], capture_output=True,
+                          text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout, done.stderr.splitlines()
+
+
+def _trained(steps: int):
+    from microgradnode.nn.optim import Adam
+    from microgradnode.nn.training import evaluate
+    points, labels = moons(100, seed=0)
+    model = MLP(2, [16, 16, 1], seed=0)
+    history = train(model, points, labels, steps=steps, optimizer=Adam(model.parameters(), lr=0.05))
+    return history, evaluate(model, points, labels)
+
+
+def test_the_summary_gives_the_trained_models_loss_and_accuracy():
+    # --steps 1 printed the first model's loss beside the updated model's accuracy.
+    out, _ = _fit_lines(['--steps', '1', '--seed', '0', '--no-progress'])
+    history, (loss, accuracy_now) = _trained(1)
+    assert loss != history.losses[-1]  # the two states really differ
+    assert f'after 1 step: loss {loss:.4f}, training accuracy {accuracy_now:.1%} (' in out
+
+
+def test_compiled_progress_shows_a_measured_state_and_says_which():
+    # The compiled steps measure accuracy every 10 steps: the bar showed step 0's 50% beside
+    # the losses of steps 2 to 4.
+    _, eager = _fit_lines(['--steps', '5', '--seed', '0'])
+    _, compiled = _fit_lines(['--steps', '5', '--seed', '0', '--compile'])
+    history, _ = _trained(5)
+    states = {k: f'after {k} update{"" if k == 1 else "s"}: loss {history.losses[k]:.4f}, '
+                 f'accuracy {history.accuracies[k]:.0%}' for k in range(5)}
+    assert eager == [f'training: {k + 1}/5 steps ({(k + 1) * 20}%), {states[k]}' for k in (1, 2, 3, 4)]
+    assert compiled == [f'training: {k + 1}/5 steps ({(k + 1) * 20}%), {states[0 if k < 4 else 4]}'
+                        for k in (1, 2, 3, 4)]
+
+
+# -- a graph larger than the memory left is refused before it is built (issue 22, item 15) --------
+
+@pytest.mark.parametrize('sizes', [[2, 3, 1], [2, 4, 5, 1], [2, 2, 3, 4, 1]])
+@pytest.mark.parametrize('loss', ['hinge', 'bce', 'mse'])
+@pytest.mark.parametrize('l2', [1e-4, 0.0])
+def test_the_estimated_graph_size_is_the_graph_s_size(sizes, loss, l2):
+    from microgradnode import topological_order
+    from microgradnode.nn.training import batch_loss, graph_nodes
+    for samples in (1, 7):
+        points, labels = moons(samples, seed=0)
+        model = MLP(sizes[0], sizes[1:], seed=0)
+        value, _ = batch_loss(model, points, labels, loss=loss, l2=l2)
+        real = len(topological_order(value))
+        # never less, at most two Values per point more
+        assert real <= graph_nodes(sizes, samples, l2=l2) <= real + 2 * samples
+
+
+def test_the_bytes_per_node_figure_is_what_a_graph_takes():
+    import gc
+    import tracemalloc
+
+    from microgradnode import topological_order
+    from microgradnode.nn.training import BYTES_PER_NODE, batch_loss
+    points, labels = moons(30, seed=0)
+    model = MLP(2, [16, 16, 1], seed=0)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        value, _ = batch_loss(model, points, labels)
+        value.backward()
+        measured = (tracemalloc.get_traced_memory()[0] - before) / len(topological_order(value))
+    finally:
+        tracemalloc.stop()
+    # tracemalloc counts Python's objects, not the allocator's overhead that resident memory adds.
+    assert measured <= BYTES_PER_NODE <= 1.5 * measured, measured
+
+
+def test_fit_too_large_for_the_memory_left_is_one_line_before_training():
+    import resource
+    root = Path(__file__).resolve().parents[2]
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get('PYTHONPATH')]))
+    limit = 3 * 2**30  # the tester's 3 GB: --layers 1000 1000 on 100 points needs about 35 GB
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    done = subprocess.run([sys.executable, '-m', 'microgradnode', 'fit', '--layers', '1000', '1000'],
+                          capture_output=True, text=True, timeout=60, preexec_fn=limited,
+                          env={**os.environ, 'PYTHONPATH': path})
+    assert done.returncode == 2 and done.stdout == ''
+    assert re.fullmatch(r'microgradnode fit: error: a training step of MLP 2-1000-1000-1 on 100 points '
+                        r'records about 204,015,606 values, about 34\.2 GB of memory, and about [0-3]\.\d GB '
+                        r'is available: lower --samples to \d or fewer, or make --layers smaller\n',
+                        done.stderr), done.stderr

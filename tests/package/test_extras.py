@@ -22,13 +22,14 @@ HIDE = textwrap.dedent('''
 ''')
 
 
-def run_hidden(code: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, '-c', HIDE + textwrap.dedent(code)], cwd=cwd,
+def run_hidden(code: str, cwd, also: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    hide = HIDE.replace("'torch'}", "'torch', " + ''.join(f'{name!r}, ' for name in also) + '}')
+    return subprocess.run([sys.executable, '-c', hide + textwrap.dedent(code)], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
-def run_cli_hidden(args: list[str], cwd) -> subprocess.CompletedProcess:
-    return run_hidden(f'import sys; from microgradnode.cli import main; sys.exit(main({args!r}))', cwd)
+def run_cli_hidden(args: list[str], cwd, also: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    return run_hidden(f'import sys; from microgradnode.cli import main; sys.exit(main({args!r}))', cwd, also)
 
 
 def test_require_names_the_extra_and_keeps_other_import_errors():
@@ -103,3 +104,49 @@ def test_cli_features_of_the_core_work_without_extras(tmp_path):
         assert result.returncode == 0, (args, result.stderr)
     assert (tmp_path / 'results.csv').read_text().count('\n') == 4
     assert (tmp_path / 'walk.html').read_text(encoding='utf-8').count('<svg class="graph"') == 2
+
+
+# -- everything missing named at once, with the one extra that covers it (issue 22, item 5) -------
+
+@pytest.mark.parametrize('args, hidden, extra, said', [
+    (['walkthrough', 'x*y', '--set', 'x=1', '--set', 'y=2', '--gif', 'walk.gif'], ('PIL',), 'gif',
+     "GIF files need the packages 'graphviz' and 'PIL', which are not installed"),
+    (['walkthrough', 'x*y', '--set', 'x=1', '--set', 'y=2', '--gif', 'walk.gif'], (), 'draw',
+     "GIF files need the package 'graphviz', which is not installed"),  # Pillow is there
+    (['train', '--csv', 'r.csv', '--plot', 'r.png', '--graph', 'g.svg'], (), 'all',
+     "figures and diagrams need the packages 'matplotlib' and 'graphviz', which are not installed"),
+    (['fit', '--dataset', 'xor', '--steps', '2', '--plot-loss', 'l.png', '--graph', 'g.svg'], (), 'all',
+     "figures and diagrams need the packages 'matplotlib' and 'graphviz', which are not installed"),
+])
+def test_one_message_names_the_extra_that_covers_everything_missing(tmp_path, args, hidden, extra, said):
+    result = run_cli_hidden(args, tmp_path, hidden)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"microgradnode {args[0]}: error: {said}: pip install 'microgradnode[{extra}]'\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_walkthrough_gif_in_python_names_the_gif_extra(tmp_path):
+    result = run_hidden("""
+        from microgradnode import Value, walkthrough
+        x = Value(2.0, 'x')
+        try:
+            walkthrough(x * x).gif()
+        except ImportError as error:
+            print(error)
+    """, tmp_path, ('PIL',))
+    said = "GIF files need the packages 'graphviz' and 'PIL', which are not installed: "
+    assert result.stdout.endswith(said + "pip install 'microgradnode[gif]'\n"), result.stdout + result.stderr
+
+
+def test_the_extras_table_is_setup_cfg_s():
+    import configparser
+    from pathlib import Path
+
+    from microgradnode._support.extras import EXTRA_PACKAGES
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).resolve().parents[2] / 'setup.cfg', encoding='utf-8')
+    import_name = {'pillow': 'PIL'}
+    for extra, packages in EXTRA_PACKAGES.items():
+        listed = [line.split('>')[0].split('=')[0].strip() for line in
+                  config['options.extras_require'][extra].strip().splitlines()]
+        assert tuple(import_name.get(name, name) for name in listed) == packages, extra

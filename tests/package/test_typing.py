@@ -25,6 +25,17 @@ def test_mypy_passes_on_the_package():
     assert done.stdout.startswith('Success: no issues found')
 
 
+def test_mypy_passes_without_the_optional_packages(tmp_path):
+    # The README's test command runs in a venv holding only '.[test]' (no torch), and a user
+    # may type-check against a core install: mypy must pass whichever optional package is
+    # missing. --no-site-packages hides every installed one at once.
+    require_module('mypy')
+    done = subprocess.run([sys.executable, '-m', 'mypy', '--no-site-packages', '--cache-dir',
+                           str(tmp_path / 'cache')], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith('Success: no issues found')
+
+
 def test_the_typed_declarations_of_value_are_exactly_the_generated_methods():
     tree = ast.parse((ROOT / 'microgradnode' / 'engine.py').read_text(encoding='utf-8'))
     value_class = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == 'Value')
