@@ -22,7 +22,9 @@ from microgradnode import draw
 from microgradnode.diagram.tensors import draw_expanded, draw_tensor
 from microgradnode.tensor import Tensor, expand
 
-folder = Path(sys.argv[1] if len(sys.argv) > 1 else 'docs/images')
+# Into the folder given, else the current one (`python -m tools.docs_images` remakes docs/images).
+folder = Path(sys.argv[1] if len(sys.argv) > 1 else '.')
+folder.mkdir(parents=True, exist_ok=True)
 
 
 def save(diagram, name: str) -> None:

@@ -40,6 +40,9 @@ class Recipe:
     fixed_folder: bool = False  # the command writes into docs/images itself (no --out)
 
 
+TENSOR_PICTURES = tuple(f'{name}.{kind}' for name in ('tensor_broadcast_expanded', 'tensor_expanded_folded',
+                                                     'tensor_graph', 'tensor_matmul_expanded')
+                        for kind in ('svg', 'png'))
 NEURON = ('draw', 'tanh(w1*x1 + w2*x2 + b)', '--set', 'x1=2', '--set', 'x2=0', '--set', 'w1=-3',
           '--set', 'w2=1', '--set', 'b=6.88', '--color-grad', '--legend', '-o')
 RECIPES: tuple[Recipe, ...] = (
@@ -47,8 +50,13 @@ RECIPES: tuple[Recipe, ...] = (
            ('python', 'examples/draw_two_node.py', '--out', '{out}')),
     Recipe(('two_node_gradient_graph.svg', 'two_node_gradient_graph.png'),
            ('python', 'examples/draw_gradient_graph.py', '--out', '{out}')),
-    Recipe(('moons_grouped.png', 'moons_neurons.png', 'moons_layers.png', 'moons_step.svg'),
+    Recipe(('moons_grouped.png', 'moons_neurons.png', 'moons_neurons_16.png', 'moons_layers.png',
+            'moons_step.svg'),
            ('python', 'examples/draw_network.py', '--out', '{out}')),
+    Recipe(TENSOR_PICTURES, ('python', 'examples/draw_tensors.py', '{out}')),
+    Recipe(tuple(f'walkthrough_{mode}_{size}.png' for mode in ('explore', 'train', 'step')
+                 for size in ('wide', 'phone')),
+           ('python', '-m', 'tools.walkthrough_images'), fixed_folder=True),
     Recipe(('moons_boundary.png', 'moons_loss.png'),
            ('python', '-m', 'microgradnode', 'fit', '--dataset', 'moons', '--layers', '16', '16',
             '--activation', 'relu', '--loss', 'hinge', '--optimizer', 'adam', '--steps', '100', '--seed', '0',
@@ -66,8 +74,9 @@ RECIPES: tuple[Recipe, ...] = (
 )
 
 BY_HAND: dict[str, str] = {
-    'walkthrough.png': 'a screenshot at 1280x800 (headless Chromium, Playwright) of a backward step of '
-                       '`microgradnode walkthrough --html walk.html`: see docs/walkthrough.md',
+    'walkthrough_gif_frame.png': 'one frame of `microgradnode walkthrough --network two-node --gif '
+                                 'walk.gif` (the backward step of (out − target)), saved as PNG: see '
+                                 'docs/walkthrough.md',
 }
 
 

@@ -39,7 +39,8 @@ EXTRA_PACKAGES: dict[str, tuple[str, ...]] = {
     'draw': ('graphviz', 'pygraphviz'),
     'plot': ('matplotlib',),
     'gif': ('graphviz', 'pygraphviz', 'PIL'),
-    'all': ('graphviz', 'pygraphviz', 'matplotlib', 'PIL'),
+    'tensor': ('numpy',),
+    'all': ('graphviz', 'pygraphviz', 'matplotlib', 'PIL', 'numpy'),
 }
 """Each extra of setup.cfg and the top-level packages it installs, smallest extra first:
 a message names the first one that covers everything missing, so that one command fixes it."""

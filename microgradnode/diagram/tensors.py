@@ -24,6 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._support.extras import check_installed
+from .._support.flags import check_flag
 from ..engine import Value
 from ..tensor.core import Tensor, _backward_order
 from ..tensor.rules import edge_rule, name, symbol
@@ -86,6 +87,8 @@ def draw_tensor(root: Tensor, *, rankdir: str = 'LR', show_grad: bool = True, sh
     check_installed('graphviz', 'diagrams')
     if not isinstance(root, Tensor):
         raise TypeError(f'draw_tensor needs a Tensor, not {type(root).__name__}')
+    check_flag(show_grad, 'show_grad')
+    check_flag(show_rules, 'show_rules')
     if rankdir not in ('LR', 'TB', 'RL', 'BT'):
         raise ValueError(f"draw_tensor: rankdir must be 'LR', 'TB', 'RL' or 'BT', not {rankdir!r}")
     format(1.0, number_format)  # a bad spec fails here, not halfway through

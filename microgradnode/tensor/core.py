@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._support.flags import check_flag
 from ..engine import Value, is_grad_enabled
 from ..ops.syntax import function
 from ..ops.table import FUNCTIONS, OPS
@@ -241,7 +242,8 @@ class Tensor:
         >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(0).tolist()
         [4.0, 6.0]
         """
-        return _structural('sum', (self,), axis=_check_axis(axis, self, 'sum'), keepdims=bool(keepdims))
+        return _structural('sum', (self,), axis=_check_axis(axis, self, 'sum'),
+                           keepdims=check_flag(keepdims, 'keepdims'))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default).
@@ -249,7 +251,8 @@ class Tensor:
         >>> Tensor([1.0, 2.0, 6.0]).mean().item()
         3.0
         """
-        return _structural('mean', (self,), axis=_check_axis(axis, self, 'mean'), keepdims=bool(keepdims))
+        return _structural('mean', (self,), axis=_check_axis(axis, self, 'mean'),
+                           keepdims=check_flag(keepdims, 'keepdims'))
 
     def max(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Largest element over ``axis``; its gradient goes to the first largest element.
@@ -261,7 +264,8 @@ class Tensor:
             raise TypeError(f'Tensor.max: axis must be an int or None, not {axis!r}')
         if self.size == 0:
             raise ValueError(f'Tensor.max: the tensor of shape {self.shape} has no elements')
-        return _structural('max', (self,), axis=_check_axis(axis, self, 'max'), keepdims=bool(keepdims))
+        return _structural('max', (self,), axis=_check_axis(axis, self, 'max'),
+                           keepdims=check_flag(keepdims, 'keepdims'))
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in another shape.

@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITERS = {
     'draw_two_node.py': {'two_node_graph.svg', 'two_node_graph.png'},
     'draw_gradient_graph.py': {'two_node_gradient_graph.svg', 'two_node_gradient_graph.png'},
-    'draw_network.py': {'moons_grouped.png', 'moons_neurons.png', 'moons_layers.png', 'moons_step.svg'},
+    'draw_network.py': {'moons_grouped.png', 'moons_neurons.png', 'moons_neurons_16.png', 'moons_layers.png',
+                        'moons_step.svg'},
+    'draw_tensors.py': set(docs_images.TENSOR_PICTURES),
 }
 
 
@@ -79,4 +81,4 @@ def test_the_named_command_writes_where_it_is_told(tmp_path, capsys):
     assert docs_images.main(['--only', 'two_node_graph.svg', '--out', str(tmp_path)]) == 0
     assert {path.name for path in tmp_path.iterdir()} == {'two_node_graph.svg', 'two_node_graph.png'}
     assert docs_images.main(['--list']) == 0
-    assert 'walkthrough.png: by hand' in capsys.readouterr().out
+    assert 'walkthrough_gif_frame.png: by hand' in capsys.readouterr().out

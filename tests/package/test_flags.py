@@ -67,6 +67,16 @@ def _add_row(**flag):
     return add_row('flag_check_twice', 'a*2', '2', **flag)
 
 
+def _tensor():
+    from microgradnode.tensor import Tensor
+    return Tensor([[1.0, 2.0], [3.0, 4.0]], 'T')
+
+
+def _draw_tensor(**flags):
+    from microgradnode.diagram.tensors import draw_tensor
+    return draw_tensor(_tensor().sum(), **flags)
+
+
 CALLS = {
     'microgradnode.calculus.grad': ('create_graph', lambda **f: microgradnode.grad(_x(), [_x()], **f)),
     'microgradnode.calculus.gradcheck': ('raise_on_failure', _gradcheck),
@@ -91,6 +101,11 @@ CALLS = {
     'microgradnode.lesson.Walkthrough': ('quiz', lambda **f: microgradnode.walkthrough(_x(), **f)),
     'microgradnode.lesson.pitfalls.Report.diagram': ('lucky', _pitfall_diagram),
     'microgradnode.engine.define_operation': ('constant', _define),
+    'microgradnode.tensor.Tensor.sum': ('keepdims', lambda **f: _tensor().sum(0, **f)),
+    'microgradnode.tensor.Tensor.mean': ('keepdims', lambda **f: _tensor().mean(0, **f)),
+    'microgradnode.tensor.Tensor.max': ('keepdims', lambda **f: _tensor().max(0, **f)),
+    'microgradnode.diagram.draw_tensor:show_grad': ('show_grad', lambda **f: _draw_tensor(**f)),
+    'microgradnode.diagram.draw_tensor:show_rules': ('show_rules', lambda **f: _draw_tensor(**f)),
     'microgradnode.ops.user.add_row': ('constant', _add_row),
 }
 # Accepting True there would add a row to the operation table for every later test.
@@ -98,7 +113,7 @@ CHANGES_THE_TABLE = {'microgradnode.engine.define_operation', 'microgradnode.ops
 
 # Bool parameters that are not the user's to pass: constructors of results and internal steps.
 INTERNAL = {'GradcheckRow', 'Compiled', 'build_digraph', 'build_folded', 'legend_label', 'node_kind',
-            'Formula', 'Op', 'function', 'check_flag'}
+            'Formula', 'Op', 'function', 'check_flag', 'TensorGradcheckRow'}
 
 
 @pytest.mark.parametrize('where', sorted(CALLS))
