@@ -247,8 +247,9 @@ def test_quiz_diagnoses_the_four_classic_mistakes(browser, tmp_path):
     assert len(set(words.values())) == len(words) == 4  # each mistake its own hint
     assert 'multiplies it by the gradient that reached (a·b): 2.5' in words['local-only']
     assert 'add what it already had from its other use (2.5)' in words['missing-path']
+    assert index == len(walk.frames) - 1  # (a·b) passes back last: a and b have nothing to pass on
     assert diagnosis(0, '-7.5') is None and diagnosis(1, '-5') is None and diagnosis(2, '5') is None
-    assert page.locator('#counter').text_content().startswith(f'{index + 2} /')  # all right: the next step
+    assert page.locator('#quiz').is_hidden() and 'Right' in page.locator('#quiz-status').text_content()
     assert errors == []
 
 
