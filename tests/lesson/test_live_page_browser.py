@@ -272,6 +272,22 @@ CUT = '''() => {
 }'''
 
 
+SHOWN_WHOLE = '''(names) => {
+  // the names of which some text in the picture's panel is visible and wholly in the window
+  // (and, inside the scrolling view, wholly in the view)
+  const view = document.getElementById('view').getBoundingClientRect();
+  const within = (r, b) => r.left >= b.left - 0.5 && r.right <= b.right + 0.5 &&
+                           r.top >= b.top - 0.5 && r.bottom <= b.bottom + 0.5;
+  const window_ = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
+  return names.filter(name => [...document.querySelectorAll('.picture-panel text, .picture-panel .name')]
+    .some(el => {
+      const r = el.getBoundingClientRect(), style = getComputedStyle(el);
+      return el.textContent.trim() === name && r.width > 0 && style.visibility !== 'hidden' &&
+        !el.classList.contains('cut') && within(r, window_) && (!el.closest('#view') || within(r, view));
+    }));
+}'''
+
+
 @pytest.mark.parametrize('width, height', SIZES)
 def test_no_label_cut_at_the_view_edge(browser, tmp_path, width, height):
     net = build()
@@ -285,13 +301,27 @@ def test_no_label_cut_at_the_view_edge(browser, tmp_path, width, height):
         assert found['cut'] == [], (index, found['cut'])
         assert found['smallest'] >= 11
         assert found['pageWidth'] <= width
-    # step 1 shows every input whole
+    # step 1 shows every input whole, in the picture's panel, without scrolling the page
     page.locator('#slider').fill('0')
     page.wait_for_timeout(40)
-    for name in ('w0', 's0'):
-        box = page.locator(f'svg.graph:visible g.value[aria-label="{name}"]').bounding_box()
-        view = page.locator('#view').bounding_box()
-        assert view['x'] <= box['x'] and box['x'] + box['width'] <= view['x'] + view['width']
+    inputs = [walk.names[node] for node in topological_order(net.loss) if node.is_leaf and node.label]
+    assert sorted(inputs) == ['s0', 'target', 'w0', 'w1', 'w2']
+    assert page.evaluate(SHOWN_WHOLE, inputs) == inputs, (width, height)
+    # the row's target brings its box into view; the row is step 1's only
+    page.locator('#inputs-row button[data-node="target"]').click()
+    page.wait_for_timeout(40)
+    box = page.locator('svg.graph:visible g.value[aria-label="target"]').bounding_box()
+    view = page.locator('#view').bounding_box()
+    assert view['x'] <= box['x'] and box['x'] + box['width'] <= view['x'] + view['width']
+    assert view['y'] <= box['y'] and box['y'] + box['height'] <= view['y'] + view['height']
+    page.locator('#slider').fill('1')
+    assert page.locator('#inputs-row').is_hidden()
+    page.locator('#slider').fill('0')
+    assert not page.locator('#inputs-row').is_hidden()
+    page.locator('#tab-explore').click()  # Explore has its own inputs panel
+    assert page.locator('#inputs-row').is_hidden()
+    page.locator('#tab-step').click()
+    page.locator('#slider').fill('1')
     # scrolled by hand, anywhere: still nothing cut
     for left, top in ((137, 0), (400, 60), (10_000, 10_000)):
         page.evaluate(f'() => document.getElementById("view").scrollTo({left}, {top})')
