@@ -249,7 +249,9 @@ class Walkthrough:
                      if parent.is_leaf and parent.label and last_giver[parent] is step]
             lines += [f'{names[parent]} is {"a parameter" if parent in self.parameters else "an input"}: '
                       'it has no parents, so its gradient is final.' for parent in finished]
-            edges = tuple((parent, node) for parent in dict.fromkeys(node.parents))
+            # no red arrow to a constant either: nothing flows anywhere from it
+            edges = tuple((parent, node) for parent in dict.fromkeys(node.parents)
+                          if parent.label or not parent.is_leaf)
             frames.append(Frame('backward', 0, title, tuple(lines), (node,), edges, computed,
                                 dict(grads), step))
         inputs = [node for node in self.order if node.is_leaf and node.label]
@@ -396,7 +398,8 @@ class Walkthrough:
             'computed': sorted(ids[node] for node in frame.computed),
             # forward mode: the grad row shows the tangents
             'grads': {ids[node]: [grad, _minus(self._number(grad))] for node, grad in
-                      (frame.grads if frame.tangents is None else frame.tangents).items()},
+                      (frame.grads if frame.tangents is None else frame.tangents).items()
+                      if frame.tangents is not None or node.label or not node.is_leaf},  # no constants'
             'arrows': sorted({2 * ids[child] + slot for parent, child in frame.highlight_edges
                               for slot, p in enumerate(child.parents) if p is parent}),
             'gives': self._gives(frame, ids),

@@ -119,11 +119,13 @@ def test_marks_are_explained(browser, tmp_path):
     # The backward step draws its red arrows the way the gradient flows (arrowheads at the parents).
     backward = next(i for i, f in enumerate(walk.frames) if f.step is not None and f.step.contributions)
     page.locator('#slider').fill(str(backward))
+    # (no red arrow to the constant 0.5: nothing flows on from it)
+    flowing = [c for c in walk.frames[backward].step.contributions if c[0].label or not c[0].is_leaf]
     hot = page.locator('svg.graph:visible path.edge.hot').count()
-    assert hot == len(walk.frames[backward].step.contributions)
+    assert hot == len(flowing) == len(walk.frames[backward].step.contributions) - 1
     assert page.locator('svg.graph:visible path.out.hot').count() == 1
     source = walk.diagram(backward).source
-    assert source.count('dir=back') == len(walk.frames[backward].step.contributions) + 1
+    assert source.count('dir=back') == len(flowing) + 1
     assert 'dir=back' not in walk.diagram(3).source  # forward steps point forward
     assert not errors
     page.close()
