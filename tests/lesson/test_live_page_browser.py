@@ -272,6 +272,13 @@ CUT = '''() => {
 }'''
 
 
+def default_graph() -> Value:
+    a, b = Value(2.0, 'a'), Value(-3.0, 'b')
+    f = a * b + a
+    f.label = 'f'
+    return f
+
+
 SHOWN_WHOLE = '''(names) => {
   // the names of which some text in the picture's panel is visible and wholly in the window
   // (and, inside the scrolling view, wholly in the view)
@@ -322,6 +329,15 @@ def test_no_label_cut_at_the_view_edge(browser, tmp_path, width, height):
     assert page.locator('#inputs-row').is_hidden()
     page.locator('#tab-step').click()
     page.locator('#slider').fill('1')
+    # a graph whose inputs all fit in the view needs no row
+    small = walkthrough(default_graph()).save(tmp_path / 'small.html')
+    other = browser.new_page(viewport={'width': width, 'height': height})
+    other.goto(small.as_uri() + '#step')
+    other.locator('#slider').fill('0')
+    other.wait_for_timeout(40)
+    assert other.locator('#inputs-row').is_hidden()
+    assert other.evaluate(SHOWN_WHOLE, ['a', 'b']) == ['a', 'b']
+    other.close()
     # scrolled by hand, anywhere: still nothing cut
     for left, top in ((137, 0), (400, 60), (10_000, 10_000)):
         page.evaluate(f'() => document.getElementById("view").scrollTo({left}, {top})')
