@@ -3,8 +3,8 @@
 Each frame shows, on a 1280-pixel-wide canvas:
 
 - the step's title;
-- a **close-up** of the step: the node, its operation, its parents (a backward step of an
-  input: the values that used it) and the arrows between them, drawn as in the whole
+- a **close-up** of the step: the node, its operation, its parents and the arrows
+  between them, drawn as in the whole
   diagram (same boxes, numbers, highlighted arrows), at 110 to 220 dpi: the smallest text
   in it, the 10-point "data" and "grad" captions, is at least 15 pixels high;
 - the step's words, 20 pixels high;
@@ -90,10 +90,8 @@ def close_up(walk: Walkthrough, index: int):
     from ..diagram.options import DrawOptions
     frame = walk.frames[index]
     near: set[Value] = set(frame.nodes)
-    for node in frame.nodes:
+    for node in frame.nodes:  # (no backward frame is a leaf's: each is an operation passing back)
         near.update(node.parents)
-        if node.is_leaf and frame.phase == 'backward':  # where its gradient came from
-            near.update(user for user in walk.order if any(parent is node for parent in user.parents))
     arguments = walk._diagram_arguments(index)
     options = DrawOptions(rankdir=arguments['rankdir'], number_format=arguments['number_format'],
                           show_grad=arguments['show_grad'])

@@ -5,9 +5,10 @@
 
 - the **forward phase**: the inputs, then each operation in the order it was computed,
   with its formula, its value and the local derivatives it recorded for later;
-- the **backward phase**: one frame per step of the backward pass: which node passes
-  its gradient on, what each parent receives (upstream grad × local derivative), and
-  what the parent's grad adds up to.
+- the **backward phase**: one frame per operation passing its gradient on: what each
+  parent receives (upstream grad × local derivative), and what the parent's grad adds up
+  to. A leaf's own step (it has nothing to pass on) is no frame: the frame where its last
+  contribution arrives says its gradient is final; constants get no gradient talk.
 
 Each frame is available as words (:attr:`Frame.lines`), as a diagram (:meth:`Walkthrough.diagram`,
 which highlights the node and the edges carrying gradient and shows only the grads known
@@ -19,13 +20,15 @@ with previous/next buttons, a slider and arrow keys. In Jupyter the object displ
 >>> y = w * x; y.label = 'y'
 >>> walk = walkthrough(y)
 >>> [frame.title for frame in walk.frames]  # doctest: +NORMALIZE_WHITESPACE
-['Forward 1/2: the inputs', 'Forward 2/2: compute y', 'Backward 1/4: start at y',
- 'Backward 2/4: y passes its gradient back', 'Backward 3/4: w is done', 'Backward 4/4: x is done']
->>> print('\\n'.join(walk.frames[3].lines))
+['Forward 1/2: the inputs', 'Forward 2/2: compute y', 'Backward 1/2: start at y',
+ 'Backward 2/2: y passes its gradient back']
+>>> print('\\n'.join(walk.frames[3].lines[:6]))
 y has its whole gradient: d y / d y = 1.
 It passes it to each parent, multiplied by the local derivative:
 • w receives 1 × x = 1 × 3 = 3, so w.grad = 3
 • x receives 1 × w = 1 × (-2) = -2, so x.grad = -2
+w is an input: it has no parents, so its gradient is final.
+x is an input: it has no parents, so its gradient is final.
 """
 
 from __future__ import annotations
@@ -209,7 +212,11 @@ class Walkthrough:
     def _backward_frames(self) -> list[Frame]:
         names, root_name = self.names, self.names[self.root]
         computed = frozenset(self.order)
-        count = len(self.steps) + 1
+        # A leaf's own step teaches nothing (it has no parents to pass to): it gets no frame;
+        # the frame where its last contribution arrives says its gradient is final.
+        passing = [step for step in self.steps if not step.node.is_leaf]
+        last_giver = {parent: step for step in passing for parent, *_ in step.contributions}
+        count = len(passing) + 1
         start = self.steps[0]
         grads: dict[Value, float] = {self.root: start.grad}
         frames = [Frame('backward', 0, f'Backward 1/{count}: start at {root_name}', (
@@ -217,37 +224,35 @@ class Walkthrough:
             f'{self._number(start.grad)}, then visits each value once every value that uses it is done, '
             'so that its gradient is complete when it passes it on.',), (self.root,), (), computed,
             dict(grads))]
-        for number, step in enumerate(self.steps, 2):
+        for number, step in enumerate(passing, 2):
             node, name = step.node, names[step.node]
             derivative = f'd {root_name} / d {name}'
-            if node.is_leaf:
-                kind = 'a parameter' if node in self.parameters else 'an input'
-                kind = kind if node.label else 'a constant'
-                title = f'Backward {number}/{count}: {name} is done'
-                lines = [f'{name} is {kind}: it has no parents, nothing to pass on. '
-                         f'Its gradient is final: {derivative} = {self._number(step.grad)}.']
-            else:
-                title = f'Backward {number}/{count}: {name} passes its gradient back'
-                lines = [f'{name} has its whole gradient: {derivative} = {self._number(step.grad)}.',
-                         'It passes it to each parent, multiplied by the local derivative:']
-                for index, (parent, local, contribution, after) in enumerate(step.contributions):
-                    formula = local_formula(node, index, names)
-                    upstream = self._number(step.grad)
-                    if formula.text == self._number(local):  # a plain number: say it once
-                        product = f'{upstream} × {self._factor(local)}'
-                    else:  # the printer parenthesises a sum: 1 × (1 - f·f)
-                        symbols = times_words(step.grad, formula, number_format=self.number_format)
-                        product = f'{symbols} = {upstream} × {self._factor(local)}'
-                    before = grads.get(parent)
-                    total = (f'{self._number(before)} + {self._factor(contribution)} = ' if before is not None
-                             else '')
-                    receiver = names[parent]
-                    if parent.is_leaf and not parent.label:
-                        receiver = f'the constant {receiver}'
-                    lines.append(f'• {receiver} receives {product} = {self._number(contribution)}, '
-                                 f'so {names[parent]}.grad = {total}{self._number(after)}')
-                    grads[parent] = after
-            edges = tuple((parent, node) for parent in dict.fromkeys(node.parents))
+            title = f'Backward {number}/{count}: {name} passes its gradient back'
+            lines = [f'{name} has its whole gradient: {derivative} = {self._number(step.grad)}.',
+                     'It passes it to each parent, multiplied by the local derivative:']
+            for index, (parent, local, contribution, after) in enumerate(step.contributions):
+                before = grads.get(parent)
+                grads[parent] = after
+                if parent.is_leaf and not parent.label:  # a number in the expression: nothing to learn
+                    continue
+                formula = local_formula(node, index, names)
+                upstream = self._number(step.grad)
+                if formula.text == self._number(local):  # a plain number: say it once
+                    product = f'{upstream} × {self._factor(local)}'
+                else:  # the printer parenthesises a sum: 1 × (1 - f·f)
+                    symbols = times_words(step.grad, formula, number_format=self.number_format)
+                    product = f'{symbols} = {upstream} × {self._factor(local)}'
+                total = (f'{self._number(before)} + {self._factor(contribution)} = ' if before is not None
+                         else '')
+                lines.append(f'• {names[parent]} receives {product} = {self._number(contribution)}, '
+                             f'so {names[parent]}.grad = {total}{self._number(after)}')
+            finished = [parent for parent in dict.fromkeys(p for p, *_ in step.contributions)
+                     if parent.is_leaf and parent.label and last_giver[parent] is step]
+            lines += [f'{names[parent]} is {"a parameter" if parent in self.parameters else "an input"}: '
+                      'it has no parents, so its gradient is final.' for parent in finished]
+            # no red arrow to a constant either: nothing flows anywhere from it
+            edges = tuple((parent, node) for parent in dict.fromkeys(node.parents)
+                          if parent.label or not parent.is_leaf)
             frames.append(Frame('backward', 0, title, tuple(lines), (node,), edges, computed,
                                 dict(grads), step))
         inputs = [node for node in self.order if node.is_leaf and node.label]
@@ -270,10 +275,6 @@ class Walkthrough:
             else:
                 summary += ('Those of them that are parameters (weights to learn) gradient descent would '
                             f'move against their gradient: p ← p − learning rate × d {root_name} / d p.',)
-            constants = [names[node] for node in self.order if node.is_leaf and not node.label]
-            if constants:
-                summary += (f'The constant{"s" if len(constants) > 1 else ""} ({", ".join(constants)}) '
-                            'got a gradient too, but a number written in the expression never moves.',)
             frames[-1] = dataclasses.replace(final, lines=final.lines + summary)
         return frames
 
@@ -398,7 +399,8 @@ class Walkthrough:
             'computed': sorted(ids[node] for node in frame.computed),
             # forward mode: the grad row shows the tangents
             'grads': {ids[node]: [grad, _minus(self._number(grad))] for node, grad in
-                      (frame.grads if frame.tangents is None else frame.tangents).items()},
+                      (frame.grads if frame.tangents is None else frame.tangents).items()
+                      if frame.tangents is not None or node.label or not node.is_leaf},  # no constants'
             'arrows': sorted({2 * ids[child] + slot for parent, child in frame.highlight_edges
                               for slot, p in enumerate(child.parents) if p is parent}),
             'gives': self._gives(frame, ids),
@@ -545,6 +547,8 @@ class Walkthrough:
         for index, (parent, local, contribution, after) in enumerate(step.contributions):
             before = totals.get(parent)
             totals[parent] = after
+            if parent.is_leaf and not parent.label:  # a number in the expression: no question about it
+                continue
             formula = local_formula(node, index, names)
             symbolic = mathml(formula, names)
             chain = (f'{partial(self.root, node)}<mo>·</mo>{partial(node, parent)}'
@@ -556,13 +560,12 @@ class Walkthrough:
             chain += f'{number(local)}<mo>=</mo>{number(contribution, factor=False)}'
             parent_name, node_name = _minus(names[parent]), _minus(names[node])
             upstream, shown = _minus(self._number(step.grad)), _minus(self._number(contribution))
-            constant = 'the constant ' if parent.is_leaf and not parent.label else ''
             edges.append({
                 'parent': ids[parent], 'name': parent_name, 'answer': contribution, 'shown': shown,
                 'formula': _minus(formula.text),
                 'math': f'<math display="block">{chain}</math>',
                 # the quiz's question, hint and answer for this edge
-                'label': f'{constant}{parent_name} receives',
+                'label': f'{parent_name} receives',
                 'hint_before': f'Chain rule: {parent_name} receives the gradient of {node_name} times the '
                                f'local derivative d {node_name} / d {parent_name} = ',
                 'hint_math': f'<math>{symbolic}</math>',
@@ -722,7 +725,7 @@ def walkthrough(root: Value, *, number_format: str = '.4g', rankdir: str = 'LR',
     >>> x = Value(0.5, 'x'); y = x.sigmoid() * x
     >>> walk = walkthrough(y)
     >>> len(walk.frames), walk.frames[-1].phase, round(x.grad, 4)
-    (7, 'backward', 0.74)
+    (6, 'backward', 0.74)
     >>> walk.save('walk.html')  # doctest: +SKIP
     PosixPath('walk.html')
     """

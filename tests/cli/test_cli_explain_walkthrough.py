@@ -57,7 +57,8 @@ def test_walkthrough_writes_the_page(capsys, tmp_path):
     target = tmp_path / 'walk.html'
     status, out, err = run_cli(capsys, 'walkthrough', '--network', 'two-node', '--html', str(target))
     assert status == 0 and not err
-    assert out.startswith(f'wrote {target}: 24 steps (9 forward, 15 backward)')
+    # 8 operations: the inputs and 8 computed; the start and 8 passing back (leaves pass nothing on)
+    assert out.startswith(f'wrote {target}: 18 steps (9 forward, 9 backward)')
     page = target.read_text(encoding='utf-8')
     assert page.startswith('<!DOCTYPE html>') and 'data-node="w0"' in page
     assert '"rate": 0.1' in page  # Train mode starts at the notebook's learning rate

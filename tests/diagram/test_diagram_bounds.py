@@ -199,9 +199,14 @@ def test_the_command_line_refuses_an_unbounded_number_format(tmp_path, spec):
 # -- the walkthrough page ------------------------------------------------------------------------
 
 def test_a_walkthrough_gif_that_would_render_too_long_is_refused_at_once():
-    walk = walkthrough(product_of_sums(30))
+    root = product_of_sums(30)
+    walk = walkthrough(root)
+    # the inputs and each operation computed; the start and each operation passing back
+    # (its one leaf, x, passes nothing on: no frame of its own)
+    operations = sum(not node.is_leaf for node in topological_order(root))
+    frames = 2 * (1 + operations)
     start = time.monotonic()
-    with pytest.raises(GraphTooLargeError, match=r'121 diagrams.*time_limit=\d+') as caught:
+    with pytest.raises(GraphTooLargeError, match=rf'{frames} diagrams.*time_limit=\d+') as caught:
         walk.gif()
     assert time.monotonic() - start < 2
     # Allowing the time it asks for is enough to pass the check.
@@ -211,12 +216,15 @@ def test_a_walkthrough_gif_that_would_render_too_long_is_refused_at_once():
 
 def test_a_thirty_term_sum_walkthrough_renders_in_seconds():
     # Issue 11: 24 s before.
-    walk = walkthrough(repeated_sum(Value(1.0, 'x'), 30))
+    root = repeated_sum(Value(1.0, 'x'), 30)
+    walk = walkthrough(root)
     start = time.monotonic()
     page = walk.html()
     assert time.monotonic() - start < 8
-    # one picture (two layouts) for all 61 steps: no Graphviz, no diagram per step
-    assert page.count('<svg class="graph"') == 2 and len(walk.frames) == 61
+    # one picture (two layouts) for all 60 steps (the inputs and 29 additions computed, the
+    # start and 29 additions passing back): no Graphviz, no diagram per step
+    operations = sum(not node.is_leaf for node in topological_order(root))
+    assert page.count('<svg class="graph"') == 2 and len(walk.frames) == 2 * (1 + operations) == 60
 
 
 @pytest.mark.parametrize('name', ['w.pdf', 'w', 'w.html.svg'])

@@ -247,8 +247,9 @@ def test_quiz_diagnoses_the_four_classic_mistakes(browser, tmp_path):
     assert len(set(words.values())) == len(words) == 4  # each mistake its own hint
     assert 'multiplies it by the gradient that reached (a·b): 2.5' in words['local-only']
     assert 'add what it already had from its other use (2.5)' in words['missing-path']
+    assert index == len(walk.frames) - 1  # (a·b) passes back last: a and b have nothing to pass on
     assert diagnosis(0, '-7.5') is None and diagnosis(1, '-5') is None and diagnosis(2, '5') is None
-    assert page.locator('#counter').text_content().startswith(f'{index + 2} /')  # all right: the next step
+    assert page.locator('#quiz').is_hidden() and 'Right' in page.locator('#quiz-status').text_content()
     assert errors == []
 
 
@@ -271,6 +272,29 @@ CUT = '''() => {
 }'''
 
 
+def default_graph() -> Value:
+    a, b = Value(2.0, 'a'), Value(-3.0, 'b')
+    f = a * b + a
+    f.label = 'f'
+    return f
+
+
+SHOWN_WHOLE = '''(names) => {
+  // the names of which some text in the picture's panel is visible and wholly in the window
+  // (and, inside the scrolling view, wholly in the view)
+  const view = document.getElementById('view').getBoundingClientRect();
+  const within = (r, b) => r.left >= b.left - 0.5 && r.right <= b.right + 0.5 &&
+                           r.top >= b.top - 0.5 && r.bottom <= b.bottom + 0.5;
+  const window_ = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
+  return names.filter(name => [...document.querySelectorAll('.picture-panel text, .picture-panel .name')]
+    .some(el => {
+      const r = el.getBoundingClientRect(), style = getComputedStyle(el);
+      return el.textContent.trim() === name && r.width > 0 && style.visibility !== 'hidden' &&
+        !el.classList.contains('cut') && within(r, window_) && (!el.closest('#view') || within(r, view));
+    }));
+}'''
+
+
 @pytest.mark.parametrize('width, height', SIZES)
 def test_no_label_cut_at_the_view_edge(browser, tmp_path, width, height):
     net = build()
@@ -284,13 +308,36 @@ def test_no_label_cut_at_the_view_edge(browser, tmp_path, width, height):
         assert found['cut'] == [], (index, found['cut'])
         assert found['smallest'] >= 11
         assert found['pageWidth'] <= width
-    # step 1 shows every input whole
+    # step 1 shows every input whole, in the picture's panel, without scrolling the page
     page.locator('#slider').fill('0')
     page.wait_for_timeout(40)
-    for name in ('w0', 's0'):
-        box = page.locator(f'svg.graph:visible g.value[aria-label="{name}"]').bounding_box()
-        view = page.locator('#view').bounding_box()
-        assert view['x'] <= box['x'] and box['x'] + box['width'] <= view['x'] + view['width']
+    inputs = [walk.names[node] for node in topological_order(net.loss) if node.is_leaf and node.label]
+    assert sorted(inputs) == ['s0', 'target', 'w0', 'w1', 'w2']
+    assert page.evaluate(SHOWN_WHOLE, inputs) == inputs, (width, height)
+    # the row's target brings its box into view; the row is step 1's only
+    page.locator('#inputs-row button[data-node="target"]').click()
+    page.wait_for_timeout(40)
+    box = page.locator('svg.graph:visible g.value[aria-label="target"]').bounding_box()
+    view = page.locator('#view').bounding_box()
+    assert view['x'] <= box['x'] and box['x'] + box['width'] <= view['x'] + view['width']
+    assert view['y'] <= box['y'] and box['y'] + box['height'] <= view['y'] + view['height']
+    page.locator('#slider').fill('1')
+    assert page.locator('#inputs-row').is_hidden()
+    page.locator('#slider').fill('0')
+    assert not page.locator('#inputs-row').is_hidden()
+    page.locator('#tab-explore').click()  # Explore has its own inputs panel
+    assert page.locator('#inputs-row').is_hidden()
+    page.locator('#tab-step').click()
+    page.locator('#slider').fill('1')
+    # a graph whose inputs all fit in the view needs no row
+    small = walkthrough(default_graph()).save(tmp_path / 'small.html')
+    other = browser.new_page(viewport={'width': width, 'height': height})
+    other.goto(small.as_uri() + '#step')
+    other.locator('#slider').fill('0')
+    other.wait_for_timeout(40)
+    assert other.locator('#inputs-row').is_hidden()
+    assert other.evaluate(SHOWN_WHOLE, ['a', 'b']) == ['a', 'b']
+    other.close()
     # scrolled by hand, anywhere: still nothing cut
     for left, top in ((137, 0), (400, 60), (10_000, 10_000)):
         page.evaluate(f'() => document.getElementById("view").scrollTo({left}, {top})')

@@ -68,9 +68,12 @@ def test_frames_follow_the_steps_of_the_two_node_network():
     operations = [node for node in order if not node.is_leaf]
     forward = [frame for frame in walk.frames if frame.phase == 'forward']
     backward = [frame for frame in walk.frames if frame.phase == 'backward']
-    assert len(forward) == 1 + len(operations) and len(backward) == 1 + len(walk.steps)
+    # A leaf's own backward step (it has nothing to pass on) is no frame: only operations pass back.
+    passing = [step for step in walk.steps if not step.node.is_leaf]
+    assert len(walk.steps) == len(order)  # the engine visits every value, the 6 leaves included
+    assert len(forward) == 1 + len(operations) and len(backward) == 1 + len(passing) == 1 + len(operations)
     assert [frame.nodes[0] for frame in forward[1:]] == operations  # computed in topological order
-    assert [frame.nodes[0] for frame in backward[1:]] == [step.node for step in walk.steps]
+    assert [frame.nodes[0] for frame in backward[1:]] == [step.node for step in passing]
     assert walk.frames.index(backward[0]) == len(forward)  # forward phase first
     assert [frame.index for frame in walk.frames] == list(range(len(walk.frames)))
     for before, after in zip(forward, forward[1:]):
@@ -80,7 +83,8 @@ def test_frames_follow_the_steps_of_the_two_node_network():
     for frame in backward[1:]:
         for parent, _, _, after in frame.step.contributions:
             assert frame.grads[parent] == after
-            assert (parent, frame.step.node) in frame.highlight_edges
+            constant = parent.is_leaf and not parent.label  # 0.5: no red arrow, no gradient talk
+            assert ((parent, frame.step.node) in frame.highlight_edges) is not constant
     assert backward[-1].grads == {node: node.grad for node in order}
     known = set()
     for frame in backward:
@@ -200,3 +204,18 @@ def test_a_graph_whose_data_changed_after_its_forward_pass_is_refused():
         walkthrough(y)
     y = w * 3.0  # computed again: the walkthrough shows it
     assert walkthrough(y).frames[-1].phase == 'backward'
+
+
+def test_each_leaf_is_final_in_the_frame_where_its_last_contribution_arrives():
+    # a is used twice: its gradient is final only after the second path reaches it
+    a, b = Value(2.0, 'a'), Value(-3.0, 'b')
+    prod = a * b
+    prod.label = 'p'
+    f = prod + a
+    f.label = 'f'
+    walk = walkthrough(f)
+    backward = [frame for frame in walk.frames if frame.phase == 'backward']
+    assert [frame.nodes[0] for frame in backward] == [f, f, prod]  # the start, then operations only
+    said = {leaf: [frame for frame in backward if f'{leaf} is an input' in frame.text] for leaf in 'ab'}
+    assert said['a'] == [backward[2]] and said['b'] == [backward[2]]  # a's last path is through p
+    assert 'a.grad = 1 + (-3) = -2' in backward[2].text

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from microgradnode import Value
+from microgradnode import Value, topological_order
 from microgradnode.lesson.walkthrough import walkthrough
 from microgradnode.twonode import build
 
@@ -27,11 +27,15 @@ HIDE_PIL = textwrap.dedent('''
 
 def test_two_node_gif_has_a_frame_per_step_and_stays_small(tmp_path):
     image = require_module('PIL.Image')
-    walk = walkthrough(build().loss)
+    loss = build().loss
+    walk = walkthrough(loss)
     path = walk.save(tmp_path / 'walk.gif', frame_seconds=0.75)
     assert path.stat().st_size < 5 * 1024 * 1024
+    # The inputs, then each operation computed; the start, then each operation passing back
+    # (a leaf passes nothing: no frame of its own): 2 × (1 + 8 operations).
+    operations = sum(not node.is_leaf for node in topological_order(loss))
     with image.open(path) as gif:
-        assert gif.format == 'GIF' and gif.n_frames == len(walk.frames) == 24
+        assert gif.format == 'GIF' and gif.n_frames == len(walk.frames) == 2 * (1 + operations) == 18
         assert gif.info['duration'] == 750 and gif.info['loop'] == 0
         sizes = set()
         for index in range(gif.n_frames):
@@ -81,7 +85,8 @@ def test_cli_gif(tmp_path):
                              '--set', 'y=-3', '--gif', 'w.gif', '--frame-seconds', '0.5'],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == 'wrote w.gif: 6 frames of 0.5 s\n'
+    # The inputs, x*y computed; the start at x*y, x*y passing back (x and y pass nothing on).
+    assert result.stdout == 'wrote w.gif: 4 frames of 0.5 s\n'
     assert (tmp_path / 'w.gif').read_bytes()[:6] == b'GIF89a'
 
 

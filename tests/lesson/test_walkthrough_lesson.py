@@ -30,14 +30,17 @@ def test_quiz_answers_are_the_engines_numbers():
     asked = 0
     for frame, shown in zip(walk.frames, data['frames']):
         contributions = frame.step.contributions if frame.step is not None else ()
-        assert [edge['answer'] for edge in shown['edges']] == [c for _, _, c, _ in contributions]
+        # the constant 0.5 gets no question: its gradient teaches nothing
+        assert [edge['answer'] for edge in shown['edges']] == [
+            c for parent, _, c, _ in contributions if parent.label or not parent.is_leaf]
         for edge in shown['edges']:
             math = ET.fromstring(edge['math'])
             assert math.tag.endswith('math') and '∂' in ''.join(math.itertext())
             ET.fromstring(edge['hint_math'])
             assert '-' not in edge['shown'] + edge['answer_text']  # one minus sign: −
         asked += len(shown['edges'])
-    assert asked == 13  # the two-node network: 5 operations of two parents (×, ×, ×, −, ×), 3 of one
+    # the two-node network: 5 operations of two parents (×, ×, ×, −, ×), 3 of one, less the constant
+    assert asked == 13 - 1
 
 
 def test_formula_math_is_the_tables():
@@ -71,7 +74,11 @@ def test_kinds_summary_and_key():
     plain = walkthrough(net.loss)
     last = plain.frames[-1].text
     assert 'parameter w' not in last and 'Those of them that are parameters' in last
-    assert 'never moves' in last  # the constant 0.5 is told apart
+    # The constant 0.5 gets no gradient talk: no "d loss / d 0.5", no "0.5 receives", no frame.
+    backward = '\n'.join(frame.text for frame in plain.frames if frame.phase == 'backward')
+    assert 'd loss / d 0.5' not in backward and '0.5 receives' not in backward
+    assert not any(frame.title.endswith('is done') for frame in plain.frames)
+    assert '(out - target)^2 receives 1 × 0.5 = 0.5' in backward
 
 
 def test_options_are_checked():

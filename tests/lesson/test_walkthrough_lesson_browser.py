@@ -119,11 +119,13 @@ def test_marks_are_explained(browser, tmp_path):
     # The backward step draws its red arrows the way the gradient flows (arrowheads at the parents).
     backward = next(i for i, f in enumerate(walk.frames) if f.step is not None and f.step.contributions)
     page.locator('#slider').fill(str(backward))
+    # (no red arrow to the constant 0.5: nothing flows on from it)
+    flowing = [c for c in walk.frames[backward].step.contributions if c[0].label or not c[0].is_leaf]
     hot = page.locator('svg.graph:visible path.edge.hot').count()
-    assert hot == len(walk.frames[backward].step.contributions)
+    assert hot == len(flowing) == len(walk.frames[backward].step.contributions) - 1
     assert page.locator('svg.graph:visible path.out.hot').count() == 1
     source = walk.diagram(backward).source
-    assert source.count('dir=back') == len(walk.frames[backward].step.contributions) + 1
+    assert source.count('dir=back') == len(flowing) + 1
     assert 'dir=back' not in walk.diagram(3).source  # forward steps point forward
     assert not errors
     page.close()
@@ -141,19 +143,25 @@ def test_quiz_hint_answer_score(browser, tmp_path, width, height):
     path = walk.save(tmp_path / 'quiz.html')
     page, requests, errors = reverse_page.open_page(browser, path)
     page.set_viewport_size({'width': width, 'height': height})
-    questions = [i for i, f in enumerate(walk.frames) if f.step is not None and f.step.contributions]
-    first = questions[0]
+    def asked(frame):  # what each parent receives, the constant 0.5 excepted: it teaches nothing
+        step = frame.step
+        return [c for c in (step.contributions if step else ()) if c[0].label or not c[0].is_leaf]
+    questions = [i for i, f in enumerate(walk.frames) if asked(f)]
+    first = next(i for i in questions if len(asked(walk.frames[i])) == 2)  # (out - target): out, target
+    after = questions[questions.index(first) + 1]
     assert page.locator('#score').text_content() == 'Score 0 / 0'
     page.locator('#slider').fill(str(first))
     assert not page.locator('#quiz').is_hidden()
-    assert page.locator('#question').text_content() == ('loss passes its gradient (1) back. '
-                                                         'What does each parent receive?')
     step = walk.frames[first].step
-    (parent_a, _, got_a, _), (parent_b, _, got_b, _) = step.contributions
+    assert page.locator('#question').text_content() == (
+        f'(out − target) passes its gradient ({step.grad:.4g}) back. '.replace('-', '−')
+        + 'What does each parent receive?')
+    (parent_a, _, got_a, _), (parent_b, local_b, got_b, _) = asked(walk.frames[first])
     # Before the answer: the parents' grads are not given away, in the table or the diagram.
     table = shown(page)
     assert table[walk.names[parent_a]][3] == '?' and table[walk.names[parent_b]][3] == '?'
-    assert f'{got_b:.4g}' not in page.locator('#step-text').text_content()
+    words = page.locator('#step-text').text_content()
+    assert 'receives' not in words and '.grad =' not in words
     # Wrong: the chain-rule hint, with the local derivative's formula as MathML; not the answer yet.
     answer(page, 1, '7')
     hint = page.locator('#answers .help').nth(1)
@@ -162,7 +170,8 @@ def test_quiz_hint_answer_score(browser, tmp_path, width, height):
     page.screenshot(path=str(ARTIFACTS / f'lesson_quiz_hint_{width}.png'))
     # Wrong again: the answer.
     answer(page, 1, '8')
-    assert f'Answer: 1 × {got_b:.4g} = {got_b:.4g}' in hint.text_content().replace('−', '-')
+    assert (f'Answer: {step.grad:.4g} × {local_b:.4g} = {got_b:.4g}'
+            in hint.text_content().replace('−', '-'))
     # Right (to 3 significant digits, typed with a comma and a Unicode minus) on both: advances.
     answer(page, 0, f'{got_a:.3g}'.replace('.', ',').replace('-', '−'))
     assert page.locator('#counter').text_content() == f'{first + 1} / {len(walk.frames)}'
@@ -170,14 +179,15 @@ def test_quiz_hint_answer_score(browser, tmp_path, width, height):
     assert page.locator('#counter').text_content() == f'{first + 2} / {len(walk.frames)}'
     assert page.locator('#score').text_content() == 'Score 1 / 2'  # a right at the first try, of two
     assert 'Right' in page.locator('#quiz-status').text_content()
-    # The answered step, seen again, shows its numbers.
-    page.keyboard.press('ArrowLeft')
+    # The answered step, seen again, shows its numbers (the next step is a question too, its box
+    # has the keys: back with the button).
+    page.locator('#prev').click()
     assert page.locator('#quiz').is_hidden()
     assert shown(page)[walk.names[parent_b]][3] == f'{got_b:.4g}'
     # "Show the answers" on the next question: no points, the step is shown.
-    page.locator('#slider').fill(str(questions[1]))
+    page.locator('#slider').fill(str(after))
     page.locator('#reveal').click()
-    revealed = len(walk.frames[questions[1]].step.contributions)
+    revealed = len(asked(walk.frames[after]))
     assert page.locator('#quiz').is_hidden()
     assert page.locator('#score').text_content() == f'Score 1 / {2 + revealed}'
     assert not errors and all(url == path.as_uri() for url in requests)
