@@ -51,7 +51,10 @@ def _is_numpy_bool(data: object) -> TypeGuard[SupportsFloat]:
 def _to_float(data: object, what: str = 'Value') -> float:
     # int first: isinstance against the numbers.Real ABC costs about 300 ns.
     if type(data) is int or isinstance(data, numbers.Real) or _is_numpy_bool(data):
-        return float_of(data, what)
+        try:
+            return float(data)
+        except OverflowError:  # only then the call that words the message: x * 2 pays nothing
+            return float_of(data, what)
     kind = type(data)
     name = kind.__name__ if kind.__module__ == 'builtins' else f'{kind.__module__}.{kind.__name__}'
     raise TypeError(f'{what} needs a real number (int, float, bool or a numpy scalar), '

@@ -266,9 +266,9 @@ def to_javascript(root: Value, *, name: str = 'backprop') -> str:
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f'to_javascript: name must be a JavaScript identifier, not {name!r}'[:200])
-    arrays, _ = graph_arrays(root)
+    arrays, order = graph_arrays(root)
     return '\n'.join((
-        ops_javascript(), ENGINE_JS,
+        ops_javascript({node.op for node in order if node.op}), ENGINE_JS,
         f'const GRAPH = {_json(arrays)};',
         'function makeBackprop(graph) {',
         '  const engine = makeEngine(graph);',

@@ -186,6 +186,7 @@ def test_a_defined_operation_runs_in_javascript_and_one_without_javascript_is_na
     microgradnode.define_operation('erfx', 'erf(a)', ('1.1283791670955126 * exp(-(a * a))',),
                                    functions={'erf': math.erf})
     assert 'Math.atan' in walkthrough(x.atan()).html()
+    assert 'backprop' in to_javascript(x.atan() * x)  # a graph without erfx is not stopped by it
     with pytest.raises(ValueError, match="cannot run the operation 'erfx': its formulas call 'erf'"):
         walkthrough(x.erfx()).html()
 
