@@ -34,12 +34,14 @@ from .engine import (
 # would hand out the module once someone imported it directly. They are small and import
 # nothing heavy (diagrams are drawn only when a page or frame picture is asked for).
 from .formulas.explain import explain
+from .lesson.network import network_walkthrough
 from .lesson.pitfalls import pitfalls
 from .lesson.walkthrough import walkthrough
 
 __all__ = ['Value', 'no_grad', 'enable_grad', 'is_grad_enabled', 'gradcheck', 'GradcheckError',
            'topological_order', 'backward_steps', 'explain', 'walkthrough', 'grad', 'hessian', 'hvp',
-           'jvp', 'jacobian', 'define_operation', 'remove_operation', 'pitfalls']
+           'jvp', 'jacobian', 'define_operation', 'remove_operation', 'pitfalls',
+           'network_walkthrough']
 __version__ = '0.1.0'
 
 _old_paths.install(__name__, already_imported=('explain', 'walkthrough'))

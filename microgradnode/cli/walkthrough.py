@@ -4,7 +4,9 @@
 and gradient, train, or step through the passes (``--quiz``: the learner answers each
 backward step first); ``--gif FILE`` an animated GIF of the steps; without either, every
 step is printed as text. Without EXPR the graph is ``a*b + a`` (a value used twice: its
-gradient adds up); ``--network two-node`` is the seed notebook's network.
+gradient adds up); ``--network two-node`` is the seed notebook's network; ``--network mlp
+--html FILE`` a small classifier learning 2-D points (``--dataset``, ``--samples``,
+``--layers``, ``--seed``), with its decision boundary.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from pathlib import Path
 
 from microgradnode._support.extras import check_needs
 
+from ..lesson.network import DEFAULT_LAYERS, DEFAULT_LEARNING_RATE, DEFAULT_SAMPLES, MAX_POINTS
 from ._graph import add_graph_arguments, graph_from_args, require_named_input
 from .draw import add_time_limit_argument
 from .errors import UsageError
-from .options import check_output_file
+from .options import check_output_file, real_number, whole_number
 
 __all__ = ['register', 'run', 'DEFAULT_EXPRESSION', 'DEFAULT_SETTINGS']
 
@@ -49,9 +52,25 @@ def register(subparsers) -> None:
                     f"{', '.join(DEFAULT_SETTINGS)}; --network two-node: the notebook's network "
                     'and its loss.')
     add_graph_arguments(parser)
-    parser.add_argument('--network', choices=('two-node',), default=None,
-                        help="instead of EXPR: the seed notebook's two-node network and its loss "
-                             '(--set changes its settings s0, w0, w1, w2, target)')
+    parser.add_argument('--network', choices=('two-node', 'mlp'), default=None,
+                        help="instead of EXPR: two-node, the seed notebook's network and its loss "
+                             '(--set changes its settings s0, w0, w1, w2, target); mlp, with --html: a small '
+                             'classifier on 2-D points, trained live with its decision boundary')
+    network = parser.add_argument_group('--network mlp')
+    network.add_argument('--dataset', default=None, choices=('moons', 'circles', 'xor'),
+                         help='the points (default: moons)')
+    network.add_argument('--samples', type=whole_number(1, MAX_POINTS), default=None, metavar='N',
+                         help=f'number of points, 1 to {MAX_POINTS} (default: {DEFAULT_SAMPLES}; '
+                              'xor: a multiple '
+                              'of 4)')
+    network.add_argument('--layers', type=whole_number(1, 16), nargs='+', default=None, metavar='SIZE',
+                         help='hidden layer sizes, each 1 to 16 (default: '
+                              f'{" ".join(map(str, DEFAULT_LAYERS))}, tanh)')
+    network.add_argument('--seed', type=whole_number(0, 2**32 - 1), default=None,
+                         help='seed for the points and the first weights (default: 0)')
+    parser.add_argument('--lr', type=real_number(0, 100, low_open=True), default=None, metavar='RATE',
+                        help="Train mode's first learning rate (default: 0.1 for the two-node network and "
+                             f'expressions, {DEFAULT_LEARNING_RATE:g} for --network mlp)')
     parser.add_argument('--html', metavar='FILE',
                         help='write a self-contained HTML page (works offline): sliders for the inputs, '
                              'every value and gradient updated live, gradient descent, and the passes '
@@ -98,7 +117,14 @@ def run(args: argparse.Namespace) -> int:
     if args.quiz and args.mode == 'forward':
         raise UsageError('--quiz asks about the backward pass: it goes with --mode reverse')
     if args.network is not None and args.expression is not None:
-        raise UsageError('--network two-node is a graph of its own: give EXPR or --network, not both')
+        raise UsageError(f'--network {args.network} is a graph of its own: give EXPR or --network, not both')
+    mlp_options = [option for option, value in (('--dataset', args.dataset), ('--samples', args.samples),
+                                                ('--layers', args.layers), ('--seed', args.seed))
+                   if value is not None]
+    if args.network == 'mlp':
+        return _network_page(args)
+    if mlp_options:
+        raise UsageError(f'{mlp_options[0]} goes with --network mlp')
     if args.network is None and args.expression is None:
         args.expression = DEFAULT_EXPRESSION
         given = {assignment.split('=', 1)[0].strip() for assignment in args.assignments}
@@ -110,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
     wrt = _forward_input(graph, args.wrt) if args.mode == 'forward' else None
     try:
         walk = walkthrough(graph.output, rankdir=args.rankdir, mode=args.mode, wrt=wrt,
-                           time_limit=args.time_limit, quiz=args.quiz, learning_rate=DEFAULT_ALPHA,
+                           time_limit=args.time_limit, quiz=args.quiz,
+                           learning_rate=DEFAULT_ALPHA if args.lr is None else args.lr,
                            parameters=[graph.labelled[name] for name in ('w0', 'w1', 'w2')]
                            if graph.two_node else None)
     except ValueError as error:
@@ -153,3 +180,38 @@ def _write(walk, name: str, frame_seconds: float | None) -> Path:
         raise UsageError(f'cannot write {name}: {error.strerror or error}') from None
     except (ValueError, RuntimeError) as error:  # too slow to render, or Graphviz failed: nothing written
         raise UsageError(str(error)) from None
+
+
+def _network_page(args: argparse.Namespace) -> int:
+    """``--network mlp``: the live page of a small classifier; refuses what does not go with it."""
+    from ..lesson.network import network_walkthrough
+    from ..nn.datasets import DATASETS
+    from ..nn.modules import MLP
+    for option, given in (('--gif', args.gif), ('--quiz', args.quiz), ('--set', args.assignments),
+                          ('--mode forward', args.mode == 'forward'), ('--wrt', args.wrt),
+                          ('--rankdir', args.rankdir != 'LR')):
+        if given:
+            raise UsageError(f'{option} does not go with --network mlp: its page trains the network live '
+                             '(--html FILE), one point\'s graph at a time')
+    if args.html is None:
+        raise UsageError('--network mlp is a live page: give --html FILE (one point\'s graph has about 200 '
+                         'values, too many to read as text)')
+    dataset = args.dataset or 'moons'
+    samples = args.samples if args.samples is not None else DEFAULT_SAMPLES
+    if dataset == 'xor' and samples % 4:
+        raise UsageError(f'--samples {samples}: xor needs a multiple of 4 (copies of its four corners)')
+    seed = args.seed if args.seed is not None else 0
+    noise = {'moons': 0.1, 'circles': 0.05, 'xor': 0.1}[dataset]
+    points, labels = DATASETS[dataset](samples, noise=noise, seed=seed)
+    layers = args.layers if args.layers is not None else list(DEFAULT_LAYERS)
+    model = MLP(2, [*layers, 1], activation='tanh', seed=seed)
+    try:
+        walk = network_walkthrough(model, points, labels,
+                                   learning_rate=DEFAULT_LEARNING_RATE if args.lr is None else args.lr)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    path = _write(walk, args.html, None)
+    assert walk.network is not None, 'network_walkthrough sets it'
+    print(f'wrote {path}: {walk.network.describe()}; Train runs gradient descent with its decision boundary; '
+          'open it in a browser (it needs no network)')
+    return 0

@@ -216,7 +216,16 @@ function makeEngine(graph) {
       if (row.arity === 2) G[graph.b[i]] += Z[2 * i + 1] ? 0.0 : upstream * L[2 * i + 1];
     }
   }
-  return {n, V, G, L, Z, forward, backward};
+  // The values alone, without the local derivatives backward needs: for evaluating the
+  // graph at many inputs (the page's decision boundary), about twice as fast.
+  function values(leaves) {
+    for (let i = 0; i < n; i++) {
+      const row = rows[i];
+      V[i] = row === null ? leaves[i]
+        : row.forward(V[graph.a[i]], row.arity === 2 ? V[graph.b[i]] : undefined, graph.k[i]);
+    }
+  }
+  return {n, V, G, L, Z, forward, backward, values};
 }
 '''
 """The loop running a graph's rows: no formula and no derivative of its own."""

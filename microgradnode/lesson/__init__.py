@@ -6,6 +6,7 @@
 True
 """
 
+from .network import network_walkthrough
 from .walkthrough import DEFAULT_MAX_NODES, Frame, Walkthrough, walkthrough
 
-__all__ = ['walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']
+__all__ = ['walkthrough', 'network_walkthrough', 'Walkthrough', 'Frame', 'DEFAULT_MAX_NODES']

@@ -39,7 +39,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .._support.flags import check_flag
 from ..engine import Step, Value, backward_steps, topological_order
@@ -68,6 +68,16 @@ arrows, when ``dot`` places the bends and when there are too many and it does no
 bends), 1.8 s; 81 frames of ``(x+...+x)*(x+...+x)`` with 20 terms (79 nodes, 684
 bends), 6.5 s; 121 frames with 30 terms (119 nodes, 1,624 bends, not placed), 6.9 s.
 A page expected to take more than half its time limit is refused before any rendering."""
+
+
+class NetworkView(Protocol):
+    """What a page of a network needs from it (:class:`microgradnode.lesson.network.Network`)."""
+
+    def table(self) -> list[Value]: ...
+    def svg(self, ids: dict[Value, int], direction: str) -> str: ...
+    def page_data(self, ids: dict[Value, int], learning_rate: float) -> dict: ...
+    def key_html(self) -> str: ...
+    def describe(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,8 @@ class Walkthrough:
             frames = (self._forward_frames() + self._backward_frames()
                       if len(self.order) <= STEP_MAX_NODES else [])
         self.frames: list[Frame] = [frame._replace_index(index) for index, frame in enumerate(frames)]
+        # Set by network_walkthrough (lesson/network.py): the graph is one point's loss of a classifier.
+        self.network: NetworkView | None = None
 
     # -- words -------------------------------------------------------------------------
 
@@ -388,7 +400,8 @@ class Walkthrough:
             f'<th scope="row">{html.escape(names[ids[node]])} '
             f'<span class="kind">{self._kind(node)}</span></th>'
             f'<td class="value"></td><td class="grad"></td></tr>'
-            for node in self.order)
+            # a network's table: its inputs, neurons, loss and parameters, not every product and sum
+            for node in (self.order if self.network is None else self.network.table()))
         data = [{
             'phase': frame.phase,
             'title': _minus(frame.title),
@@ -430,6 +443,10 @@ class Walkthrough:
                 'inputs': sorted((ids[node] for node in self.order if node.is_leaf and node.label),
                                  key=lambda i: first_use.get(self.order[i], i)),
                 'train': self._training(ids)}
+        if self.network is not None:
+            live.update(self.network.page_data(ids, self.learning_rate))
+            modes = ['explore', 'train']
+            page_title = title or f'Backpropagation, live: {self.network.describe()}'
         replacements = {
             '{{TITLE}}': html.escape(page_title),
             '{{PICTURES}}': self._pictures(names),
@@ -441,8 +458,9 @@ class Walkthrough:
                                       'root': _minus(self.names[self.root]), 'modes': modes, 'live': live,
                                       'tangents': self.wrt is not None,
                                       'forward': sum(f.phase == 'forward' for f in self.frames)}),
-            '{{KEY}}': _key_html(forward_mode=self.wrt is not None),
-            '{{BODY_CLASS}}': 'quiz' if self.quiz else '',
+            '{{KEY}}': (_key_html(forward_mode=self.wrt is not None) if self.network is None
+                        else self.network.key_html()),
+            '{{BODY_CLASS}}': 'quiz' if self.quiz else 'network' if self.network is not None else '',
         }
         page = re.sub('|'.join(re.escape(key) for key in replacements),
                       lambda match: replacements[match.group(0)], template)
@@ -454,6 +472,9 @@ class Walkthrough:
         """The graph drawn twice, left to right (wide screens) and top to bottom (narrow ones)."""
         from ..ops.table import OPS
         from .picture import layout, svg
+        if self.network is not None:
+            where = {node: index for index, node in enumerate(self.order)}
+            return '\n'.join(self.network.svg(where, direction) for direction in ('LR', 'TB'))
         by_node = dict(zip(self.order, names))
         symbols = {}
         kinds = {}
