@@ -48,7 +48,9 @@ MAX_POINTS = 500
 MAX_PARAMETERS = 400
 """The picture has a box per neuron and an arrow per weight: more is no longer readable."""
 
-_BOX = {'LR': (118, 40), 'TB': (92, 58)}      # width, height of a neuron's box
+_BOX = {'LR': (133, 40), 'TB': (92, 58)}      # width, height of a neuron's box
+"""LR: a name of up to 6 characters (L2.n15) and a number of up to NUMBER_CHARS on one row, at
+picture.py's 7 px a character, 7 px in from each side; TB: the name and the numbers one per row."""
 _GAP = {'LR': (120, 8), 'TB': (70, 6)}        # between layers, between boxes of a layer
 _MARGIN = 10
 POSITIVE, NEGATIVE = '#1971c2', '#e8590c'   # a weight's arrow (the page's style sheet says the same)
@@ -134,6 +136,11 @@ def _check_data(points: object, labels: object) -> tuple[list[list[float]], list
                 isinstance(c, numbers.Real) and not isinstance(c, bool) and math.isfinite(c) for c in point):
             raise ValueError(f'points[{index}] must be two finite numbers [x0, x1], not {point!r}'[:200])
         checked.append([float(point[0]), float(point[1])])
+    for axis in (0, 1):  # the picture of the data spans them: the span must be a float too
+        coordinates = [point[axis] for point in checked]
+        if not math.isfinite(max(coordinates) - min(coordinates)):
+            raise ValueError(f'the points are too far apart to draw: x{axis} goes from {min(coordinates):g} '
+                             f'to {max(coordinates):g}; scale them down')
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence) or len(labels) != len(checked):
         count = len(labels) if isinstance(labels, Sequence) else 'no'
         raise ValueError(f'labels must be a list of one label per point: {len(checked)} points, '

@@ -203,3 +203,27 @@ def test_a_dead_relu_stops_an_infinite_or_nan_gradient_in_javascript_as_in_pytho
     (result,) = run_node(to_javascript(root), [{position[w]: 0.5}])
     check(order, result)
     assert number(result['grad'][position[w]]) == 0.0
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_values_alone_are_the_forward_passs_values(seed):
+    """``values`` (the page's decision boundary) skips the local derivatives, not a digit of the values."""
+    rng = random.Random(100 + seed)
+    root, inputs = random_graph(rng, rng.randint(10, 40))
+    order = topological_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    points = [{position[x]: rng.uniform(-2, 2) for x in inputs if x in position} for _ in range(4)]
+    node = require_program('node')
+    script = (to_javascript(root) + '\nconst calls = JSON.parse(require("fs").readFileSync(0, "utf8"));\n'
+              'const engine = makeEngine(GRAPH);\n'
+              'process.stdout.write(JSON.stringify(calls.map(leaves => {\n'
+              '  const data = GRAPH.data.slice();\n'
+              '  for (const [i, v] of Object.entries(leaves)) data[Number(i)] = v;\n'
+              '  engine.forward(data); const full = Array.from(engine.V);\n'
+              '  engine.V.fill(12345); engine.values(data);\n'
+              '  return [full.map(String), Array.from(engine.V).map(String)]; })));')
+    done = subprocess.run([node, '-e', script], input=json.dumps(points), capture_output=True, text=True,
+                          timeout=60, check=True)
+    for full, alone in json.loads(done.stdout):
+        assert alone == full
+    assert len(order) >= 10

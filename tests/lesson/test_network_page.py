@@ -101,6 +101,8 @@ def test_the_model_is_not_changed_and_the_chosen_point_is_shown_first():
     ({'points': [[0.0, 1.0]], 'labels': [True]}, ValueError, 'labels[0] must be +1'),
     ({'points': [[0.0, 1.0]] * (MAX_POINTS + 1), 'labels': [1] * (MAX_POINTS + 1)}, ValueError,
      f'at most {MAX_POINTS} points'),
+    ({'points': [[1e308, 0.0], [-1e308, 0.0]], 'labels': [1, -1]}, ValueError,
+     'x0 goes from -1e+308 to 1e+308'),
     ({'point': 60}, ValueError, 'point must be the index of a point, 0 to 59'),
     ({'point': -1}, ValueError, 'point must be the index of a point'),
     ({'point': True}, ValueError, 'point must be the index of a point'),
