@@ -54,7 +54,7 @@ RECIPES: tuple[Recipe, ...] = (
             'moons_step.svg'),
            ('python', 'examples/draw_network.py', '--out', '{out}')),
     Recipe(TENSOR_PICTURES, ('python', 'examples/draw_tensors.py', '{out}')),
-    Recipe(tuple(f'walkthrough_{mode}_{size}.png' for mode in ('explore', 'train', 'step')
+    Recipe(tuple(f'walkthrough_{mode}_{size}.png' for mode in ('explore', 'train', 'step', 'network')
                  for size in ('wide', 'phone')),
            ('python', '-m', 'tools.walkthrough_images'), fixed_folder=True),
     Recipe(('moons_boundary.png', 'moons_loss.png'),

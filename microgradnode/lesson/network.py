@@ -352,7 +352,9 @@ def page_data(network: Network, ids: dict[Value, int], learning_rate: float) -> 
     x0, x1, y = network.inputs
     hint = (f'Each step runs this graph once per point ({len(network.points)} points), adds up '
             'the gradients and moves every weight and bias against their mean: p ← p − learning rate × '
-            'mean of d loss / d p. The picture shows one point\'s graph; pick another below.')
+            'mean of d loss / d p. Each point\'s loss is relu(1 − y·score): 0 once the point is on its '
+            'side by a margin of 1. The picture shows one point\'s graph; pick another on the plot of '
+            'the data.')
     return {
         'inputs': [ids[x0], ids[x1]],
         'train': None,
