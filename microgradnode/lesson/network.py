@@ -350,6 +350,11 @@ def page_data(network: Network, ids: dict[Value, int], learning_rate: float) -> 
     pad_x = 0.15 * (max(xs) - min(xs) or 1.0)
     pad_y = 0.15 * (max(ys) - min(ys) or 1.0)
     x0, x1, y = network.inputs
+    incoming: dict[int, list[int]] = {}  # each neuron's weights, then its bias
+    for weight, _, neuron, _ in network.weights:
+        incoming.setdefault(ids[neuron], []).append(ids[weight])
+    for bias, neuron in network.biases:
+        incoming[ids[neuron]].append(ids[bias])
     hint = (f'Each step runs this graph once per point ({len(network.points)} points), adds up '
             'the gradients and moves every weight and bias against their mean: p ← p − learning rate × '
             'mean of d loss / d p. Each point\'s loss is relu(1 − y·score): 0 once the point is on its '
@@ -365,6 +370,7 @@ def page_data(network: Network, ids: dict[Value, int], learning_rate: float) -> 
             'parameters': [ids[p] for p in network.model.parameters()],
             'via': {2 * ids[product] + product.parents.index(source): [neuron.label, weight.label]
                     for weight, source, neuron, product in network.weights},
+            'incoming': incoming,
             'extent': [min(xs) - pad_x, max(xs) + pad_x, min(ys) - pad_y, max(ys) + pad_y],
             'rate': learning_rate, 'hint': hint,
             'describe': network.describe(),

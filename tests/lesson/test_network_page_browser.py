@@ -195,3 +195,29 @@ def test_the_default_network_fits_1280x800_readable_and_a_phone_without_errors(b
     page.screenshot(path=str(ARTIFACTS / 'network_train_390.png'))
     assert requests + requests_phone == [] and errors + errors_phone == []
     page.close()
+
+
+def test_a_clicked_neuron_lists_its_weights_gradients_here_and_over_every_point(browser, page_path):
+    from microgradnode.nn.training import batch_loss
+    walk = network_walkthrough()
+    model = default_model()
+    value, _ = batch_loss(model, walk.network.points, walk.network.labels, loss='hinge', l2=0.0)
+    value.backward()
+    mean = {p.label: p.grad for p in model.parameters()}
+    here_model = default_model()
+    _, _, loss = build(here_model, walk.network.points[3], walk.network.labels[3])
+    loss.backward()
+    here = {p.label: p.grad for p in here_model.parameters()}
+    page, requests, errors = open_live(browser, page_path, 1280, 800, 'explore')
+    page.evaluate('() => window.microgradnode.choosePoint(3)')
+    page.locator('svg.graph:visible g.value[aria-label="L2.n4"]').click()
+    lines = page.locator('#detail li.formula').all_inner_texts()
+    assert [line.split(' = ')[0] for line in lines] == [*(f'L2.n4.w{k}' for k in range(6)), 'L2.n4.b']
+    for line in lines:
+        name = line.split(' = ')[0]
+        shown_here = line.split(': here ')[1].split(',')[0].replace('−', '-')
+        shown_mean = line.split(', mean ')[1].replace('−', '-')
+        assert shown_here == format(here[name], '.4g') if here[name] else shown_here == '0'
+        assert float(shown_mean) == pytest.approx(mean[name], rel=1e-3, abs=1e-12)
+    assert requests == [] and errors == []
+    page.close()
