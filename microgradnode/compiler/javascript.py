@@ -260,6 +260,14 @@ def _json(data: object) -> str:
     return text.replace('-Infinity', '(-Infinity)')
 
 
+_JS_WORDS = frozenset(
+    'break case catch class const continue debugger default delete do else enum export extends false '
+    'finally for function if import in instanceof let new null return static super switch this throw true '
+    'try typeof var void while with yield await arguments eval undefined NaN Infinity'.split())
+_TAKEN_NAMES = _JS_WORDS | {'STRONG_ZERO', 'truth', 'H', 'OPS', 'makeEngine', 'GRAPH', 'makeBackprop'}
+"""Names the function may not have: JavaScript's own, and those the generated code declares."""
+
+
 def to_javascript(root: Value, *, name: str = 'backprop') -> str:
     """A self-contained JavaScript function ``name(leaves)`` doing ``root``'s forward and backward pass.
 
@@ -273,8 +281,12 @@ def to_javascript(root: Value, *, name: str = 'backprop') -> str:
     >>> source.splitlines()[-1]
     'const backprop = makeBackprop(GRAPH);'
     """
-    if not isinstance(name, str) or not name.isidentifier():
+    if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
         raise ValueError(f'to_javascript: name must be a JavaScript identifier, not {name!r}'[:200])
+    if name in _TAKEN_NAMES:
+        raise ValueError(f'to_javascript: name {name!r} is taken: '
+                         + ('a word of JavaScript' if name in _JS_WORDS else 'the generated code defines it')
+                         + '; choose another')
     arrays, order = graph_arrays(root)
     return '\n'.join((
         ops_javascript({node.op for node in order if node.op}), ENGINE_JS,

@@ -227,3 +227,22 @@ def test_values_alone_are_the_forward_passs_values(seed):
     for full, alone in json.loads(done.stdout):
         assert alone == full
     assert len(order) >= 10
+
+
+@pytest.mark.parametrize('name, words', [
+    ('GRAPH', 'the generated code defines it'), ('makeEngine', 'the generated code defines it'),
+    ('OPS', 'the generated code defines it'), ('function', 'a word of JavaScript'),
+    ('class', 'a word of JavaScript'), ('ünicode', 'must be a JavaScript identifier'),
+    ('2x', 'must be a JavaScript identifier'),
+])
+def test_a_name_the_code_could_not_declare_is_refused(name, words):
+    with pytest.raises(ValueError, match=words):
+        to_javascript(Value(2.0, 'x') * 3, name=name)
+
+
+def test_any_other_name_runs_in_node():
+    node = require_program('node')
+    source = to_javascript(Value(2.0, 'x') * 3, name='leaves')
+    script = source + '\nprocess.stdout.write(JSON.stringify(leaves({0: 5}).data));'
+    done = subprocess.run([node, '-e', script], capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(done.stdout) == [5, 3, 15]
