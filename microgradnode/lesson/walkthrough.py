@@ -343,8 +343,16 @@ class Walkthrough:
                 for number, frame in enumerate(result, 1)]
 
     def text(self) -> str:
-        """Every frame in words, forward then backward."""
-        return '\n\n'.join(frame.text for frame in self.frames)
+        """Every frame in words, forward then backward (or why there are none: :meth:`_no_steps`)."""
+        return '\n\n'.join(frame.text for frame in self.frames) if self.frames else self._no_steps()
+
+    def _no_steps(self) -> str:
+        """Why a walkthrough has no frames: a network's page, or a graph too large to step through."""
+        if self.network is not None:
+            return (f'The page of {self.network.describe()}: one point\'s graph of {len(self.order)} values, '
+                    'trained live (save it as HTML and open it in a browser); it has no steps to read.')
+        return (f'{self.names[self.root]} has {len(self.order)} values, more than {STEP_MAX_NODES}: '
+                'too many to step through. Its HTML page explores and trains it live.')
 
     def __str__(self) -> str:
         return self.text()
@@ -689,6 +697,8 @@ class Walkthrough:
         GIF loops.
         """
         from .._support.extras import check_needs
+        if not self.frames:
+            raise ValueError(f'walkthrough: no steps to animate. {self._no_steps()}')
         # Before any rendering, nothing done in vain; all that is missing named at once.
         check_needs([('graphviz', 'GIF files'), ('PIL', 'GIF files')])
         from .gif import walkthrough_gif

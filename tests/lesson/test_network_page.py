@@ -118,3 +118,25 @@ def test_bad_arguments_are_refused_with_what_is_wrong(kwargs, error, words):
 def test_labels_zero_count_as_the_negative_class():
     walk = network_walkthrough(MLP(2, [2, 1], seed=0), [[0.0, 0.0], [1.0, 1.0]], [0, 1])
     assert walk.network.labels == [-1, 1]
+
+
+def test_a_network_walkthrough_says_what_it_is_and_has_no_gif(tmp_path):
+    walk = network_walkthrough()
+    assert str(walk).startswith('The page of an MLP 2-6-6-1 (tanh, 67 parameters) on 60 points, hinge loss: '
+                                "one point's graph of 194 values, trained live")
+    with pytest.raises(ValueError, match='no steps to animate'):
+        walk.save(tmp_path / 'network.gif')
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_graph_too_large_to_step_through_says_so_in_words_and_has_no_gif(tmp_path):
+    from microgradnode import walkthrough
+    x = Value(1.0, 'x')
+    y = x
+    for _ in range(40):
+        y = y * 1.01 + x
+    walk = walkthrough(y, max_nodes=1000)
+    assert walk.frames == []
+    assert 'has 121 values, more than 60: too many to step through' in walk.text()
+    with pytest.raises(ValueError, match='no steps to animate'):
+        walk.gif()
