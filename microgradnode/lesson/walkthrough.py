@@ -129,7 +129,9 @@ class Walkthrough:
         from ..diagram.options import RANKDIRS, checked_number_format
         from ..diagram.renderers import DEFAULT_TIME_LIMIT, check_time_limit
         if not isinstance(root, Value):
-            raise TypeError(f'walkthrough needs a Value, not {type(root).__name__}')
+            hint = ('; a network trained on points has its own page: '
+                    'network_walkthrough(model, points, labels)' if hasattr(root, 'parameters') else '')
+            raise TypeError(f'walkthrough needs a Value, not {type(root).__name__}{hint}')
         if rankdir not in RANKDIRS:  # now, not when the page is rendered
             raise ValueError(f'rankdir must be one of {", ".join(RANKDIRS)}, not {rankdir!r}')
         self.root = root

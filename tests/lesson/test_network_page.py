@@ -140,3 +140,10 @@ def test_a_graph_too_large_to_step_through_says_so_in_words_and_has_no_gif(tmp_p
     assert 'has 121 values, more than 60: too many to step through' in walk.text()
     with pytest.raises(ValueError, match='no steps to animate'):
         walk.gif()
+
+
+def test_walkthrough_given_a_model_points_to_the_network_page():
+    from microgradnode import walkthrough
+    with pytest.raises(TypeError, match=r'walkthrough needs a Value, not MLP; a network trained on points '
+                                        r'has its own page: network_walkthrough\(model, points, labels\)'):
+        walkthrough(MLP(2, [1]))
