@@ -225,7 +225,25 @@ function makeEngine(graph) {
         : row.forward(V[graph.a[i]], row.arity === 2 ? V[graph.b[i]] : undefined, graph.k[i]);
     }
   }
-  return {n, V, G, L, Z, forward, backward, values};
+  // Forward mode with the local derivatives forward() recorded: each value's tangent
+  // d value / d seed, summed over its parents (reverse mode sums over its children). As in
+  // calculus/forward.py, only values the seed reaches carry one (R[i] = 1); the others are 0.
+  const T = new Float64Array(n), R = new Uint8Array(n);
+  function tangents(seed) {
+    T.fill(0.0); R.fill(0);
+    for (let i = 0; i < n; i++) {
+      const row = rows[i];
+      if (row === null) { if (i === seed) { T[i] = 1.0; R[i] = 1; } continue; }
+      const a = graph.a[i], b = row.arity === 2 ? graph.b[i] : -1;
+      const fromA = R[a] === 1, fromB = b >= 0 && R[b] === 1;
+      if (!fromA && !fromB) continue;
+      const viaA = fromA ? (Z[2 * i] ? 0.0 : L[2 * i] * T[a]) : 0.0;
+      const viaB = fromB ? (Z[2 * i + 1] ? 0.0 : L[2 * i + 1] * T[b]) : 0.0;
+      T[i] = fromA && fromB ? viaA + viaB : fromA ? viaA : viaB;
+      R[i] = 1;
+    }
+  }
+  return {n, V, G, L, Z, T, R, forward, backward, values, tangents};
 }
 '''
 """The loop running a graph's rows: no formula and no derivative of its own."""

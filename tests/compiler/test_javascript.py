@@ -246,3 +246,22 @@ def test_any_other_name_runs_in_node():
     script = source + '\nprocess.stdout.write(JSON.stringify(leaves({0: 5}).data));'
     done = subprocess.run([node, '-e', script], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(done.stdout) == [5, 3, 15]
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_tangents_are_forward_modes(seed):
+    """``tangents`` (the page's forward mode): calculus.forward's tangents, 0 where the seed is not felt."""
+    from microgradnode.calculus.forward import forward_tangents
+    rng = random.Random(200 + seed)
+    root, inputs = random_graph(rng, rng.randint(10, 40))
+    order = topological_order(root)
+    leaves = [i for i, node in enumerate(order) if node.is_leaf]
+    node = require_program('node')
+    script = (to_javascript(root) + '\nconst engine = makeEngine(GRAPH);\nengine.forward(GRAPH.data);\n'
+              f'process.stdout.write(JSON.stringify({leaves}.map(seed => {{ engine.tangents(seed);'
+              ' return Array.from(engine.T).map(String); })));')
+    done = subprocess.run([node, '-e', script], capture_output=True, text=True, timeout=60, check=True)
+    for seed_index, got in zip(leaves, json.loads(done.stdout)):
+        want = forward_tangents(root, {order[seed_index]: 1.0})
+        for text, value in zip(got, order):
+            assert agree(number(text), want[value]), (seed_index, value, text, want[value])

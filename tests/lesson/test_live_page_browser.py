@@ -51,17 +51,9 @@ def close(got: float, want: float) -> bool:
 
 def engine_values(root: Value, settings: dict[str, float]) -> list[tuple[float, float]]:
     """Every node's (data, grad) in the page's order, from the engine, the graph rebuilt with ``settings``."""
-    order = topological_order(root)
-    made: dict[Value, Value] = {}
-    for node in order:
-        if node.is_leaf:
-            made[node] = Value(settings.get(node.label, node.data), node.label)
-            continue
-        parents = [made[p] for p in node.parents]
-        method = getattr(Value, node.op)
-        made[node] = method(parents[0], node.constant) if OPS[node.op].constant else method(*parents)
-    made[order[-1]].backward()
-    return [(made[node].data, made[node].grad) for node in order]
+    fresh = rebuild(topological_order(root), settings)
+    fresh[-1].backward()
+    return [(node.data, node.grad) for node in fresh]
 
 
 def agree(page, root: Value, settings: dict[str, float]) -> int:
@@ -401,3 +393,52 @@ def test_two_node_page_small_and_offline(browser, tmp_path):
     page.locator('#zoom').click()
     assert page.locator('#zoom').get_attribute('aria-pressed') == 'false'
     assert requests == [] and errors == []
+
+
+def test_forward_mode_in_explore_gives_forward_tangents_numbers(browser, tmp_path):
+    """Explore's tangents: calculus.forward's to 1e-12 at several inputs; a click writes the parents' sum."""
+    from microgradnode.calculus.forward import forward_tangents
+    net = build()
+    root = net.loss
+    path = walkthrough(root, parameters=net.weights).save(tmp_path / 'two.html')
+    page, requests, errors = open_live(browser, path, 1280, 800)
+    order = topological_order(root)
+    rng = random.Random(3)
+    checked = 0
+    for wrt in ('w0', 's0', 'w2', 'target'):
+        page.evaluate(f'() => window.microgradnode.showTangents({wrt!r})')
+        for _ in range(3):
+            settings = {name: rng.uniform(-2, 2) for name in ('w0', 's0', 'w1', 'w2', 'target')}
+            for name, value in settings.items():
+                page.evaluate(f'() => window.microgradnode.setInput({name!r}, {value!r})')
+            shown = state(page)['tangents']
+            assert shown['of'] == wrt
+            fresh = rebuild(order, settings)
+            seed = next(node for node in fresh if node.label == wrt)
+            want = forward_tangents(fresh[-1], {seed: 1.0})
+            for got, node in zip(shown['values'], fresh):
+                assert close(got, want[node]), (wrt, node, got, want[node])
+                checked += 1
+    assert checked == 4 * 3 * len(order)
+    # a click: the tangent as a sum over the values it is computed from
+    page.locator('svg.graph:visible g.value[aria-label="out"]').click()
+    terms = page.locator('#detail .sum-line .term').all_inner_texts()
+    assert len(terms) == 2 and page.locator('#detail h2').inner_text().startswith('d out / d target = ')
+    page.evaluate('() => window.microgradnode.showTangents(null)')
+    assert state(page)['tangents'] is None
+    assert page.locator('#nodes thead th').last.inner_text() == 'grad'
+    assert requests == [] and errors == []
+    page.close()
+
+
+def rebuild(order: list[Value], settings: dict[str, float]) -> list[Value]:
+    """The graph built again by the engine, its inputs set by name from ``settings``."""
+    made: dict[Value, Value] = {}
+    for node in order:
+        if node.is_leaf:
+            made[node] = Value(settings.get(node.label, node.data), node.label)
+            continue
+        parents = [made[p] for p in node.parents]
+        method = getattr(Value, node.op)
+        made[node] = method(parents[0], node.constant) if OPS[node.op].constant else method(*parents)
+    return [made[node] for node in order]
