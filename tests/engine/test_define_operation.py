@@ -269,3 +269,37 @@ def test_an_operation_of_two_values():
     x.grad = y.grad = 0.0
     microgradnode.compile(z)()
     assert (x.grad, y.grad) == eager
+
+
+def test_threads_defining_operations_at_once_each_get_a_true_answer():
+    """Eight threads define one name at once: exactly one succeeds; eight distinct names all land."""
+    import sys
+    import threading
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race showed 5 of 8 winners
+    try:
+        for names in (['twice'] * 8, [f'times{k}' for k in range(8)]):
+            barrier = threading.Barrier(len(names))
+            results: list[str] = []
+
+            def define(name: str, barrier: threading.Barrier = barrier, results: list[str] = results) -> None:
+                barrier.wait()
+                try:
+                    define_operation(name, '2.0 * a', '2.0')
+                    results.append('defined')
+                except ValueError:
+                    results.append('refused')
+            threads = [threading.Thread(target=define, args=(name,)) for name in names]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            try:
+                assert results.count('defined') == len(set(names))
+                for name in set(names):
+                    assert getattr(Value(3.0), name)().data == 6.0
+            finally:
+                for name in set(names):
+                    remove_operation(name)
+    finally:
+        sys.setswitchinterval(interval)
