@@ -442,3 +442,15 @@ def rebuild(order: list[Value], settings: dict[str, float]) -> list[Value]:
         method = getattr(Value, node.op)
         made[node] = method(parents[0], node.constant) if OPS[node.op].constant else method(*parents)
     return [made[node] for node in order]
+
+
+def test_a_constant_has_no_gradient_in_the_table_in_any_mode(browser, tmp_path):
+    net = build()
+    path = walkthrough(net.loss, parameters=net.weights).save(tmp_path / 'two.html')
+    page, requests, errors = open_live(browser, path, 1280, 800)
+    for mode in ('explore', 'train', 'step'):
+        page.evaluate(f'() => window.microgradnode.setMode({mode!r})')
+        cell = page.locator('#nodes tr[data-kind=constant] td.grad')
+        assert cell.inner_text() == '—', mode
+    assert requests == [] and errors == []
+    page.close()
