@@ -9,7 +9,8 @@ The layout is a layered drawing: each operation's circle sits one layer after it
 its value's box one layer after the circle, an input one layer before its first use.
 Within a layer, nodes are ordered by the mean place of their neighbours (a few sweeps,
 which untangles the graphs a lesson uses) and then placed as near as they can be to the
-nodes they connect to. Every box is wide enough for its name and for the widest number
+nodes they connect to. A left-to-right picture too wide for a wide screen is wrapped into
+rows, like a line of text (:data:`WIDE_VIEW`). Every box is wide enough for its name and for the widest number
 the page writes (:data:`NUMBER_CHARS` characters), so that no number ever spills out.
 
 >>> from microgradnode import Value
@@ -22,7 +23,7 @@ the page writes (:data:`NUMBER_CHARS` characters), so that no number ever spills
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..engine import Value, topological_order
@@ -45,6 +46,14 @@ _RADIUS = 15        # operation circles
 _SIDE_GAPS = {'LR': (76, 26), 'TB': (46, 18)}   # value -> operation (room for numbers), operation -> value
 _ACROSS_GAP = {'LR': 16, 'TB': 10}
 
+WIDE_VIEW = (1230, 360)
+"""The picture's room on a wide screen (1280x800), in px: a left-to-right picture wider than this
+is wrapped into rows when the rows then fit it whole (see :func:`layout`)."""
+
+_TRACK = 7          # px between the wrapping arrows of one break
+_ROOM = 12          # px left of the rows and right of them, where wrapping arrows go round
+_MAX_ROWS = 4
+
 
 def shortened(name: str) -> str:
     """A name as a box shows it: at most :data:`LONGEST_NAME` characters.
@@ -63,6 +72,10 @@ def box_rows(node: Value, fan_out: int) -> int:
     if node.is_leaf and not node.label:
         return 1
     return 4 if fan_out > 1 else 3
+
+
+Point = tuple[float, float]
+Curve = tuple[Point, Point, Point, Point]
 
 
 @dataclass
@@ -89,6 +102,7 @@ class Edge:
     path: str = ''
     label_x: float = 0.0
     label_y: float = 0.0
+    curves: list[Curve] = field(default_factory=list)
 
 
 @dataclass
@@ -101,6 +115,8 @@ class Picture:
     values: dict[int, Item] = field(default_factory=dict)
     ops: dict[int, Item] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
+    outs: dict[int, list[Curve]] = field(default_factory=dict)
+    """Each operation's arrow to its result's box, as cubic curves."""
 
 
 def _fan_out(order: list[Value]) -> dict[Value, int]:
@@ -199,7 +215,8 @@ def layout(root: Value, names: Mapping[Value, str], direction: str) -> Picture:
             for place, item in enumerate(layer):
                 item.order = place
     _place(layers, ranks, neighbours, direction)
-    return _drawn(order, index, values, ops, bends, direction)
+    wrapped = _wrap(layers, ranks, order, index, values, ops, bends) if direction == 'LR' else []
+    return _drawn(order, index, values, ops, bends, direction, wrapped)
 
 
 def _sweeps(count: int, wanted: int) -> int:
@@ -279,18 +296,114 @@ def _place(layers: dict[int, list[Item]], ranks: list[int], neighbours: dict[int
                 position += size(item) + gap
 
 
+def _wrap(layers: dict[int, list[Item]], ranks: list[int], order: list[Value], index: Mapping[Value, int],
+          values: dict[int, Item], ops: dict[int, Item], bends: Mapping[tuple[int, int], list[Item]]
+          ) -> list[list[int]]:
+    """A left-to-right picture too wide for :data:`WIDE_VIEW`, cut into rows that fit it whole.
+
+    A long chain (the two-node network) is read like a line of text: its layers are cut into
+    rows, at the places fewest arrows cross (best an operation's arrow to its result), and an
+    arrow crossing a cut goes round, right of its row and back left under it. Each layer is
+    centred on its row's middle line, so that rows are as low as their tallest layer. When no
+    cut into at most :data:`_MAX_ROWS` rows fits the view, the picture stays one row (and the
+    page shows a close-up of it). Returns the ranks of each row, or [] for one row.
+    """
+    count = len(ranks)
+    start = [min(item.x - item.width / 2 for item in layers[r]) for r in ranks]
+    end = [max(item.x + item.width / 2 for item in layers[r]) for r in ranks]
+    room_x, room_y = WIDE_VIEW[0] - 2 * _MARGIN - 2 * _ROOM, WIDE_VIEW[1] - 2 * _MARGIN
+    if end[-1] - start[0] <= room_x + 2 * _ROOM or count > 200:
+        return []
+    place = {r: k for k, r in enumerate(ranks)}
+    spans = [(values[index[parent]].rank, ops[i].rank)
+             for i, node in enumerate(order) for parent in node.parents]
+    spans += [(ops[i].rank, values[i].rank) for i in ops]
+    crossing = [0] * count       # crossing[k]: arrows crossing a cut just before ranks[k]
+    for low, high in spans:
+        for k in range(place[low] + 1, place[high] + 1):
+            crossing[k] += 1
+    across = [sum(item.height for item in layers[r]) + _ACROSS_GAP['LR'] * (len(layers[r]) - 1)
+              for r in ranks]
+
+    def gap(k: int) -> float:  # between two rows: one track per crossing arrow
+        return 2 * _ROOM + _TRACK * max(crossing[k] - 1, 0)
+
+    for rows in range(2, _MAX_ROWS + 1):
+        # best[k][j]: (arrows crossed, widest row) for the first k layers in j rows
+        best: dict[tuple[int, int], tuple[tuple[int, float], int]] = {(0, 0): ((0, 0.0), -1)}
+        for j in range(1, rows + 1):
+            for k in range(1, count + 1):
+                for first in range(k):
+                    if (first, j - 1) not in best or end[k - 1] - start[first] > room_x:
+                        continue
+                    (crossed, widest), _ = best[first, j - 1]
+                    cost = (crossed + (crossing[first] if first else 0),
+                            max(widest, end[k - 1] - start[first]))
+                    if (k, j) not in best or cost < best[k, j][0]:
+                        best[k, j] = (cost, first)
+        if (count, rows) not in best:
+            continue
+        cuts, k = [], count
+        for j in range(rows, 0, -1):
+            k = best[k, j][1]
+            cuts.append(k)
+        cuts = sorted(cuts)[1:] + [count]
+        spans_ = list(zip([0] + cuts[:-1], cuts))
+        height = sum(max(across[a:b]) for a, b in spans_) + sum(gap(a) for a, _ in spans_[1:])
+        if height > room_y:
+            continue
+        top = 0.0
+        for a, b in spans_:
+            middle = top + max(across[a:b]) / 2
+            for k in range(a, b):
+                position = middle - across[k] / 2
+                for item in layers[ranks[k]]:
+                    item.x += _ROOM + _TRACK * max(max(crossing) - 1, 0) - start[a]
+                    item.y = position + item.height / 2
+                    position += item.height + _ACROSS_GAP['LR']
+            top += max(across[a:b]) + (gap(b) if b < count else 0)
+        return [ranks[a:b] for a, b in spans_]
+    return []
+
+
+_MARGIN = 6.0
+
+
 def _drawn(order: list[Value], index: Mapping[Value, int], values: dict[int, Item], ops: dict[int, Item],
-           bends: Mapping[tuple[int, int], list[Item]], direction: str) -> Picture:
+           bends: Mapping[tuple[int, int], list[Item]], direction: str, rows: list[list[int]]) -> Picture:
     """Shift everything to start at the margin, and draw the arrows."""
-    margin = 6.0
+    margin = _MARGIN
     items = list(values.values()) + list(ops.values()) + [b for chain in bends.values() for b in chain]
-    left = min(item.x - item.width / 2 for item in items)
+    left = 0.0 if rows else min(item.x - item.width / 2 for item in items)
     top = min(item.y - item.height / 2 for item in items)
     for item in items:
         item.x += margin - left
         item.y += margin - top
     width = max(item.x + item.width / 2 for item in items) + margin
     height = max(item.y + item.height / 2 for item in items) + margin
+    row_of = {r: j for j, row in enumerate(rows) for r in row}
+    in_row = [[item for item in items if row_of[item.rank] == j] for j in range(len(rows))]
+    rights = [max(item.x + item.width / 2 for item in row) for row in in_row]
+    bottoms = [max(item.y + item.height / 2 for item in row) for row in in_row]
+    tracks: dict[int, int] = {}
+
+    def route(start: Point, end: Point, start_rank: int, end_rank: int) -> list[Curve]:
+        """From ``start`` to ``end``: a smooth curve along the main axis, or round to the next row."""
+        if rows and row_of[start_rank] != row_of[end_rank]:
+            j = row_of[start_rank]
+            track = tracks[j] = tracks.get(j, -1) + 1
+            right = max(rights[j], start[0]) + _ROOM + _TRACK * track
+            below = bottoms[j] + _ROOM + _TRACK * track
+            back = margin + _ROOM - 2 - _TRACK * track
+            return _rounded([start, (right, start[1]), (right, below), (back, below), (back, end[1]), end])
+        axis = 0 if direction == 'LR' else 1
+        bend = max(12.0, (end[axis] - start[axis]) / 2)
+        c1 = (start[0] + bend, start[1]) if axis == 0 else (start[0], start[1] + bend)
+        c2 = (end[0] - bend, end[1]) if axis == 0 else (end[0], end[1] - bend)
+        return [(start, c1, c2, end)]
+
+    if rows:
+        width = max(width, max(rights) + _ROOM + _TRACK * max(len(tracks), 1) + margin)
     picture = Picture(direction, round(width), round(height), values, ops)
     for i, node in enumerate(order):
         if node.is_leaf:
@@ -302,12 +415,57 @@ def _drawn(order: list[Value], index: Mapping[Value, int], values: dict[int, Ite
             # x * x: two arrows from one box to one circle, drawn side by side
             offset = (-7.0 if slot == 0 else 7.0) if len(pair) == 2 and pair[0] is pair[1] else 0.0
             picture.edges.append(_arrow(box, op, bends[i, slot], parent=index[parent], child=i, slot=slot,
-                                        offset=offset, direction=direction))
+                                        offset=offset, direction=direction, route=route))
+        box = values[i]
+        if direction == 'LR':
+            out = route((op.x + _RADIUS, op.y), (box.x - box.width / 2, box.y), op.rank, box.rank)
+        else:
+            out = [_line((op.x, op.y + _RADIUS), (box.x, box.y - box.height / 2))]
+        picture.outs[i] = out
+    rightmost = max(x for curve in _all_curves(picture) for x, _ in curve)
+    picture.width = round(max(picture.width, rightmost + margin))
     return picture
 
 
+def _all_curves(picture: Picture) -> list[Curve]:
+    return [c for edge in picture.edges for c in edge.curves] + [c for out in picture.outs.values()
+                                                                   for c in out]
+
+
+def _line(start: Point, end: Point) -> Curve:
+    """A straight line as a curve, so that every arrow is one kind of path."""
+    return (start, (start[0] + (end[0] - start[0]) / 3, start[1] + (end[1] - start[1]) / 3),
+            (start[0] + 2 * (end[0] - start[0]) / 3, start[1] + 2 * (end[1] - start[1]) / 3), end)
+
+
+def _rounded(points: list[Point], radius: float = 8.0) -> list[Curve]:
+    """Straight lines through ``points`` with rounded corners."""
+    curves: list[Curve] = []
+    here = points[0]
+    def towards(corner: Point, target: Point) -> Point:
+        dx, dy = target[0] - corner[0], target[1] - corner[1]
+        length = max(abs(dx) + abs(dy), 1e-9)
+        r = min(radius, length / 2)
+        return corner[0] + dx / length * r, corner[1] + dy / length * r
+
+    for before, corner, after in zip(points, points[1:], points[2:]):
+        into, out = towards(corner, before), towards(corner, after)
+        curves.append(_line(here, into))
+        curves.append((into, corner, corner, out))
+        here = out
+    curves.append(_line(here, points[-1]))
+    return curves
+
+
+def path_of(curves: list[Curve]) -> str:
+    """SVG path data of joined cubic curves."""
+    parts = [f'M{curves[0][0][0]:.1f},{curves[0][0][1]:.1f}']
+    parts += [f'C{a[0]:.1f},{a[1]:.1f} {b[0]:.1f},{b[1]:.1f} {c[0]:.1f},{c[1]:.1f}' for _, a, b, c in curves]
+    return ' '.join(parts)
+
+
 def _arrow(box: Item, op: Item, via: list[Item], *, parent: int, child: int, slot: int, offset: float,
-           direction: str) -> Edge:
+           direction: str, route: Callable[[Point, Point, int, int], list[Curve]]) -> Edge:
     """A smooth arrow from a box through its bend points to an operation; its number near the end."""
     if direction == 'LR':
         points = [(box.x + box.width / 2, box.y + offset), *((b.x, b.y) for b in via),
@@ -315,20 +473,14 @@ def _arrow(box: Item, op: Item, via: list[Item], *, parent: int, child: int, slo
     else:
         points = [(box.x + offset, box.y + box.height / 2), *((b.x, b.y) for b in via),
                   (op.x + offset / 2, op.y - _RADIUS)]
-    axis = 0 if direction == 'LR' else 1
-    path = [f'M{points[0][0]:.1f},{points[0][1]:.1f}']
-    segments = []
-    for start, end in zip(points, points[1:]):
-        bend = max(12.0, (end[axis] - start[axis]) / 2)
-        c1 = (start[0] + bend, start[1]) if axis == 0 else (start[0], start[1] + bend)
-        c2 = (end[0] - bend, end[1]) if axis == 0 else (end[0], end[1] - bend)
-        segments.append((start, c1, c2, end))
-        path.append(f'C{c1[0]:.1f},{c1[1]:.1f} {c2[0]:.1f},{c2[1]:.1f} {end[0]:.1f},{end[1]:.1f}')
-    start, c1, c2, end = segments[-1]
+    ranks = [box.rank, *(b.rank for b in via), op.rank]
+    curves = [c for k in range(len(points) - 1)
+              for c in route(points[k], points[k + 1], ranks[k], ranks[k + 1])]
+    start, c1, c2, end = curves[-1]
     length = abs(end[0] - start[0]) + abs(end[1] - start[1])
     t = max(0.5, 1.0 - 52.0 / length) if length else 0.5
     label_x, label_y = _bezier(start, c1, c2, end, t)
-    return Edge(parent, child, slot, ' '.join(path), round(label_x, 1), round(label_y, 1))
+    return Edge(parent, child, slot, path_of(curves), round(label_x, 1), round(label_y, 1), curves)
 
 
 def _bezier(p0, p1, p2, p3, t: float) -> tuple[float, float]:
@@ -359,13 +511,8 @@ def svg(picture: Picture, order: list[Value], names: Mapping[Value, str], symbol
         e = 2 * edge.child + edge.slot
         parts.append(f'<path class="edge" data-e="{e}" data-parent="{edge.parent}" data-child="{edge.child}" '
                      f'd="{edge.path}"/>')
-    for i, op in picture.ops.items():
-        box = picture.values[i]
-        if d == 'LR':
-            line = f'M{op.x + _RADIUS:.1f},{op.y:.1f} L{box.x - box.width / 2:.1f},{box.y:.1f}'
-        else:
-            line = f'M{op.x:.1f},{op.y + _RADIUS:.1f} L{box.x:.1f},{box.y - box.height / 2:.1f}'
-        parts.append(f'<path class="out" data-i="{i}" d="{line}" marker-end="url(#head-{d})"/>')
+    for i, out in picture.outs.items():
+        parts.append(f'<path class="out" data-i="{i}" d="{path_of(out)}" marker-end="url(#head-{d})"/>')
     parts.append('</g><g class="ops">')
     for i, op in picture.ops.items():
         parts.append(f'<g class="op" data-i="{i}"><circle cx="{op.x:.1f}" cy="{op.y:.1f}" r="{_RADIUS}"/>'
