@@ -60,3 +60,43 @@ def test_whole_graph_readable_at_1280x800(browser, tmp_path, which, mode):
     assert found['smallest'] >= 11
     assert found['pageWidth'] <= 1280
     assert errors == []
+
+
+ON_ARROWS = '''() => {
+  // every number on an arrow, as the browser draws it, against every arrow's line
+  const svg = [...document.querySelectorAll('svg.graph')].find(s => s.getBoundingClientRect().width > 0);
+  const points = [];
+  for (const path of svg.querySelectorAll('path.edge, path.out')) {
+    const m = path.getScreenCTM(), length = path.getTotalLength();
+    for (let s = 0; s <= length; s += 1) {
+      const p = path.getPointAtLength(s);
+      points.push([m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f]);
+    }
+  }
+  const texts = [...svg.querySelectorAll('text.local, text.gives')].filter(t => t.textContent.trim());
+  const on = texts.filter(t => { const r = t.getBoundingClientRect();
+    return points.some(([x, y]) => x > r.left + 0.5 && x < r.right - 0.5 &&
+                                   y > r.top + 0.5 && y < r.bottom - 0.5); })
+    .map(t => t.textContent);
+  return {count: texts.length, on};
+}'''
+
+
+@pytest.mark.parametrize('width, height', [(1280, 800), (390, 844)])
+@pytest.mark.parametrize('which', ['two-node', 'default'])
+def test_numbers_beside_the_arrows_in_the_browser(browser, tmp_path, which, width, height):
+    if which == 'two-node':
+        net = build()
+        walk = walkthrough(net.loss, parameters=net.weights)
+    else:
+        walk = walkthrough(default_graph())
+    page, _, errors = open_live(browser, walk.save(tmp_path / 'page.html'), width, height)
+    found = page.evaluate(ON_ARROWS)
+    arrows = sum(len(node.parents) for node in walk.order)
+    uses = {}
+    for node in walk.order:
+        for parent in node.parents:
+            uses[parent] = uses.get(parent, 0) + 1
+    assert found['count'] == arrows + sum(1 for node in walk.order for p in node.parents if uses[p] > 1)
+    assert found['on'] == []
+    assert errors == []
