@@ -593,6 +593,7 @@ def label_boxes(edge: Edge, local: str | None = None, gives: str | None = None) 
 
 
 _CELL = 24.0
+_LOOKS = 12_000
 _SEARCH = 400.0   # px back along an arrow from its end where its numbers may go
 
 
@@ -617,9 +618,10 @@ class _Grid:
         for cell in self.cells(box):
             self.boxes.setdefault(cell, []).append(box)
 
-    def hits(self, box: Box, clearance: float, owner: int) -> float:
+    def hits(self, box: Box, clearance: float, owner: int, bound: float = float('inf')) -> float:
         """How much ``box`` is in the way: arrow points and boxes it covers (grown by
-        ``clearance``), and whether another arrow passes nearer to it than its own (``owner``)."""
+        ``clearance``), and whether another arrow passes nearer to it than its own (``owner``);
+        at least ``bound`` as soon as it is known to be (the best place so far is better)."""
         reach = 14.0
         grown = (box[0] - reach, box[1] - reach, box[2] + reach, box[3] + reach)
         count = 0.0
@@ -634,7 +636,9 @@ class _Grid:
                     own = min(own, gap)
                 else:
                     other = min(other, gap)
-            met.update(id(other) for other in self.boxes.get(cell, ()) if _overlap(box, other))
+            met.update(id(shape) for shape in self.boxes.get(cell, ()) if _overlap(box, shape))
+            if count + 30 * len(met) >= bound:
+                return bound
         return count + 30 * len(met) + (2 if other <= own + 2 else 0)
 
 
@@ -650,14 +654,20 @@ def _place_labels(picture: Picture) -> None:
     other input first; the first place that is in no way wins, else the place least in the way.
     """
     # A large graph is read in close-up, and laid out in moments: its numbers go at the first
-    # place looked at (beside the arrow, near its end), without looking at what is there.
-    thorough = len(picture.edges) <= 300
+    # place looked at (beside the arrow, near its end), without looking at what is there; so do
+    # those of a value used many times, whose arrows run in a bundle with no room between.
+    uses: dict[int, int] = {}
+    for edge in picture.edges:
+        uses[edge.parent] = uses.get(edge.parent, 0) + 1
+    thorough = len(picture.edges) <= 300 and max(uses.values(), default=0) <= 8
+    looks = _LOOKS   # places looked at, at most, before the rest go at the first place looked at
     grid = _Grid()
+    # (4 px apart: no line crosses a number, 13 px high, between two of them)
     for owner, edge in enumerate(picture.edges if thorough else []):
-        for point in sample(edge.curves):
+        for point in sample(edge.curves, 4.0):
             grid.add_point(point, owner)
     for out in picture.outs.values() if thorough else []:
-        for point in sample(out):
+        for point in sample(out, 4.0):
             grid.add_point(point, -1)
     for item in [*picture.values.values(), *picture.ops.values()] if thorough else []:
         grid.add_box((item.x - item.width / 2, item.y - item.height / 2,
@@ -679,7 +689,7 @@ def _place_labels(picture: Picture) -> None:
             best: tuple[float, float, float, str] | None = None
             chosen = near
             step = 0
-            for distance in range(16, int(min(walked, _SEARCH)), 6):
+            for distance in range(16, int(min(walked, _SEARCH)), 8):
                 while along[step][0] < distance:
                     step += 1
                 _, point, ahead = along[step]
@@ -692,13 +702,15 @@ def _place_labels(picture: Picture) -> None:
                     x, y = (x + shift, y) if level else (x, y + shift)
                     x, y = _hug(points, side, text_box(text, kind, x, y, anchor), x, y)
                     box = text_box(text, kind, x, y, anchor)
-                    hits = grid.hits(box, 2.0, owner) + (abs(distance - near) + abs(shift)) / 1000
+                    hits = grid.hits(box, 2.0, owner, best[0] if best else float('inf'))
+                    looks -= 1
+                    hits += (abs(distance - near) + abs(shift)) / 1000
                     if box[0] < 1 or box[1] < 1 or box[2] > picture.width - 1 or box[3] > picture.height - 1:
                         hits += 1000
                     if best is None or hits < best[0]:
                         best = (hits, round(x, 1), round(y, 1), anchor)
                         chosen = distance
-                if best is not None and (best[0] < 1 and distance >= near or not thorough):
+                if best is not None and (best[0] < 1 and distance >= near or not thorough or looks < 0):
                     break
             if best is None:
                 best = (0, *edge.curves[-1][-1], 'middle')
