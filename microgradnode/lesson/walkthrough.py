@@ -365,7 +365,8 @@ class Walkthrough:
         return {'rankdir': self.rankdir, 'number_format': self.number_format,
                 'show_grad': frame.phase == 'backward', 'highlight': frame.nodes,
                 'highlight_edges': frame.highlight_edges, 'grads': shown, 'names': names,
-                'tangent_values': tangents, 'highlight_backward': frame.phase == 'backward'}
+                'tangent_values': tangents, 'highlight_backward': frame.phase == 'backward',
+                'constant_grads': False}  # as on the page: a constant's gradient teaches nothing
 
     def html(self, *, title: str | None = None) -> str:
         """One self-contained HTML page (no network requests): explore, train and step through the graph.
