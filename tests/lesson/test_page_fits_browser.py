@@ -100,3 +100,17 @@ def test_numbers_beside_the_arrows_in_the_browser(browser, tmp_path, which, widt
     assert found['count'] == arrows + sum(1 for node in walk.order for p in node.parents if uses[p] > 1)
     assert found['on'] == []
     assert errors == []
+
+
+@pytest.mark.parametrize('width, height, shown', [(1280, 800, False), (390, 844, True)])
+def test_whole_graph_button_only_when_the_graph_does_not_fit(browser, tmp_path, width, height, shown):
+    net = build()
+    path = walkthrough(net.loss, parameters=net.weights).save(tmp_path / 'two.html')
+    page, _, errors = open_live(browser, path, width, height)
+    page.wait_for_timeout(40)
+    assert page.locator('#zoom').is_visible() == shown
+    if shown:  # pressed, it stays, to go back to the close-up
+        page.locator('#zoom').click()
+        page.wait_for_timeout(40)
+        assert page.locator('#zoom').is_visible() and page.locator('#zoom').text_content() == 'Close up'
+    assert errors == []
