@@ -545,7 +545,7 @@ def sample(curves: list[Curve], step: float = 2.0) -> list[Point]:
     """Points along joined cubic curves, about ``step`` px apart.
 
     >>> len(sample([((0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (30.0, 0.0))]))
-    16
+    17
     """
     points: list[Point] = []
     for curve in curves:
@@ -571,7 +571,7 @@ def text_box(text: str, kind: str, x: float, y: float, anchor: str) -> Box:
     estimate errs on the large side for narrower fonts.
 
     >>> text_box('0.5', 'local', 100, 50, 'start')
-    (100, 39.0, 123.3, 53.0)
+    (100, 39.0, 123.4, 53.0)
     """
     if kind == 'local':   # 11.5 px, semi-bold
         width, above = 7.8 * len(text), 11.0

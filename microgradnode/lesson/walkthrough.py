@@ -801,7 +801,7 @@ def _key_html(*, forward_mode: bool = False) -> str:
         items.append(f'<li><span class="arrow" style="color:{HIGHLIGHT}">⟶</span> this step: the values '
                      'and tangents it uses flow forward, inputs → output</li>')
     else:
-        items += ['<li><span class="number" style="color:#c2255c">gives 2</span> under it, where a value is '
+        items += ['<li><span class="number" style="color:#c2255c">gives 2</span> beside it, where a value is '
                   'used more than once: what comes back along that arrow (grad × local derivative); '
                   'the box adds them up (=)</li>',
                   f'<li><span class="arrow" style="color:{HIGHLIGHT}">⟵</span> a step backward: '
