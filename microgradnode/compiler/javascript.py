@@ -205,15 +205,18 @@ function makeEngine(graph) {
       }
     }
   }
+  // What arrow e (slot e % 2 of node e >> 1) passes back to its parent: the node's grad times
+  // the slope, or 0 through a strong zero whatever the grad (inf, nan). Once the node's grad
+  // is whole (in backward, and after it), the very number backward added.
+  function contribution(e) { return Z[e] ? 0.0 : G[e >> 1] * L[e]; }
   function backward(seed) {
     G.fill(0.0);
     G[n - 1] = 0.0 + seed;
     for (let i = n - 1; i >= 0; i--) {
       const row = rows[i];
       if (row === null) continue;
-      const upstream = G[i];
-      G[graph.a[i]] += Z[2 * i] ? 0.0 : upstream * L[2 * i];
-      if (row.arity === 2) G[graph.b[i]] += Z[2 * i + 1] ? 0.0 : upstream * L[2 * i + 1];
+      G[graph.a[i]] += contribution(2 * i);
+      if (row.arity === 2) G[graph.b[i]] += contribution(2 * i + 1);
     }
   }
   // The values alone, without the local derivatives backward needs: for evaluating the
@@ -243,7 +246,7 @@ function makeEngine(graph) {
       R[i] = 1;
     }
   }
-  return {n, V, G, L, Z, T, R, forward, backward, values, tangents};
+  return {n, V, G, L, Z, T, R, forward, backward, contribution, values, tangents};
 }
 '''
 """The loop running a graph's rows: no formula and no derivative of its own."""

@@ -46,14 +46,17 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
          renderer: str = 'auto', tangents: Mapping[Value, float] | None = None,
          tangent_values: Mapping[Value, float | None] | None = None,
          time_limit: float = DEFAULT_TIME_LIMIT, highlight_backward: bool = False,
-         group: str | None = None, fold: str | None = None, fold_sums: bool = False) -> Diagram:
+         group: str | None = None, fold: str | None = None, fold_sums: bool = False,
+         constant_grads: bool = True) -> Diagram:
     """Draw ``root`` and every Value it was computed from.
 
     Options (keyword only):
 
     - ``rankdir``: ``'LR'`` (left to right, the default), ``'TB'`` (top to bottom), ``'RL'``, ``'BT'``.
     - ``show_grad``: show each Value's grad; ``show_local``: write on each edge the local
-      derivative d child / d parent the engine recorded.
+      derivative d child / d parent the engine recorded; ``constant_grads=False``: no grad
+      on a constant (an unlabelled leaf, such as the 0.5 of ``0.5 * x``), whose gradient
+      teaches nothing (the walkthrough's pictures).
     - ``number_format``: a format spec for every number, such as ``'.4g'`` or ``'.2f'``
       (a float presentation type, width and precision at most 40 and 20).
     - ``color_by_grad``: fill Values red for a positive grad, blue for a negative one,
@@ -116,7 +119,7 @@ def draw(root: Value, *, rankdir: str = 'LR', show_grad: bool = True, show_local
     fold_sums = check_flag(fold_sums, 'fold_sums')
     options = DrawOptions(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                           number_format=number_format, color_by_grad=color_by_grad, legend=legend,
-                          title=title, max_nodes=max_nodes)
+                          title=title, max_nodes=max_nodes, constant_grads=constant_grads)
     if group is not None or fold is not None or fold_sums is not False:
         if any((highlight, highlight_edges, grads, names, tangent_values, highlight_backward)):
             raise ValueError('draw: highlight, highlight_edges, grads, names and tangents apply to unfolded '

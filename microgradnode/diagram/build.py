@@ -337,7 +337,7 @@ def build_digraph(root: Value, options: DrawOptions, *, highlight: Iterable[Valu
         grad = shown_grad(node)
         fill = grad_fill(grad, largest) if options.color_by_grad else style.fill
         grad_text = None
-        if options.show_grad:
+        if options.show_grad and (options.constant_grads or node.label or not node.is_leaf):
             grad_text = '?' if grad is None else options.number(grad)
         emphasised = node in marked
         home.node(f'v{index}', value_label(

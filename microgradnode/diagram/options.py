@@ -82,6 +82,7 @@ class DrawOptions:
     legend: bool = False
     title: str = ''
     max_nodes: int = DEFAULT_MAX_NODES
+    constant_grads: bool = True
 
     def __post_init__(self) -> None:
         if self.rankdir not in RANKDIRS:
@@ -89,7 +90,7 @@ class DrawOptions:
         checked_number_format(self.number_format)
         if not isinstance(self.title, str):
             raise TypeError(f'title must be a str, not {type(self.title).__name__}')
-        for flag in ('show_grad', 'show_local', 'color_by_grad', 'legend'):
+        for flag in ('show_grad', 'show_local', 'color_by_grad', 'legend', 'constant_grads'):
             check_flag(getattr(self, flag), flag)
         if isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int) or self.max_nodes < 1:
             raise ValueError(f'max_nodes must be a positive int, not {self.max_nodes!r}')

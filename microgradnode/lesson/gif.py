@@ -94,7 +94,7 @@ def close_up(walk: Walkthrough, index: int):
         near.update(node.parents)
     arguments = walk._diagram_arguments(index)
     options = DrawOptions(rankdir=arguments['rankdir'], number_format=arguments['number_format'],
-                          show_grad=arguments['show_grad'])
+                          show_grad=arguments['show_grad'], constant_grads=arguments['constant_grads'])
     digraph = build_digraph(walk.root, options, highlight=arguments['highlight'],
                             highlight_edges=arguments['highlight_edges'], grads=arguments['grads'],
                             names=arguments['names'], tangents=arguments['tangent_values'],

@@ -387,7 +387,8 @@ class Walkthrough:
         return {'rankdir': self.rankdir, 'number_format': self.number_format,
                 'show_grad': frame.phase == 'backward', 'highlight': frame.nodes,
                 'highlight_edges': frame.highlight_edges, 'grads': shown, 'names': names,
-                'tangent_values': tangents, 'highlight_backward': frame.phase == 'backward'}
+                'tangent_values': tangents, 'highlight_backward': frame.phase == 'backward',
+                'constant_grads': False}  # as on the page: a constant's gradient teaches nothing
 
     def html(self, *, title: str | None = None) -> str:
         """One self-contained HTML page (no network requests): explore, train and step through the graph.
@@ -833,7 +834,7 @@ def _key_html(*, forward_mode: bool = False) -> str:
         items.append(f'<li><span class="arrow" style="color:{HIGHLIGHT}">⟶</span> this step: the values '
                      'and tangents it uses flow forward, inputs → output</li>')
     else:
-        items += ['<li><span class="number" style="color:#c2255c">gives 2</span> under it, where a value is '
+        items += ['<li><span class="number" style="color:#c2255c">gives 2</span> beside it, where a value is '
                   'used more than once: what comes back along that arrow (grad × local derivative); '
                   'the box adds them up (=)</li>',
                   f'<li><span class="arrow" style="color:{HIGHLIGHT}">⟵</span> a step backward: '

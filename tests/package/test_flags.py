@@ -88,9 +88,10 @@ CALLS = {
     'microgradnode.diagram.draw:legend': ('legend', _draw),
     'microgradnode.diagram.draw:highlight_backward': ('highlight_backward', _draw),
     'microgradnode.diagram.draw:fold_sums': ('fold_sums', _draw),
+    'microgradnode.diagram.draw:constant_grads': ('constant_grads', _draw),
     **{f'microgradnode.diagram.DrawOptions:{flag}': (flag, lambda **f: __import__(
         'microgradnode.diagram.options', fromlist=['DrawOptions']).DrawOptions(**f))
-       for flag in ('show_grad', 'show_local', 'color_by_grad', 'legend')},
+       for flag in ('show_grad', 'show_local', 'color_by_grad', 'legend', 'constant_grads')},
     'microgradnode.nn.Neuron': ('bias', lambda **f: microgradnode.nn.Neuron(2, **f)),
     'microgradnode.nn.Layer': ('bias', lambda **f: microgradnode.nn.Layer(2, 2, **f)),
     'microgradnode.nn.MLP': ('bias', lambda **f: microgradnode.nn.MLP(2, [2, 1], **f)),
