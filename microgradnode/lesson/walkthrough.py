@@ -242,8 +242,13 @@ class Walkthrough:
             node, name = step.node, names[step.node]
             derivative = f'd {root_name} / d {name}'
             title = f'Backward {number}/{count}: {name} passes its gradient back'
+            constants = [names[p] for p in dict.fromkeys(node.parents) if p.is_leaf and not p.label]
+            # a constant parent gets no bullet below: say why, or the learner looks for it
+            aside = (f' ({" and ".join(constants)} {"is a number" if len(constants) == 1 else "are numbers"} '
+                     'written in the expression: no gradient for '
+                     f'{"it" if len(constants) == 1 else "them"})' if constants else '')
             lines = [f'{name} has its whole gradient: {derivative} = {self._number(step.grad)}.',
-                     'It passes it to each parent, multiplied by the local derivative:']
+                     f'It passes it to each parent, multiplied by the local derivative{aside}:']
             for index, (parent, local, contribution, after) in enumerate(step.contributions):
                 before = grads.get(parent)
                 grads[parent] = after

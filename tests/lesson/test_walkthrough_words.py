@@ -60,3 +60,14 @@ def test_every_received_product_in_words_is_the_number_beside_it(program):
             continue
         printed = evaluate(words_to_python(symbols.replace(' × ', '·')), known)
         assert math.isclose(printed, expected, rel_tol=2e-3, abs_tol=1e-3), line
+
+
+def test_a_constant_parent_is_said_to_get_no_gradient_where_its_bullet_is_missing():
+    from microgradnode.twonode import build
+    net = build()
+    walk = walkthrough(net.loss, parameters=net.weights)
+    step = next(frame for frame in walk.frames if frame.title.endswith('loss passes its gradient back'))
+    assert step.lines[1] == ('It passes it to each parent, multiplied by the local derivative (0.5 is a '
+                             'number written in the expression: no gradient for it):')
+    assert [line for line in step.lines if line.startswith('•')] == [
+        '• (out - target)^2 receives 1 × 0.5 = 0.5, so (out - target)^2.grad = 0.5']
