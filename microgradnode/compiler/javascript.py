@@ -205,10 +205,12 @@ function makeEngine(graph) {
       }
     }
   }
-  // What arrow e (slot e % 2 of node e >> 1) passes back to its parent: the node's grad times
-  // the slope, or 0 through a strong zero whatever the grad (inf, nan). Once the node's grad
-  // is whole (in backward, and after it), the very number backward added.
-  function contribution(e) { return Z[e] ? 0.0 : G[e >> 1] * L[e]; }
+  // What goes through arrow e (slot e % 2 of node e >> 1), backward or forward: x times its
+  // slope, or 0 through a strong zero whatever x is (inf, nan).
+  function through(e, x) { return Z[e] ? 0.0 : x * L[e]; }
+  // What arrow e passes back to its parent: once the node's grad is whole (in backward, and
+  // after it), the very number backward added.
+  function contribution(e) { return through(e, G[e >> 1]); }
   function backward(seed) {
     G.fill(0.0);
     G[n - 1] = 0.0 + seed;
@@ -240,8 +242,8 @@ function makeEngine(graph) {
       const a = graph.a[i], b = row.arity === 2 ? graph.b[i] : -1;
       const fromA = R[a] === 1, fromB = b >= 0 && R[b] === 1;
       if (!fromA && !fromB) continue;
-      const viaA = fromA ? (Z[2 * i] ? 0.0 : L[2 * i] * T[a]) : 0.0;
-      const viaB = fromB ? (Z[2 * i + 1] ? 0.0 : L[2 * i + 1] * T[b]) : 0.0;
+      const viaA = fromA ? through(2 * i, T[a]) : 0.0;
+      const viaB = fromB ? through(2 * i + 1, T[b]) : 0.0;
       T[i] = fromA && fromB ? viaA + viaB : fromA ? viaA : viaB;
       R[i] = 1;
     }

@@ -362,7 +362,6 @@ def page_data(network: Network, ids: dict[Value, int], learning_rate: float) -> 
             'the data.')
     return {
         'inputs': [ids[x0], ids[x1]],
-        'train': None,
         'network': {
             'points': [[px, py, label] for (px, py), label in zip(network.points, network.labels)],
             'x': [ids[x0], ids[x1]], 'y': ids[y], 'score': ids[network.score], 'loss': ids[network.loss],

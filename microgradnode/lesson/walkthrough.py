@@ -458,7 +458,8 @@ class Walkthrough:
                 # in the order the forward pass first uses them: w0, s0 before w1, w2
                 'inputs': sorted((ids[node] for node in self.order if node.is_leaf and node.label),
                                  key=lambda i: first_use.get(self.order[i], i)),
-                'train': self._training(ids)}
+                # a network trains by its own loop (page_data), not as one graph
+                'train': self._training(ids) if self.network is None else None}
         if self.network is not None:
             live.update(self.network.page_data(ids, self.learning_rate))
             modes = ['explore', 'train']
